@@ -1,0 +1,178 @@
+//! Phoenix channel V2 frames: `[join_ref, ref, topic, event, payload]`.
+//!
+//! Client frames are decoded once, on the view-node; server frames are encoded once into
+//! their final bytes and pass through the gateway untouched.
+
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::json;
+
+/// A decoded client frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientFrame {
+    /// The ref of the channel's current join.
+    pub join_ref: Option<String>,
+    /// This message's ref, echoed in the reply.
+    pub msg_ref: Option<String>,
+    /// The topic, `lv:<view id>` for live views.
+    pub topic: String,
+    /// The event name (`phx_join`, `event`, `live_patch`, `phx_leave`…).
+    pub event: String,
+    /// The payload.
+    pub payload: Value,
+}
+
+impl ClientFrame {
+    /// Decodes a text frame.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| Error::MalformedFrame(e.to_string()))?;
+        let Value::Array(mut parts) = value else {
+            return Err(Error::MalformedFrame("a frame is a JSON array".into()));
+        };
+        if parts.len() != 5 {
+            return Err(Error::MalformedFrame(format!(
+                "a frame has 5 elements, got {}",
+                parts.len()
+            )));
+        }
+        let payload = parts.pop().unwrap_or(Value::Null);
+        let mut strings = parts.into_iter().map(|v| match v {
+            Value::String(s) => Ok(Some(s)),
+            Value::Null => Ok(None),
+            other => Err(Error::MalformedFrame(format!(
+                "expected a string or null, got {other}"
+            ))),
+        });
+        let mut next = || strings.next().unwrap_or(Ok(None));
+        let join_ref = next()?;
+        let msg_ref = next()?;
+        let topic = next()?.ok_or_else(|| Error::MalformedFrame("missing topic".into()))?;
+        let event = next()?.ok_or_else(|| Error::MalformedFrame("missing event".into()))?;
+        Ok(ClientFrame {
+            join_ref,
+            msg_ref,
+            topic,
+            event,
+            payload,
+        })
+    }
+}
+
+/// Starts a server frame `[join_ref, ref, topic, event, ` and leaves the payload open.
+pub fn open(
+    out: &mut String,
+    join_ref: Option<&str>,
+    msg_ref: Option<&str>,
+    topic: &str,
+    event: &str,
+) {
+    out.push('[');
+    opt_string(out, join_ref);
+    out.push(',');
+    opt_string(out, msg_ref);
+    out.push(',');
+    json::string(out, topic);
+    out.push(',');
+    json::string(out, event);
+    out.push(',');
+}
+
+fn opt_string(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => json::string(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// Encodes a complete frame whose payload is already JSON text.
+pub fn encode(
+    join_ref: Option<&str>,
+    msg_ref: Option<&str>,
+    topic: &str,
+    event: &str,
+    payload: &str,
+) -> String {
+    let mut out = String::with_capacity(payload.len() + topic.len() + 40);
+    open(&mut out, join_ref, msg_ref, topic, event);
+    out.push_str(payload);
+    out.push(']');
+    out
+}
+
+/// Encodes a `phx_reply` with `status` and a response that is already JSON text.
+pub fn reply(
+    join_ref: Option<&str>,
+    msg_ref: Option<&str>,
+    topic: &str,
+    status: &str,
+    response: &str,
+) -> String {
+    let mut out = String::with_capacity(response.len() + topic.len() + 64);
+    open(&mut out, join_ref, msg_ref, topic, "phx_reply");
+    out.push_str("{\"status\":");
+    json::string(&mut out, status);
+    out.push_str(",\"response\":");
+    out.push_str(response);
+    out.push_str("}]");
+    out
+}
+
+/// The response of an error reply: `{"reason":"…"}`.
+pub fn reason(reason: &str) -> String {
+    let mut out = String::from("{\"reason\":");
+    json::string(&mut out, reason);
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_client_push() {
+        let f = ClientFrame::parse(r#"["4","7","lv:phx-F1","event",{"type":"click"}]"#).unwrap();
+        assert_eq!(f.join_ref.as_deref(), Some("4"));
+        assert_eq!(f.msg_ref.as_deref(), Some("7"));
+        assert_eq!(f.topic, "lv:phx-F1");
+        assert_eq!(f.event, "event");
+        assert_eq!(f.payload["type"], "click");
+    }
+
+    #[test]
+    fn parses_a_heartbeat_with_null_join_ref() {
+        let f = ClientFrame::parse(r#"[null,"12","phoenix","heartbeat",{}]"#).unwrap();
+        assert_eq!(f.join_ref, None);
+    }
+
+    #[test]
+    fn refuses_malformed_frames() {
+        for bad in [
+            "",
+            "{}",
+            "[1,2,3]",
+            r#"["1","2",3,"e",{}]"#,
+            r#"["1","2",null,"e",{}]"#,
+            "[\"a\"",
+        ] {
+            assert!(
+                matches!(ClientFrame::parse(bad), Err(Error::MalformedFrame(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn encodes_replies() {
+        assert_eq!(
+            reply(Some("4"), Some("7"), "lv:phx-F1", "ok", "{}"),
+            r#"["4","7","lv:phx-F1","phx_reply",{"status":"ok","response":{}}]"#
+        );
+        assert_eq!(
+            encode(Some("4"), None, "lv:x", "diff", r#"{"0":"1"}"#),
+            r#"["4",null,"lv:x","diff",{"0":"1"}]"#
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! Cinder: Phoenix LiveView's programming model in Rust.
+//!
+//! App authors implement [`LiveView`] on a struct that derives [`Assigns`], write
+//! templates with [`html!`], and Cinder keeps each client's state on the server and sends
+//! the official `phoenix_live_view` 1.2.12 client only minimal diffs.
+//!
+//! # Layout
+//!
+//! - [`view`] — the `LiveView` trait app authors implement.
+//! - [`assigns`] — state with one change bit per field (`#[derive(Assigns)]`).
+//! - [`socket`] — what callbacks act through: state, title, events, timers, navigation.
+//! - [`rendered`] — what `html!` produces: statics plus lazily evaluated dynamics.
+//! - [`html`] — escaping and the values a template may interpolate.
+//! - [`diff`] — the diff engine producing the 1.2.12 wire format.
+//! - [`slot`] — content handed to function components.
+//! - [`session`] — the actor running one live session.
+//! - [`frame`] — Phoenix channel V2 frames.
+//! - [`params`] — URL-encoded parameters into nested JSON.
+//!
+//! This crate does no networking: gateways, the gRPC link and the HTTP side live in
+//! their own crates and drive sessions through [`session::spawn`].
+
+pub mod assigns;
+pub mod diff;
+mod error;
+pub mod frame;
+pub mod html;
+mod json;
+pub mod params;
+pub mod rendered;
+pub mod session;
+pub mod slot;
+pub mod socket;
+pub mod view;
+
+pub use assigns::{Assigns, Tracked};
+pub use cinder_macros::{Assigns, html, html_file};
+pub use error::{Error, Result};
+pub use html::{AttrValue, IntoDynamic, Raw, Text};
+pub use rendered::{Comprehension, Dynamic, Rendered, Template};
+pub use slot::{Slot, render_slot};
+pub use socket::{Effects, Mount, Navigation, Socket};
+pub use view::{LiveView, Params};
+
+/// The client version Cinder speaks, sent as `liveview_version` in join replies.
+pub const LIVEVIEW_VERSION: &str = "1.2.12";
+
+/// Items the generated code refers to; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::html::attr;
+    pub use crate::rendered::dynamic;
+
+    /// Renders a function component now: its props live only for the call.
+    pub fn component<'b>(rendered: crate::Rendered<'_>) -> crate::Dynamic<'b> {
+        crate::Dynamic::Rendered(rendered.into_owned())
+    }
+    pub use serde_json;
+}

@@ -1,0 +1,573 @@
+//! The session actor: one tokio task per live session.
+//!
+//! The task owns the view's state, the prints of what the client holds and a bounded
+//! mailbox. It takes the join frame and then client frames and messages, runs the view's
+//! callbacks, and hands complete V2 frames (already encoded) to its [`Outbox`].
+//!
+//! Failures stay inside the session: an unknown or malformed client event gets an error
+//! reply and the session goes on; a panic in app code ends this session with
+//! `phx_error` (the client rejoins and mounts afresh) and touches nothing else.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tracing::{Instrument, debug, warn};
+
+use crate::diff::{Extras, Prints};
+use crate::frame::{self, ClientFrame};
+use crate::json;
+use crate::params;
+use crate::socket::{Mount, Navigation, Pending, Socket};
+use crate::view::{LiveView, Params};
+use crate::{Error, LIVEVIEW_VERSION};
+
+/// Where a session sends its encoded frames.
+pub trait Outbox: Send + 'static {
+    /// Delivers one encoded frame; `false` means nobody listens any more and the session
+    /// stops.
+    fn send(&mut self, frame: String) -> impl Future<Output = bool> + Send;
+}
+
+impl Outbox for mpsc::Sender<String> {
+    async fn send(&mut self, frame: String) -> bool {
+        mpsc::Sender::send(self, frame).await.is_ok()
+    }
+}
+
+impl Outbox for mpsc::UnboundedSender<String> {
+    async fn send(&mut self, frame: String) -> bool {
+        mpsc::UnboundedSender::send(self, frame).is_ok()
+    }
+}
+
+/// What a session's mailbox carries.
+pub enum Input {
+    /// A client frame on the session's topic.
+    Frame(Box<ClientFrame>),
+    /// A message for `handle_info`; it must be the view's `Info` type.
+    Info(Box<dyn Any + Send>),
+    /// Stop without replying (the connection went away).
+    Shutdown,
+}
+
+/// Sends input to a running session.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    tx: mpsc::Sender<Input>,
+}
+
+/// Why input could not be delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The mailbox is full: the client sends faster than the view handles.
+    #[error("session mailbox full")]
+    Full,
+    /// The session has ended.
+    #[error("session ended")]
+    Closed,
+}
+
+impl SessionHandle {
+    /// Queues input without waiting.
+    pub fn try_send(&self, input: Input) -> Result<(), SendError> {
+        self.tx.try_send(input).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SendError::Full,
+            mpsc::error::TrySendError::Closed(_) => SendError::Closed,
+        })
+    }
+
+    /// Queues input, waiting for room in the mailbox.
+    pub async fn send(&self, input: Input) -> Result<(), SendError> {
+        self.tx.send(input).await.map_err(|_| SendError::Closed)
+    }
+
+    /// Sends a message to the view's `handle_info`.
+    pub fn try_info<I: Send + 'static>(&self, info: I) -> Result<(), SendError> {
+        self.try_send(Input::Info(Box::new(info)))
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// Tunables of a session.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    /// How many inputs may wait in the mailbox.
+    pub mailbox: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { mailbox: 32 }
+    }
+}
+
+/// Starts the session for a `phx_join` frame on the current tokio runtime.
+pub fn spawn<V: LiveView, O: Outbox>(
+    join: ClientFrame,
+    outbox: O,
+    config: SessionConfig,
+) -> SessionHandle {
+    let (tx, rx) = mpsc::channel(config.mailbox.max(1));
+    let span = tracing::debug_span!("session", topic = %join.topic);
+    let actor = Actor::<V, O> {
+        topic: join.topic.into_boxed_str(),
+        join_ref: None,
+        uri: Box::from(""),
+        prints: Prints::new(),
+        outbox,
+        me: tx.downgrade(),
+        _view: std::marker::PhantomData,
+    };
+    let payload = join.payload;
+    let msg_ref = join.msg_ref;
+    let join_ref = join.join_ref;
+    tokio::spawn(actor.run(join_ref, msg_ref, payload, rx).instrument(span));
+    SessionHandle { tx }
+}
+
+struct Actor<V, O> {
+    topic: Box<str>,
+    join_ref: Option<Box<str>>,
+    /// The current URL, for resolving patches.
+    uri: Box<str>,
+    prints: Prints,
+    outbox: O,
+    me: mpsc::WeakSender<Input>,
+    #[allow(clippy::type_complexity)]
+    _view: std::marker::PhantomData<fn() -> V>,
+}
+
+/// What a callback run ended with.
+enum Outcome {
+    Continue,
+    Stop,
+}
+
+impl<V: LiveView, O: Outbox> Actor<V, O> {
+    async fn run(
+        mut self,
+        join_ref: Option<String>,
+        msg_ref: Option<String>,
+        payload: Value,
+        mut rx: mpsc::Receiver<Input>,
+    ) {
+        self.join_ref = join_ref.map(String::into_boxed_str);
+        let Some(mut socket) = self.join(msg_ref.as_deref(), &payload).await else {
+            return;
+        };
+        while let Some(input) = rx.recv().await {
+            let outcome = match input {
+                Input::Frame(frame) => self.frame(&mut socket, *frame).await,
+                Input::Info(info) => match info.downcast::<V::Info>() {
+                    Ok(info) => self.info(&mut socket, *info).await,
+                    Err(_) => {
+                        warn!("dropped a message of the wrong type for this view");
+                        Outcome::Continue
+                    }
+                },
+                Input::Shutdown => Outcome::Stop,
+            };
+            if let Outcome::Stop = outcome {
+                break;
+            }
+        }
+        debug!("session ended");
+    }
+
+    fn join_ref(&self) -> Option<&str> {
+        self.join_ref.as_deref()
+    }
+
+    async fn send(&mut self, frame: String) -> Outcome {
+        if self.outbox.send(frame).await {
+            Outcome::Continue
+        } else {
+            Outcome::Stop
+        }
+    }
+
+    async fn reply(&mut self, msg_ref: Option<&str>, status: &str, response: &str) -> Outcome {
+        let frame = frame::reply(self.join_ref(), msg_ref, &self.topic, status, response);
+        self.send(frame).await
+    }
+
+    async fn crash(&mut self) -> Outcome {
+        let jr = self.join_ref();
+        let frame = frame::encode(
+            jr,
+            jr,
+            &self.topic,
+            "phx_error",
+            r#"{"reason":"channel_crash"}"#,
+        );
+        self.send(frame).await;
+        Outcome::Stop
+    }
+
+    /// Mounts the view and sends the join reply; `None` when the join failed.
+    async fn join(&mut self, msg_ref: Option<&str>, payload: &Value) -> Option<Socket<V>> {
+        let url = payload
+            .get("url")
+            .or_else(|| payload.get("redirect"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        self.uri = url.into();
+        let query = params::from_url(url);
+        let mounted = catch_unwind(AssertUnwindSafe(
+            || -> Result<(Socket<V>, Option<Box<Pending<V::Info>>>), Error> {
+                let mut cx = Mount::<V>::new(&query, url, true);
+                let view = V::mount(&mut cx)?;
+                let mut socket = Socket::new(view);
+                socket.effects = cx.effects;
+                V::handle_params(&mut socket, &query, url)?;
+                let pending = socket.effects.take();
+                Ok((socket, pending))
+            },
+        ));
+        let (mut socket, pending) = match mounted {
+            Ok(Ok(mounted)) => mounted,
+            Ok(Err(err)) => {
+                warn!(error = %err, "mount failed");
+                self.reply(msg_ref, "error", &frame::reason(&err.to_string()))
+                    .await;
+                return None;
+            }
+            Err(_) => {
+                warn!("mount panicked");
+                self.reply(msg_ref, "error", &frame::reason("join crashed"))
+                    .await;
+                return None;
+            }
+        };
+        let pending = pending.map(|p| *p).unwrap_or_default();
+        match &pending.navigation {
+            Some(Navigation::Redirect { to }) => {
+                let response = format!(
+                    "{{\"redirect\":{}}}",
+                    to_json(&serde_json::json!({ "to": to }))
+                );
+                self.reply(msg_ref, "error", &response).await;
+                return None;
+            }
+            Some(Navigation::Navigate { to, replace }) => {
+                let response =
+                    format!("{{\"live_redirect\":{}}}", to_json(&redirect(to, *replace)));
+                self.reply(msg_ref, "error", &response).await;
+                return None;
+            }
+            _ => {}
+        }
+        let mut response = String::from("{\"rendered\":");
+        let extras = Extras {
+            title: pending.title.as_deref(),
+            events: &pending.events,
+            reply: None,
+        };
+        let rendered = catch_unwind(AssertUnwindSafe(|| {
+            self.prints.reset();
+            self.prints
+                .render_into(&mut response, V::render(&socket.assigns), extras);
+        }));
+        if rendered.is_err() {
+            warn!("render panicked during join");
+            self.reply(msg_ref, "error", &frame::reason("join crashed"))
+                .await;
+            return None;
+        }
+        socket.assigns.clear();
+        response.push_str(",\"liveview_version\":");
+        json::string(&mut response, LIVEVIEW_VERSION);
+        if let Some(Navigation::Patch { to, replace }) = &pending.navigation {
+            response.push_str(",\"live_patch\":");
+            response.push_str(&to_json(&redirect(to, *replace)));
+        }
+        response.push('}');
+        self.schedule(pending.timers);
+        debug!("joined");
+        match self.reply(msg_ref, "ok", &response).await {
+            Outcome::Continue => Some(socket),
+            Outcome::Stop => None,
+        }
+    }
+
+    async fn frame(&mut self, socket: &mut Socket<V>, frame: ClientFrame) -> Outcome {
+        let msg_ref = frame.msg_ref.as_deref();
+        match frame.event.as_str() {
+            "event" => {
+                let (event, value) = match event_payload(frame.payload) {
+                    Ok(parts) => parts,
+                    Err(err) => {
+                        return self
+                            .reply(msg_ref, "error", &frame::reason(&err.to_string()))
+                            .await;
+                    }
+                };
+                self.callback(socket, msg_ref, |socket| {
+                    V::handle_event(socket, &event, value)
+                })
+                .await
+            }
+            "live_patch" => {
+                let Some(url) = frame
+                    .payload
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                else {
+                    return self
+                        .reply(msg_ref, "error", &frame::reason("live_patch needs a url"))
+                        .await;
+                };
+                self.uri = url.as_str().into();
+                let query = params::from_url(&url);
+                self.callback(socket, msg_ref, |socket| {
+                    V::handle_params(socket, &query, &url)
+                })
+                .await
+            }
+            "phx_leave" => {
+                self.reply(msg_ref, "ok", "{}").await;
+                Outcome::Stop
+            }
+            "cids_will_destroy" => self.reply(msg_ref, "ok", "{}").await,
+            "cids_destroyed" => self.reply(msg_ref, "ok", r#"{"cids":[]}"#).await,
+            "phx_join" => {
+                self.reply(msg_ref, "error", &frame::reason("already joined"))
+                    .await
+            }
+            other => {
+                debug!(event = other, "unmatched event");
+                self.reply(msg_ref, "error", &frame::reason("unmatched event"))
+                    .await
+            }
+        }
+    }
+
+    async fn info(&mut self, socket: &mut Socket<V>, info: V::Info) -> Outcome {
+        self.callback(socket, None, |socket| V::handle_info(socket, info))
+            .await
+    }
+
+    /// Runs a callback, renders what changed and sends it: as the reply to `msg_ref`, or
+    /// as a pushed `diff` when there is no ref (messages and timers).
+    async fn callback(
+        &mut self,
+        socket: &mut Socket<V>,
+        msg_ref: Option<&str>,
+        callback: impl FnOnce(&mut Socket<V>) -> Result<(), Error>,
+    ) -> Outcome {
+        let ran = catch_unwind(AssertUnwindSafe(|| callback(socket)));
+        let result = match ran {
+            Ok(result) => result,
+            Err(_) => {
+                warn!("callback panicked");
+                return self.crash().await;
+            }
+        };
+        let pending = socket.effects.take().map(|p| *p).unwrap_or_default();
+        if let Err(err) = result {
+            warn!(error = %err, "callback failed");
+            socket.assigns.clear();
+            if msg_ref.is_some() {
+                return self
+                    .reply(msg_ref, "error", &frame::reason(&err.to_string()))
+                    .await;
+            }
+            return Outcome::Continue;
+        }
+        let mut patched = None;
+        if let Some(Navigation::Patch { to, replace }) = &pending.navigation {
+            // Phoenix pushes `live_patch` first, runs handle_params, then replies with the diff.
+            let jr = self.join_ref();
+            let push = frame::encode(
+                jr,
+                None,
+                &self.topic,
+                "live_patch",
+                &to_json(&redirect(to, *replace)),
+            );
+            if let Outcome::Stop = self.send(push).await {
+                return Outcome::Stop;
+            }
+            let url = resolve(&self.uri, to);
+            let query = params::from_url(&url);
+            let ran = catch_unwind(AssertUnwindSafe(|| V::handle_params(socket, &query, &url)));
+            match ran {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => warn!(error = %err, "handle_params failed after push_patch"),
+                Err(_) => return self.crash().await,
+            }
+            patched = Some(url);
+        }
+        if let Some(url) = patched {
+            self.uri = url.into();
+        }
+        let extras = Extras {
+            title: pending.title.as_deref(),
+            events: &pending.events,
+            reply: pending.reply.as_ref(),
+        };
+        let prints = &mut self.prints;
+        let rendered = catch_unwind(AssertUnwindSafe(|| {
+            prints.render(V::render(&socket.assigns), extras)
+        }));
+        socket.assigns.clear();
+        let Ok(diff) = rendered else {
+            warn!("render panicked");
+            return self.crash().await;
+        };
+        self.schedule(pending.timers);
+        let stops = matches!(
+            pending.navigation,
+            Some(Navigation::Navigate { .. } | Navigation::Redirect { .. })
+        );
+        let outcome = match msg_ref {
+            Some(_) => {
+                let mut response = String::from("{");
+                if diff != "{}" {
+                    response.push_str("\"diff\":");
+                    response.push_str(&diff);
+                }
+                match &pending.navigation {
+                    Some(Navigation::Navigate { to, replace }) => {
+                        json::key(&mut response, "live_redirect");
+                        response.push_str(&to_json(&redirect(to, *replace)));
+                    }
+                    Some(Navigation::Redirect { to }) => {
+                        json::key(&mut response, "redirect");
+                        response.push_str(&to_json(&serde_json::json!({ "to": to })));
+                    }
+                    _ => {}
+                }
+                response.push('}');
+                self.reply(msg_ref, "ok", &response).await
+            }
+            None => {
+                let jr = self.join_ref();
+                let mut outcome = Outcome::Continue;
+                if diff != "{}" {
+                    let push = frame::encode(jr, None, &self.topic, "diff", &diff);
+                    outcome = self.send(push).await;
+                }
+                let navigation = match &pending.navigation {
+                    Some(Navigation::Navigate { to, replace }) => {
+                        Some(("live_redirect", to_json(&redirect(to, *replace))))
+                    }
+                    Some(Navigation::Redirect { to }) => {
+                        Some(("redirect", to_json(&serde_json::json!({ "to": to }))))
+                    }
+                    _ => None,
+                };
+                if let (Outcome::Continue, Some((event, payload))) = (&outcome, navigation) {
+                    let push = frame::encode(self.join_ref(), None, &self.topic, event, &payload);
+                    outcome = self.send(push).await;
+                }
+                outcome
+            }
+        };
+        if stops { Outcome::Stop } else { outcome }
+    }
+
+    fn schedule(&self, timers: Vec<(std::time::Duration, V::Info)>) {
+        for (delay, info) in timers {
+            let Some(tx) = self.me.upgrade() else { return };
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let _ = tx.send(Input::Info(Box::new(info))).await;
+            });
+        }
+    }
+}
+
+/// Splits an `event` payload into the event name and its value. Form payloads arrive
+/// urlencoded and are decoded into nested params, with `meta` (`_target`, `phx-value-*`)
+/// merged in as Phoenix does.
+fn event_payload(payload: Value) -> Result<(String, Value), Error> {
+    let Value::Object(mut payload) = payload else {
+        return Err(Error::InvalidPayload(
+            "an event payload is an object".into(),
+        ));
+    };
+    let Some(Value::String(event)) = payload.remove("event") else {
+        return Err(Error::InvalidPayload(
+            "an event payload names its event".into(),
+        ));
+    };
+    let is_form = payload.get("type").and_then(Value::as_str) == Some("form");
+    let value = payload.remove("value").unwrap_or(Value::Null);
+    let value = match (is_form, value) {
+        (true, Value::String(encoded)) => {
+            let mut form = params::decode(&encoded);
+            if let Some(Value::Object(meta)) = payload.remove("meta") {
+                for (key, value) in meta {
+                    form.insert(key, value);
+                }
+            }
+            Value::Object(form)
+        }
+        (_, value) => value,
+    };
+    Ok((event, value))
+}
+
+fn redirect(to: &str, replace: bool) -> Value {
+    serde_json::json!({ "to": to, "kind": if replace { "replace" } else { "push" } })
+}
+
+fn to_json(value: &Value) -> String {
+    let mut out = String::new();
+    json::value(&mut out, value);
+    out
+}
+
+/// Resolves a patch target (`/path?q`) against the current absolute URL.
+fn resolve(base: &str, to: &str) -> String {
+    if to.contains("://") {
+        return to.to_owned();
+    }
+    let origin_end = base
+        .find("://")
+        .and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j))
+        .unwrap_or(base.len());
+    format!("{}{}", &base[..origin_end], to)
+}
+
+/// Parameters decoded from a URL, exposed for the dead render.
+pub fn url_params(url: &str) -> Params {
+    params::from_url(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_patch_targets() {
+        assert_eq!(
+            resolve("http://h:4000/counter?x=1", "/counter?step=5"),
+            "http://h:4000/counter?step=5"
+        );
+        assert_eq!(resolve("http://h", "/a"), "http://h/a");
+    }
+
+    #[test]
+    fn decodes_form_events() {
+        let (event, value) = event_payload(serde_json::json!({
+            "type": "form", "event": "validate",
+            "value": "user%5Bname%5D=Jo", "meta": {"_target": "user[name]"}
+        }))
+        .unwrap();
+        assert_eq!(event, "validate");
+        assert_eq!(
+            value,
+            serde_json::json!({"user": {"name": "Jo"}, "_target": "user[name]"})
+        );
+    }
+}

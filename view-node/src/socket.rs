@@ -1,0 +1,257 @@
+//! The handles a view's callbacks act through: [`Socket`] after mount, [`Mount`] during it.
+//!
+//! Both collect *effects* — a new title, pushed events, a hook reply, navigation, timers —
+//! that the session turns into wire frames after the callback returns. Effects are kept
+//! behind one `Option<Box<_>>`, so an idle session pays a single pointer for them.
+
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::assigns::Tracked;
+use crate::diff::PushedEvent;
+use crate::view::{LiveView, Params};
+
+/// Where the client should go after this callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Navigation {
+    /// Change the URL of the current view and re-run `handle_params` (`live_patch`).
+    Patch {
+        /// The new path and query.
+        to: String,
+        /// Replace the history entry instead of pushing one.
+        replace: bool,
+    },
+    /// Mount another view of the app over the same connection (`live_redirect`).
+    Navigate {
+        /// The path of the view to mount.
+        to: String,
+        /// Replace the history entry instead of pushing one.
+        replace: bool,
+    },
+    /// A full page load of any URL (`redirect`).
+    Redirect {
+        /// The URL to load.
+        to: String,
+    },
+}
+
+/// Effects collected during one callback.
+#[derive(Debug)]
+pub struct Pending<I> {
+    pub(crate) title: Option<String>,
+    pub(crate) events: Vec<PushedEvent>,
+    pub(crate) reply: Option<Value>,
+    pub(crate) navigation: Option<Navigation>,
+    pub(crate) timers: Vec<(Duration, I)>,
+}
+
+impl<I> Default for Pending<I> {
+    fn default() -> Self {
+        Pending {
+            title: None,
+            events: Vec::new(),
+            reply: None,
+            navigation: None,
+            timers: Vec::new(),
+        }
+    }
+}
+
+/// The effect methods shared by [`Socket`] and [`Mount`].
+#[derive(Debug)]
+pub struct Effects<I> {
+    pending: Option<Box<Pending<I>>>,
+}
+
+impl<I> Default for Effects<I> {
+    fn default() -> Self {
+        Effects { pending: None }
+    }
+}
+
+impl<I> Effects<I> {
+    fn pending(&mut self) -> &mut Pending<I> {
+        self.pending.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn take(&mut self) -> Option<Box<Pending<I>>> {
+        self.pending.take()
+    }
+
+    /// Sets the page title (`<title>`), sent as `"t"`.
+    pub fn put_title(&mut self, title: impl Into<String>) {
+        self.pending().title = Some(title.into());
+    }
+
+    /// Pushes an event to the client; it fires `phx:<name>` on `window` and reaches
+    /// hooks' `handleEvent`.
+    pub fn push_event(&mut self, name: impl Into<String>, payload: Value) {
+        let event = PushedEvent {
+            name: name.into(),
+            payload,
+            before_patch: false,
+        };
+        self.pending().events.push(event);
+    }
+
+    /// Like [`Effects::push_event`], dispatched before the DOM is patched.
+    pub fn push_event_before_patch(&mut self, name: impl Into<String>, payload: Value) {
+        let event = PushedEvent {
+            name: name.into(),
+            payload,
+            before_patch: true,
+        };
+        self.pending().events.push(event);
+    }
+
+    /// Replies to the hook `pushEvent` being handled; the client's callback receives it.
+    pub fn reply(&mut self, reply: Value) {
+        self.pending().reply = Some(reply);
+    }
+
+    /// Sends `info` to this session's `handle_info` after `delay`.
+    pub fn send_after(&mut self, delay: Duration, info: I) {
+        self.pending().timers.push((delay, info));
+    }
+
+    /// Patches the URL of this view (`push_patch`): `handle_params` runs again.
+    pub fn push_patch(&mut self, to: impl Into<String>) {
+        self.pending().navigation = Some(Navigation::Patch {
+            to: to.into(),
+            replace: false,
+        });
+    }
+
+    /// Mounts the view at `to` over the same connection (`push_navigate`).
+    pub fn push_navigate(&mut self, to: impl Into<String>) {
+        self.pending().navigation = Some(Navigation::Navigate {
+            to: to.into(),
+            replace: false,
+        });
+    }
+
+    /// Sends the browser to `to` with a full page load.
+    pub fn redirect(&mut self, to: impl Into<String>) {
+        self.pending().navigation = Some(Navigation::Redirect { to: to.into() });
+    }
+
+    /// Sets a navigation effect directly (for `replace` variants).
+    pub fn navigate(&mut self, navigation: Navigation) {
+        self.pending().navigation = Some(navigation);
+    }
+}
+
+/// What `mount` sees: the request and the effect methods.
+#[derive(Debug)]
+pub struct Mount<'a, V: LiveView> {
+    /// The query parameters of the URL.
+    pub params: &'a Params,
+    /// The full URL being mounted.
+    pub uri: &'a str,
+    /// Whether this is the socket join (true) or the dead HTTP render (false).
+    pub connected: bool,
+    pub(crate) effects: Effects<V::Info>,
+}
+
+impl<'a, V: LiveView> Mount<'a, V> {
+    /// A mount context for `uri` with its query `params`.
+    pub fn new(params: &'a Params, uri: &'a str, connected: bool) -> Self {
+        Mount {
+            params,
+            uri,
+            connected,
+            effects: Effects::default(),
+        }
+    }
+}
+
+impl<V: LiveView> Deref for Mount<'_, V> {
+    type Target = Effects<V::Info>;
+    fn deref(&self) -> &Self::Target {
+        &self.effects
+    }
+}
+
+impl<V: LiveView> DerefMut for Mount<'_, V> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.effects
+    }
+}
+
+/// A mounted view's state and effects, handed to `handle_*` callbacks.
+///
+/// It dereferences to the view's [`Tracked`] state: read fields as `socket.count`, change
+/// them with the generated `socket.set_count(v)` / `socket.update_count(|c| …)`, which
+/// mark the field changed. Effects (`put_title`, `push_event`, `send_after`…) are methods
+/// of [`Effects`], reached through [`Socket::effects`] or the shortcuts below.
+#[derive(Debug)]
+pub struct Socket<V: LiveView> {
+    /// The view's state and its change bits.
+    pub assigns: Tracked<V>,
+    pub(crate) effects: Effects<V::Info>,
+}
+
+impl<V: LiveView> Socket<V> {
+    /// A socket around freshly mounted state.
+    pub fn new(view: V) -> Self {
+        Socket {
+            assigns: Tracked::new(view),
+            effects: Effects::default(),
+        }
+    }
+
+    /// The effect methods.
+    pub fn effects(&mut self) -> &mut Effects<V::Info> {
+        &mut self.effects
+    }
+
+    /// See [`Effects::put_title`].
+    pub fn put_title(&mut self, title: impl Into<String>) {
+        self.effects.put_title(title);
+    }
+
+    /// See [`Effects::push_event`].
+    pub fn push_event(&mut self, name: impl Into<String>, payload: Value) {
+        self.effects.push_event(name, payload);
+    }
+
+    /// See [`Effects::reply`].
+    pub fn reply(&mut self, reply: Value) {
+        self.effects.reply(reply);
+    }
+
+    /// See [`Effects::send_after`].
+    pub fn send_after(&mut self, delay: Duration, info: V::Info) {
+        self.effects.send_after(delay, info);
+    }
+
+    /// See [`Effects::push_patch`].
+    pub fn push_patch(&mut self, to: impl Into<String>) {
+        self.effects.push_patch(to);
+    }
+
+    /// See [`Effects::push_navigate`].
+    pub fn push_navigate(&mut self, to: impl Into<String>) {
+        self.effects.push_navigate(to);
+    }
+
+    /// See [`Effects::redirect`].
+    pub fn redirect(&mut self, to: impl Into<String>) {
+        self.effects.redirect(to);
+    }
+}
+
+impl<V: LiveView> Deref for Socket<V> {
+    type Target = Tracked<V>;
+    fn deref(&self) -> &Self::Target {
+        &self.assigns
+    }
+}
+
+impl<V: LiveView> DerefMut for Socket<V> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.assigns
+    }
+}
