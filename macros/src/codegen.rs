@@ -52,7 +52,17 @@ pub(crate) fn template(nodes: &[Node], mode: Mode) -> Result<(TokenStream, Reads
 }
 
 /// Trims the whole template's leading and trailing whitespace, as HEEx does.
-pub(crate) fn trim(mut nodes: Vec<Node>) -> Vec<Node> {
+pub(crate) fn trim(nodes: Vec<Node>) -> Vec<Node> {
+    // Text split around slots or comments arrives as neighbouring nodes: join them first.
+    let mut nodes = nodes
+        .into_iter()
+        .fold(Vec::new(), |mut merged: Vec<Node>, node| {
+            match (merged.last_mut(), node) {
+                (Some(Node::Text(last)), Node::Text(text)) => last.push_str(&text),
+                (_, node) => merged.push(node),
+            }
+            merged
+        });
     if let Some(Node::Text(text)) = nodes.first_mut() {
         *text = text.trim_start().to_owned();
     }
@@ -70,7 +80,7 @@ fn is_root(nodes: &[Node]) -> bool {
         match node {
             Node::Text(text) if text.trim().is_empty() => {}
             Node::Element(e) if e.directives.if_.is_none() && e.directives.for_.is_none() => {
-                tags += 1
+                tags += 1;
             }
             _ => return false,
         }
@@ -229,7 +239,7 @@ impl Builder {
                 } else {
                     quote!()
                 };
-                let dynamics = self.dynamics.iter().map(|d| guarded(d));
+                let dynamics = self.dynamics.iter().map(guarded);
                 quote! {{
                     #template
                     ::cinder::Rendered::new(&__CINDER_TEMPLATE, move |__cinder_track: bool| {
@@ -419,6 +429,7 @@ fn call(component: &Component, mode: Mode) -> Result<Dynamic> {
         fields.push(quote!(#field: ::std::vec![#(#entries),*]));
     }
     let tokens = quote! {{
+        #[allow(clippy::needless_update)]
         let __cinder_props = #props_path { #(#fields,)* ..::core::default::Default::default() };
         ::cinder::__private::component(#function(&__cinder_props))
     }};

@@ -81,7 +81,7 @@ fn walk(tokens: TokenStream, reads: &mut Reads, rewrite: bool) -> TokenStream {
         let next = tokens.get(i + 1);
         match &tokens[i] {
             TokenTree::Punct(p)
-                if p.as_char() == '@' && !matches!(prev, Some(TokenTree::Ident(_))) =>
+                if p.as_char() == '@' && !is_binding(prev) =>
             {
                 if let Some(TokenTree::Ident(name)) = next {
                     reads.assigns.insert(name.to_string());
@@ -112,7 +112,10 @@ fn walk(tokens: TokenStream, reads: &mut Reads, rewrite: bool) -> TokenStream {
                         continue;
                     }
                 } else {
-                    if is_local(&name, prev, next) {
+                    if name == "assigns" {
+                        // Handing all assigns to a helper: it may read any of them.
+                        reads.anything();
+                    } else if is_local(&name, prev, next) {
                         reads.locals.insert(name);
                     }
                     out.push(tokens[i].clone());
@@ -142,6 +145,11 @@ fn nested_template(group: &Group, reads: &mut Reads) {
         Ok(nodes) => crate::codegen::collect_reads(&nodes, reads),
         Err(_) => reads.anything(),
     }
+}
+
+/// `x @ pattern` binds `x`; `@` after a keyword (`if @show`) is an assign.
+fn is_binding(prev: Option<&TokenTree>) -> bool {
+    matches!(prev, Some(TokenTree::Ident(i)) if !KEYWORDS.contains(&i.to_string().as_str()))
 }
 
 /// A lowercase identifier in value position that is not a path segment, method, field
@@ -193,5 +201,15 @@ mod tests {
     fn leaves_pattern_bindings() {
         let (tokens, _) = rewrite("match @n { x @ 1..=3 => x, _ => 0 }").unwrap();
         assert!(tokens.to_string().contains("x @ 1"));
+        assert!(tokens.to_string().starts_with("match assigns . n"));
+        let (tokens, reads) = rewrite("if @show { 1 } else { 2 }").unwrap();
+        assert!(tokens.to_string().starts_with("if assigns . show"));
+        assert!(!reads.has_locals());
+    }
+
+    #[test]
+    fn handing_assigns_to_a_helper_reads_everything() {
+        let (_, reads) = rewrite("badge(assigns)").unwrap();
+        assert!(reads.has_locals());
     }
 }

@@ -78,7 +78,7 @@ fn expand(source: &str, span: Span, file: Option<&str>) -> proc_macro2::TokenStr
 #[proc_macro_derive(Assigns)]
 pub fn derive_assigns(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as syn::DeriveInput);
-    assigns::derive(input)
+    assigns::derive(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -165,7 +165,7 @@ impl Prints {
 }
 
 fn slots_size(slots: &[Slot]) -> usize {
-    slots.len() * size_of::<Slot>()
+    size_of_val(slots)
         + slots
             .iter()
             .map(|s| match s {
@@ -331,6 +331,12 @@ impl Writer<'_> {
                 *slot = Slot::Node(print);
                 wrote
             }
+            Dynamic::Comprehension(list)
+                if list.is_empty() && matches!(slot, Slot::Text(h) if *h == text_hash("")) =>
+            {
+                // Still empty and never filled: the client already holds "".
+                false
+            }
             Dynamic::Comprehension(list) => {
                 let previous = match std::mem::take(slot) {
                     Slot::List(print) => Some(print),
@@ -354,7 +360,7 @@ impl Writer<'_> {
             None if list.entries.is_empty() => {
                 // Not rendered before and empty: an empty string, as Phoenix sends.
                 self.out.push_str("\"\"");
-                (true, Slot::Empty)
+                (true, Slot::Text(text_hash("")))
             }
             None => {
                 self.out.push_str("{\"k\":{");

@@ -144,6 +144,9 @@ struct Actor<V, O> {
     _view: std::marker::PhantomData<fn() -> V>,
 }
 
+/// A mounted socket and the effects its mount left.
+type Mounted<V> = (Socket<V>, Option<Box<Pending<<V as LiveView>::Info>>>);
+
 /// What a callback run ended with.
 enum Outcome {
     Continue,
@@ -159,14 +162,17 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         mut rx: mpsc::Receiver<Input>,
     ) {
         self.join_ref = join_ref.map(String::into_boxed_str);
-        let Some(mut socket) = self.join(msg_ref.as_deref(), &payload).await else {
+        // Handler futures are boxed so that an idle session's task holds only this loop's
+        // small state, not the largest handler's.
+        let joined = Box::pin(self.join(msg_ref.as_deref(), payload)).await;
+        let Some(mut socket) = joined else {
             return;
         };
         while let Some(input) = rx.recv().await {
             let outcome = match input {
-                Input::Frame(frame) => self.frame(&mut socket, *frame).await,
+                Input::Frame(frame) => Box::pin(self.frame(&mut socket, *frame)).await,
                 Input::Info(info) => match info.downcast::<V::Info>() {
-                    Ok(info) => self.info(&mut socket, *info).await,
+                    Ok(info) => Box::pin(self.info(&mut socket, *info)).await,
                     Err(_) => {
                         warn!("dropped a message of the wrong type for this view");
                         Outcome::Continue
@@ -212,7 +218,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     }
 
     /// Mounts the view and sends the join reply; `None` when the join failed.
-    async fn join(&mut self, msg_ref: Option<&str>, payload: &Value) -> Option<Socket<V>> {
+    async fn join(&mut self, msg_ref: Option<&str>, payload: Value) -> Option<Socket<V>> {
         let url = payload
             .get("url")
             .or_else(|| payload.get("redirect"))
@@ -221,7 +227,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         self.uri = url.into();
         let query = params::from_url(url);
         let mounted = catch_unwind(AssertUnwindSafe(
-            || -> Result<(Socket<V>, Option<Box<Pending<V::Info>>>), Error> {
+            || -> Result<Mounted<V>, Error> {
                 let mut cx = Mount::<V>::new(&query, url, true);
                 let view = V::mount(&mut cx)?;
                 let mut socket = Socket::new(view);
@@ -364,12 +370,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         callback: impl FnOnce(&mut Socket<V>) -> Result<(), Error>,
     ) -> Outcome {
         let ran = catch_unwind(AssertUnwindSafe(|| callback(socket)));
-        let result = match ran {
-            Ok(result) => result,
-            Err(_) => {
-                warn!("callback panicked");
-                return self.crash().await;
-            }
+        let Ok(result) = ran else {
+            warn!("callback panicked");
+            return self.crash().await;
         };
         let pending = socket.effects.take().map(|p| *p).unwrap_or_default();
         if let Err(err) = result {

@@ -28,7 +28,7 @@ impl<'a> Slot<'a> {
 
     /// Adds an attribute written on the slot tag (`<:col label="Name">`).
     #[must_use]
-    pub fn with_attr(mut self, name: &'static str, value: impl ToString) -> Self {
+    pub fn with_attr(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
         self.attrs.push((name, value.to_string()));
         self
     }

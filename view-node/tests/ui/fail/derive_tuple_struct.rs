@@ -1,0 +1,6 @@
+use cinder::Assigns;
+
+#[derive(Assigns)]
+struct State(u32, String);
+
+fn main() {}
