@@ -80,9 +80,7 @@ fn walk(tokens: TokenStream, reads: &mut Reads, rewrite: bool) -> TokenStream {
         let prev = i.checked_sub(1).map(|p| &tokens[p]);
         let next = tokens.get(i + 1);
         match &tokens[i] {
-            TokenTree::Punct(p)
-                if p.as_char() == '@' && !is_binding(prev) =>
-            {
+            TokenTree::Punct(p) if p.as_char() == '@' && !is_binding(prev) => {
                 if let Some(TokenTree::Ident(name)) = next {
                     reads.assigns.insert(name.to_string());
                     if rewrite {

@@ -1,6 +1,6 @@
 //! Procedural macros for Cinder: `html!`, `html_file!` and `#[derive(Assigns)]`.
 //!
-//! - [`assigns`](mod@assigns) — the derive: field bits and change-tracking setters.
+//! - `assigns` — the derive: field bits and change-tracking setters.
 //! - `expr` — `@name` rewriting and what each expression reads.
 //! - `codegen` — template AST into statics, dynamics and change masks.
 //!

@@ -10,7 +10,7 @@
 //! - [`assigns`] — state with one change bit per field (`#[derive(Assigns)]`).
 //! - [`socket`] — what callbacks act through: state, title, events, timers, navigation.
 //! - [`rendered`] — what `html!` produces: statics plus lazily evaluated dynamics.
-//! - [`html`] — escaping and the values a template may interpolate.
+//! - [`mod@html`] — escaping and the values a template may interpolate.
 //! - [`diff`] — the diff engine producing the 1.2.12 wire format.
 //! - [`slot`] — content handed to function components.
 //! - [`session`] — the actor running one live session.

@@ -226,17 +226,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             .unwrap_or("");
         self.uri = url.into();
         let query = params::from_url(url);
-        let mounted = catch_unwind(AssertUnwindSafe(
-            || -> Result<Mounted<V>, Error> {
-                let mut cx = Mount::<V>::new(&query, url, true);
-                let view = V::mount(&mut cx)?;
-                let mut socket = Socket::new(view);
-                socket.effects = cx.effects;
-                V::handle_params(&mut socket, &query, url)?;
-                let pending = socket.effects.take();
-                Ok((socket, pending))
-            },
-        ));
+        let mounted = catch_unwind(AssertUnwindSafe(|| -> Result<Mounted<V>, Error> {
+            let mut cx = Mount::<V>::new(&query, url, true);
+            let view = V::mount(&mut cx)?;
+            let mut socket = Socket::new(view);
+            socket.effects = cx.effects;
+            V::handle_params(&mut socket, &query, url)?;
+            let pending = socket.effects.take();
+            Ok((socket, pending))
+        }));
         let (mut socket, pending) = match mounted {
             Ok(Ok(mounted)) => mounted,
             Ok(Err(err)) => {

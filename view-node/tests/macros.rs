@@ -3,7 +3,13 @@
 //! `tests/ui/pass/*.rs` must compile and run (each asserts its rendered HTML);
 //! `tests/ui/fail/*.rs` must fail to compile with the error pinned in its `.stderr`.
 //! Regenerate the `.stderr` files with `TRYBUILD=overwrite cargo test -p cinder --test macros`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_pass_by_value, reason = "test code fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_pass_by_value,
+    reason = "test code fails loudly"
+)]
 
 use cinder::{Assigns, Rendered, Tracked, html_file};
 

@@ -13,7 +13,13 @@
 //! `:for` entries and inside a switched branch. Proptest generates an initial state and
 //! up to 12 steps of mutations (through the generated setters, so the change bits are
 //! right), including steps that change nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_pass_by_value, reason = "test code fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_pass_by_value,
+    reason = "test code fails loudly"
+)]
 
 use std::cell::RefCell;
 use std::fmt::Debug;
@@ -463,14 +469,14 @@ fn profile_view(assigns: &Tracked<Profile>) -> Rendered<'_> {
           <h1 title={@name.as_str()} data-active={@active}>{@name}</h1>
           <p :if={@show_bio} class="bio">{@bio}</p>
           <span class="count">{@count}</span> / <span>{@ratio}</span>
-          {if (@active) { html!(r#"<b data-n={@count}>{@name} is active</b>"#) } else { html!("<i>inactive: {@bio}</i>") }}
-          {match (@mode) {
+          {if @active { html!(r#"<b data-n={@count}>{@name} is active</b>"#) } else { html!("<i>inactive: {@bio}</i>") }}
+          {match @mode {
             0 => html!("<em>zero</em>"),
             1 => html!(r#"<strong title={@bio.as_str()}>{@count} one {@name}</strong>"#),
             2 => html!("<u :if={@show_bio}>{@bio}</u>"),
             _ => html!("plain {@count} text"),
           }}
-          {if (@show_bio) { Some(html!("<small>{@title.as_deref().unwrap_or(\"untitled\")}</small>")) } else { None }}
+          {if @show_bio { Some(html!("<small>{@title.as_deref().unwrap_or(\"untitled\")}</small>")) } else { None }}
           <input type="checkbox" checked={@active} disabled={!@active} value={@title.as_deref()} />
         </section>
         "##
@@ -583,7 +589,7 @@ struct Board {
 fn board_view(assigns: &Tracked<Board>) -> Rendered<'_> {
     html!(
         r#"
-        <div id="board" class={if (@filter) { "filtered" } else { "all" }}>
+        <div id="board" class={if @filter { "filtered" } else { "all" }}>
           <h2>{@heading} ({@rows.len()})</h2>
           <ul class="rows">
             <li :for={row in &@rows} :key={row.id} id={format!("row-{}", row.id)} data-flag={row.flag}>
@@ -594,7 +600,7 @@ fn board_view(assigns: &Tracked<Board>) -> Rendered<'_> {
             </li>
           </ul>
           <p :if={@rows.is_empty()}>empty</p>
-          <ol><li :for={t in &@tags} class={if (@filter) { "f" } else { "n" }}>{t}</li></ol>
+          <ol><li :for={t in &@tags} class={if @filter { "f" } else { "n" }}>{t}</li></ol>
         </div>
         "#
     )
@@ -814,7 +820,7 @@ fn shell_view(assigns: &Tracked<Shell>) -> Rendered<'_> {
     html!(
         r##"
         <main data-tab={@tab} hidden={!@open}>
-          {match (@tab) {
+          {match @tab {
             0 => html!(r#"<section class="list"><ul :if={@open}><li :for={row in &@rows} :key={row.id}>{row.label}<.card title={row.label.as_str()}>{row.id}<:footer>f{row.id}</:footer></.card></li></ul></section>"#),
             1 => html!(r#"<section class="grid"><div :for={line in &@matrix} data-len={line.len()}><span :for={cell in line}>{cell}</span><em :if={line.is_empty()}>-</em></div></section>"#),
             2 => html!(r#"<.card title={@label.as_str()}>{@label} {@score}<:footer kind="x">{@score}</:footer></.card>"#),
@@ -903,7 +909,7 @@ fn shell_diffs_match_the_client() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Known bug, kept as an ignored regression test
+// Regression: a helper template taking the assigns
 // ---------------------------------------------------------------------------------------
 
 /// A helper template taking the assigns, like HEEx's `defp badge(assigns)`.
@@ -915,11 +921,10 @@ fn helper_view(assigns: &Tracked<Profile>) -> Rendered<'_> {
     html!("<div>{name_badge(assigns)} {@count}</div>")
 }
 
-/// `{name_badge(assigns)}` reads no `@field` and no local (`assigns` is excluded), so the
-/// macro guards it with an empty mask: it is never evaluated again after the join and
-/// the client keeps the old name. HEEx re-renders an expression that uses `assigns`.
+/// `{name_badge(assigns)}` hands all assigns to a helper, so it may read any of them: the
+/// macro evaluates it on every render, as HEEx does. (It used to be guarded by an empty
+/// mask and never re-rendered.)
 #[test]
-#[ignore = "engine bug: a dynamic passing `assigns` to a helper is never re-rendered"]
 fn helper_taking_assigns_is_rerendered() {
     let initial = Profile {
         name: "old".into(),

@@ -1,5 +1,11 @@
 //! The session actor over real frames: join, events, timers, patches, failures.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_pass_by_value, reason = "test code fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_pass_by_value,
+    reason = "test code fails loudly"
+)]
 
 use std::time::Duration;
 

@@ -1,5 +1,11 @@
 //! `html!` end to end: compiled templates, their HTML and their diffs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_pass_by_value, reason = "test code fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_pass_by_value,
+    reason = "test code fails loudly"
+)]
 
 use cinder::diff::{Extras, Prints};
 use cinder::{Assigns, Rendered, Slot, Tracked, html, render_slot};

@@ -1,8 +1,6 @@
 //! `:if`, and nested `html!` in `if`/`else` and `match`.
-//!
-//! `(@show)` and `(@count)` are parenthesized on purpose: `@name` right after a keyword
-//! (`if @show`, `match @count`, `return @x`) is currently taken for a pattern binding
-//! (`x @ pat`) and left un-rewritten, which fails with "invalid Rust expression".
+//! `@name` right after a keyword (`if @show`, `match @count`) is an assign, not a
+//! pattern binding.
 
 use cinder::{Assigns, Rendered, Tracked, html};
 
@@ -15,7 +13,7 @@ struct State {
 
 fn view(assigns: &Tracked<State>) -> Rendered<'_> {
     html!(
-        r#"<div><p :if={@show} class="shown">Hi {@name}</p><span :if={!@show}>hidden</span>{if (@show) { html!("<b>yes {@count}</b>") } else { html!("<i>no</i>") }}|{match (@count) {
+        r#"<div><p :if={@show} class="shown">Hi {@name}</p><span :if={!@show}>hidden</span>{if @show { html!("<b>yes {@count}</b>") } else { html!("<i>no</i>") }}|{match @count {
             0 => html!("<em>zero</em>"),
             n if n < 0 => html!("<em>negative {n}</em>"),
             n => html!("<em>{n} for {@name}</em>"),
