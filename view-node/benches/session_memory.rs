@@ -1,10 +1,13 @@
 //! Resident memory per idle counter session: mounts 100,000 session actors in one process
 //! and prints what they cost together, divided per session.
 //!
-//! Run: `cargo bench -p cinder --bench session_memory` (set `SESSIONS` to change the count).
+//! Run: `cargo bench -p cinder --bench session_memory` (`SESSIONS` changes the count,
+//! `BURST` how many joins are in flight at once).
 //! The figure counts everything a session keeps: its task, mailbox, state, prints and
 //! the handle the node routes by.
 
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use cinder::frame::ClientFrame;
@@ -29,6 +32,33 @@ impl LiveView for Counter {
         )
     }
 }
+
+/// Counts live heap bytes, to tell what sessions allocate from what the allocator keeps.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: delegates to the system allocator and only counts sizes.
+#[allow(
+    unsafe_code,
+    reason = "a counting allocator is the only way to see live heap bytes"
+)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 fn resident_bytes() -> anyhow::Result<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm")?;
@@ -60,31 +90,35 @@ fn main() -> anyhow::Result<()> {
         let warm = session::spawn::<Counter, _>(join(0)?, tx.clone(), SessionConfig::default());
         rx.recv().await;
         let before = resident_bytes()?;
+        let heap_before = LIVE.load(Ordering::Relaxed);
         let started = Instant::now();
+        // Sessions join one after another, each reply read before the next join, as a
+        // node under steady load sees them (a burst of queued replies would leave holes
+        // between the long-lived allocations that only later joins fill).
+        // `BURST=n` joins n sessions at once before reading their replies instead.
+        let burst: usize = std::env::var("BURST").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
         let mut handles = Vec::with_capacity(sessions);
-        let mut replies = 0;
+        let mut pending = 0;
         for i in 0..sessions {
             handles.push(session::spawn::<Counter, _>(join(i + 1)?, tx.clone(), SessionConfig::default()));
-            if i % 1024 == 1023 {
-                tokio::task::yield_now().await;
-                while rx.try_recv().is_ok() {
-                    replies += 1;
+            pending += 1;
+            if pending == burst || i + 1 == sessions {
+                for _ in 0..pending {
+                    rx.recv().await.ok_or_else(|| anyhow::anyhow!("a session sent no join reply"))?;
                 }
-            }
-        }
-        while replies < sessions {
-            if rx.recv().await.is_some() {
-                replies += 1;
+                pending = 0;
             }
         }
         let elapsed = started.elapsed();
         let after = resident_bytes()?;
+        let heap = LIVE.load(Ordering::Relaxed).saturating_sub(heap_before) as f64 / sessions as f64;
         let per = (after.saturating_sub(before)) as f64 / sessions as f64;
         let open = handles.iter().filter(|h| !h.is_closed()).count();
         #[expect(clippy::print_stdout, reason = "a benchmark prints its figure")]
         {
-            println!("sessions mounted: {sessions} ({open} live) in {:.2?}", elapsed);
+            println!("sessions mounted: {sessions} ({open} live) in {:.2?}, {burst} join(s) at a time", elapsed);
             println!("resident before: {:.1} MiB, after: {:.1} MiB", before as f64 / 1048576.0, after as f64 / 1048576.0);
+            println!("heap allocated per idle session: {heap:.0} bytes");
             println!("resident memory per idle session: {per:.0} bytes (budget 2048)");
         }
         drop(warm);

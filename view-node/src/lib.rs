@@ -26,6 +26,7 @@ mod error;
 pub mod frame;
 pub mod html;
 mod json;
+mod mailbox;
 pub mod params;
 pub mod rendered;
 pub mod session;

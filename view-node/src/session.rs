@@ -19,6 +19,8 @@ use tracing::{Instrument, debug, warn};
 use crate::diff::{Extras, Prints};
 use crate::frame::{self, ClientFrame};
 use crate::json;
+use crate::mailbox;
+pub use crate::mailbox::SendError;
 use crate::params;
 use crate::socket::{Mount, Navigation, Pending, Socket};
 use crate::view::{LiveView, Params};
@@ -54,34 +56,21 @@ pub enum Input {
 }
 
 /// Sends input to a running session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SessionHandle {
-    tx: mpsc::Sender<Input>,
+    tx: mailbox::Sender<Input>,
 }
 
-/// Why input could not be delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    /// The mailbox is full: the client sends faster than the view handles.
-    #[error("session mailbox full")]
-    Full,
-    /// The session has ended.
-    #[error("session ended")]
-    Closed,
+impl std::fmt::Debug for SessionHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionHandle").finish_non_exhaustive()
+    }
 }
 
 impl SessionHandle {
-    /// Queues input without waiting.
+    /// Queues input; a full mailbox or an ended session is reported, never waited on.
     pub fn try_send(&self, input: Input) -> Result<(), SendError> {
-        self.tx.try_send(input).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SendError::Full,
-            mpsc::error::TrySendError::Closed(_) => SendError::Closed,
-        })
-    }
-
-    /// Queues input, waiting for room in the mailbox.
-    pub async fn send(&self, input: Input) -> Result<(), SendError> {
-        self.tx.send(input).await.map_err(|_| SendError::Closed)
+        self.tx.try_send(input)
     }
 
     /// Sends a message to the view's `handle_info`.
@@ -114,10 +103,10 @@ pub fn spawn<V: LiveView, O: Outbox>(
     outbox: O,
     config: SessionConfig,
 ) -> SessionHandle {
-    let (tx, rx) = mpsc::channel(config.mailbox.max(1));
+    let (tx, rx) = mailbox::channel(config.mailbox);
     let span = tracing::debug_span!("session", topic = %join.topic);
     let actor = Actor::<V, O> {
-        topic: join.topic.into_boxed_str(),
+        topic: join.topic.clone().into_boxed_str(),
         join_ref: None,
         uri: Box::from(""),
         prints: Prints::new(),
@@ -125,10 +114,7 @@ pub fn spawn<V: LiveView, O: Outbox>(
         me: tx.downgrade(),
         _view: std::marker::PhantomData,
     };
-    let payload = join.payload;
-    let msg_ref = join.msg_ref;
-    let join_ref = join.join_ref;
-    tokio::spawn(actor.run(join_ref, msg_ref, payload, rx).instrument(span));
+    tokio::spawn(Box::new(actor).run(Box::new(join), rx).instrument(span));
     SessionHandle { tx }
 }
 
@@ -139,7 +125,7 @@ struct Actor<V, O> {
     uri: Box<str>,
     prints: Prints,
     outbox: O,
-    me: mpsc::WeakSender<Input>,
+    me: mailbox::WeakSender<Input>,
     #[allow(clippy::type_complexity)]
     _view: std::marker::PhantomData<fn() -> V>,
 }
@@ -154,17 +140,10 @@ enum Outcome {
 }
 
 impl<V: LiveView, O: Outbox> Actor<V, O> {
-    async fn run(
-        mut self,
-        join_ref: Option<String>,
-        msg_ref: Option<String>,
-        payload: Value,
-        mut rx: mpsc::Receiver<Input>,
-    ) {
-        self.join_ref = join_ref.map(String::into_boxed_str);
-        // Handler futures are boxed so that an idle session's task holds only this loop's
-        // small state, not the largest handler's.
-        let joined = Box::pin(self.join(msg_ref.as_deref(), payload)).await;
+    /// The join frame arrives boxed, and handler futures are boxed, so that an idle
+    /// session's task holds only this loop's small state.
+    async fn run(mut self: Box<Self>, join: Box<ClientFrame>, mut rx: mailbox::Receiver<Input>) {
+        let joined = Box::pin(self.join(join)).await;
         let Some(mut socket) = joined else {
             return;
         };
@@ -218,7 +197,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     }
 
     /// Mounts the view and sends the join reply; `None` when the join failed.
-    async fn join(&mut self, msg_ref: Option<&str>, payload: Value) -> Option<Socket<V>> {
+    async fn join(&mut self, join: Box<ClientFrame>) -> Option<Socket<V>> {
+        let ClientFrame {
+            join_ref,
+            msg_ref,
+            payload,
+            ..
+        } = *join;
+        self.join_ref = join_ref.map(String::into_boxed_str);
+        let msg_ref = msg_ref.as_deref();
         let url = payload
             .get("url")
             .or_else(|| payload.get("redirect"))
@@ -481,7 +468,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             let Some(tx) = self.me.upgrade() else { return };
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
-                let _ = tx.send(Input::Info(Box::new(info))).await;
+                if tx.try_send(Input::Info(Box::new(info))).is_err() {
+                    warn!("a timer's message was dropped: mailbox full or session ended");
+                }
             });
         }
     }

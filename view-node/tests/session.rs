@@ -100,7 +100,7 @@ impl Client {
         self.next_ref += 1;
         let r = self.next_ref.to_string();
         let f = frame(json!(["1", r, "lv:phx-test", event, payload]));
-        self.handle.send(Input::Frame(Box::new(f))).await.unwrap();
+        self.handle.try_send(Input::Frame(Box::new(f))).unwrap();
         read(&mut self.rx).await
     }
 
