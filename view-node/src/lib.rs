@@ -27,11 +27,16 @@ pub mod frame;
 pub mod html;
 mod json;
 mod mailbox;
+pub mod node;
+pub mod page;
 pub mod params;
 pub mod rendered;
+pub mod route;
+pub mod router;
 pub mod session;
 pub mod slot;
 pub mod socket;
+pub mod token;
 pub mod view;
 
 pub use assigns::{Assigns, Tracked};

@@ -133,6 +133,12 @@ pub(crate) struct WeakSender<T> {
     shared: Weak<Shared<T>>,
 }
 
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        WeakSender { shared: self.shared.clone() }
+    }
+}
+
 impl<T> WeakSender<T> {
     /// A strong sender, if the mailbox still has one.
     pub(crate) fn upgrade(&self) -> Option<Sender<T>> {

@@ -11,6 +11,9 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use cinder_pubsub::{Delivery, Message, PubSub};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -22,6 +25,7 @@ use crate::json;
 use crate::mailbox;
 pub use crate::mailbox::SendError;
 use crate::params;
+use crate::route::{Pattern, path_of};
 use crate::socket::{Mount, Navigation, Pending, Socket};
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
@@ -31,6 +35,11 @@ pub trait Outbox: Send + 'static {
     /// Delivers one encoded frame; `false` means nobody listens any more and the session
     /// stops.
     fn send(&mut self, frame: String) -> impl Future<Output = bool> + Send;
+
+    /// The session has ended; no frame follows.
+    fn close(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 impl Outbox for mpsc::Sender<String> {
@@ -103,6 +112,44 @@ pub fn spawn<V: LiveView, O: Outbox>(
     outbox: O,
     config: SessionConfig,
 ) -> SessionHandle {
+    spawn_in::<V, O>(join, outbox, config, None)
+}
+
+/// Where a session runs: its route (for path parameters) and the node's pubsub.
+#[derive(Clone)]
+pub struct Env {
+    /// The route the view is mounted at; its `:params` join the query parameters.
+    pub route: Option<Pattern>,
+    /// Topics for `subscribe` and `broadcast`.
+    pub pubsub: Option<Arc<dyn PubSub>>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env").field("route", &self.route).finish_non_exhaustive()
+    }
+}
+
+impl Env {
+    /// The parameters of `url`: the route's path parameters plus the query.
+    pub fn params(&self, url: &str) -> Params {
+        let mut query = params::from_url(url);
+        if let Some(route) = &self.route
+            && let Some(path_params) = route.matches(path_of(url))
+        {
+            query.extend(path_params);
+        }
+        query
+    }
+}
+
+/// Like [`spawn`], inside an [`Env`] shared by the sessions of one route.
+pub fn spawn_in<V: LiveView, O: Outbox>(
+    join: ClientFrame,
+    outbox: O,
+    config: SessionConfig,
+    env: Option<Arc<Env>>,
+) -> SessionHandle {
     let (tx, rx) = mailbox::channel(config.mailbox);
     let span = tracing::debug_span!("session", topic = %join.topic);
     let actor = Actor::<V, O> {
@@ -112,6 +159,7 @@ pub fn spawn<V: LiveView, O: Outbox>(
         prints: Prints::new(),
         outbox,
         me: tx.downgrade(),
+        env,
         _view: std::marker::PhantomData,
     };
     tokio::spawn(Box::new(actor).run(Box::new(join), rx).instrument(span));
@@ -126,7 +174,7 @@ struct Actor<V, O> {
     prints: Prints,
     outbox: O,
     me: mailbox::WeakSender<Input>,
-    #[allow(clippy::type_complexity)]
+    env: Option<Arc<Env>>,
     _view: std::marker::PhantomData<fn() -> V>,
 }
 
@@ -163,7 +211,43 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 break;
             }
         }
+        self.outbox.close().await;
         debug!("session ended");
+    }
+
+    fn params(&self, url: &str) -> Params {
+        match &self.env {
+            Some(env) => env.params(url),
+            None => params::from_url(url),
+        }
+    }
+
+    /// Subscribes this session to the topics a callback asked for, and publishes its
+    /// broadcasts.
+    fn pubsub(&self, subscriptions: Vec<(String, fn(&Message) -> V::Info)>, broadcasts: Vec<(String, Value)>) {
+        let Some(pubsub) = self.env.as_ref().and_then(|env| env.pubsub.as_ref()) else {
+            if !subscriptions.is_empty() || !broadcasts.is_empty() {
+                warn!("subscribe/broadcast without a pubsub: ignored");
+            }
+            return;
+        };
+        for (topic, convert) in subscriptions {
+            let me = self.me.clone();
+            pubsub.subscribe(
+                &topic,
+                Box::new(move |message| {
+                    let Some(tx) = me.upgrade() else { return Delivery::Gone };
+                    match tx.try_send(Input::Info(Box::new(convert(message)))) {
+                        Ok(()) => Delivery::Delivered,
+                        Err(SendError::Full) => Delivery::Dropped,
+                        Err(SendError::Closed) => Delivery::Gone,
+                    }
+                }),
+            );
+        }
+        for (topic, payload) in broadcasts {
+            pubsub.publish(&topic, payload);
+        }
     }
 
     fn join_ref(&self) -> Option<&str> {
@@ -212,7 +296,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             .and_then(Value::as_str)
             .unwrap_or("");
         self.uri = url.into();
-        let query = params::from_url(url);
+        let query = self.params(url);
         let mounted = catch_unwind(AssertUnwindSafe(|| -> Result<Mounted<V>, Error> {
             let mut cx = Mount::<V>::new(&query, url, true);
             let view = V::mount(&mut cx)?;
@@ -281,6 +365,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         }
         response.push('}');
         self.schedule(pending.timers);
+        self.pubsub(pending.subscriptions, pending.broadcasts);
         debug!("joined");
         match self.reply(msg_ref, "ok", &response).await {
             Outcome::Continue => Some(socket),
@@ -317,7 +402,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                         .await;
                 };
                 self.uri = url.as_str().into();
-                let query = params::from_url(&url);
+                let query = self.params(&url);
                 self.callback(socket, msg_ref, |socket| {
                     V::handle_params(socket, &query, &url)
                 })
@@ -385,7 +470,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 return Outcome::Stop;
             }
             let url = resolve(&self.uri, to);
-            let query = params::from_url(&url);
+            let query = self.params(&url);
             let ran = catch_unwind(AssertUnwindSafe(|| V::handle_params(socket, &query, &url)));
             match ran {
                 Ok(Ok(())) => {}
@@ -412,6 +497,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             return self.crash().await;
         };
         self.schedule(pending.timers);
+        self.pubsub(pending.subscriptions, pending.broadcasts);
         let stops = matches!(
             pending.navigation,
             Some(Navigation::Navigate { .. } | Navigation::Redirect { .. })

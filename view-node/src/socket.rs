@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use cinder_pubsub::Message;
+
 use crate::assigns::Tracked;
 use crate::diff::PushedEvent;
 use crate::view::{LiveView, Params};
@@ -45,6 +47,8 @@ pub struct Pending<I> {
     pub(crate) reply: Option<Value>,
     pub(crate) navigation: Option<Navigation>,
     pub(crate) timers: Vec<(Duration, I)>,
+    pub(crate) subscriptions: Vec<(String, fn(&Message) -> I)>,
+    pub(crate) broadcasts: Vec<(String, Value)>,
 }
 
 impl<I> Default for Pending<I> {
@@ -55,6 +59,8 @@ impl<I> Default for Pending<I> {
             reply: None,
             navigation: None,
             timers: Vec::new(),
+            subscriptions: Vec::new(),
+            broadcasts: Vec::new(),
         }
     }
 }
@@ -137,9 +143,24 @@ impl<I> Effects<I> {
         self.pending().navigation = Some(Navigation::Redirect { to: to.into() });
     }
 
+    /// Publishes `payload` on `topic` to every subscriber (this session included).
+    pub fn broadcast(&mut self, topic: impl Into<String>, payload: Value) {
+        self.pending().broadcasts.push((topic.into(), payload));
+    }
+
     /// Sets a navigation effect directly (for `replace` variants).
     pub fn navigate(&mut self, navigation: Navigation) {
         self.pending().navigation = Some(navigation);
+    }
+}
+
+impl<I: From<Message>> Effects<I> {
+    /// Delivers `topic`'s messages to this session's `handle_info` (as `I::from(message)`),
+    /// for as long as the session lives. Only a connected mount subscribes; the dead
+    /// render ignores it.
+    pub fn subscribe(&mut self, topic: impl Into<String>) {
+        let convert: fn(&Message) -> I = |message| I::from(message.clone());
+        self.pending().subscriptions.push((topic.into(), convert));
     }
 }
 
@@ -235,6 +256,11 @@ impl<V: LiveView> Socket<V> {
     /// See [`Effects::push_navigate`].
     pub fn push_navigate(&mut self, to: impl Into<String>) {
         self.effects.push_navigate(to);
+    }
+
+    /// See [`Effects::broadcast`].
+    pub fn broadcast(&mut self, topic: impl Into<String>, payload: Value) {
+        self.effects.broadcast(topic, payload);
     }
 
     /// See [`Effects::redirect`].

@@ -1,0 +1,260 @@
+//! The view-node service: sessions hosted behind the gRPC link.
+//!
+//! Each gateway opens one `Link` stream and multiplexes its sessions over it. Up
+//! messages start sessions (`Join`), feed them client frames, or stop them (`Leave`);
+//! sessions answer with encoded frames tagged with their key, and a `Closed` when they
+//! end. When the stream ends (the gateway went away) every session on it stops. Dead
+//! renders are the unary `Render` call.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
+use cinder_proto::v1::{
+    Closed, Down, Header, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down, up,
+};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+use tracing::{debug, info, warn};
+
+use crate::frame::{self, ClientFrame};
+use crate::router::Router;
+use crate::session::{Input, Outbox, SendError, SessionHandle};
+
+/// How many frames may wait to go down one link.
+const LINK_BUFFER: usize = 4096;
+
+/// Where a session on a link sends its frames: the link's down stream, tagged with the
+/// session's key.
+#[derive(Debug, Clone)]
+pub struct LinkOutbox {
+    session: u64,
+    tx: mpsc::Sender<Result<Down, Status>>,
+}
+
+impl LinkOutbox {
+    fn down(&self, kind: down::Kind) -> Down {
+        Down { session: self.session, kind: Some(kind) }
+    }
+}
+
+impl Outbox for LinkOutbox {
+    async fn send(&mut self, frame: String) -> bool {
+        let down = self.down(down::Kind::Frame(frame.into_bytes().into()));
+        self.tx.send(Ok(down)).await.is_ok()
+    }
+
+    async fn close(&mut self) {
+        let down = self.down(down::Kind::Closed(Closed { reason: String::new() }));
+        let _ = self.tx.send(Ok(down)).await;
+        metrics::gauge!("cinder_sessions").decrement(1.0);
+    }
+}
+
+/// The gRPC service of a view-node.
+#[derive(Debug)]
+pub struct Node {
+    router: Arc<Router<LinkOutbox>>,
+    sessions: Arc<AtomicU64>,
+}
+
+impl Node {
+    /// A node serving `router`'s views.
+    pub fn new(router: Router<LinkOutbox>) -> Self {
+        Node { router: Arc::new(router), sessions: Arc::default() }
+    }
+
+    /// The tonic service, to add to a server.
+    pub fn into_service(self) -> ViewNodeServer<Node> {
+        ViewNodeServer::new(self)
+    }
+}
+
+type DownStream = ReceiverStream<Result<Down, Status>>;
+
+#[tonic::async_trait]
+impl ViewNode for Node {
+    type LinkStream = DownStream;
+
+    async fn link(&self, request: Request<Streaming<Up>>) -> Result<Response<DownStream>, Status> {
+        let (tx, rx) = mpsc::channel(LINK_BUFFER);
+        let inbound = request.into_inner();
+        let link = Link { router: self.router.clone(), tx, sessions: HashMap::new(), count: self.sessions.clone() };
+        tokio::spawn(link.run(inbound));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn render(&self, request: Request<RenderRequest>) -> Result<Response<RenderResponse>, Status> {
+        let request = request.into_inner();
+        let csrf = request
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("x-cinder-csrf-token"))
+            .map_or("", |h| h.value.as_str());
+        let url = if request.url.is_empty() { request.path.as_str() } else { request.url.as_str() };
+        let response = self.router.render(url, &request.view_id, csrf);
+        Ok(Response::new(RenderResponse {
+            status: u32::from(response.status),
+            headers: response.headers.into_iter().map(|(name, value)| Header { name, value }).collect(),
+            body: response.body.into_bytes().into(),
+        }))
+    }
+
+    async fn health(&self, _request: Request<HealthRequest>) -> Result<Response<HealthResponse>, Status> {
+        let sessions = self.sessions.load(Ordering::Relaxed);
+        Ok(Response::new(HealthResponse { serving: true, sessions }))
+    }
+}
+
+/// One gateway's link: its sessions by key.
+struct Link {
+    router: Arc<Router<LinkOutbox>>,
+    tx: mpsc::Sender<Result<Down, Status>>,
+    sessions: HashMap<u64, SessionHandle>,
+    count: Arc<AtomicU64>,
+}
+
+impl Link {
+    async fn run(mut self, mut inbound: Streaming<Up>) {
+        debug!("gateway linked");
+        loop {
+            match inbound.message().await {
+                Ok(Some(up)) => self.up(up).await,
+                Ok(None) => break,
+                Err(status) => {
+                    warn!(%status, "link broke");
+                    break;
+                }
+            }
+        }
+        for (_, handle) in self.sessions.drain() {
+            let _ = handle.try_send(Input::Shutdown);
+        }
+        debug!("gateway unlinked");
+    }
+
+    fn outbox(&self, session: u64) -> LinkOutbox {
+        LinkOutbox { session, tx: self.tx.clone() }
+    }
+
+    async fn up(&mut self, up: Up) {
+        let session = up.session;
+        match up.kind {
+            Some(up::Kind::Join(join)) => self.join(session, &join.frame, join.csrf_ok).await,
+            Some(up::Kind::Frame(bytes)) => self.frame(session, &bytes).await,
+            Some(up::Kind::Binary(_)) => {
+                debug!(session, "binary frames are not handled yet");
+            }
+            Some(up::Kind::Leave(_)) => {
+                if let Some(handle) = self.sessions.remove(&session) {
+                    let _ = handle.try_send(Input::Shutdown);
+                }
+            }
+            None => {}
+        }
+    }
+
+    async fn join(&mut self, session: u64, bytes: &[u8], csrf_ok: bool) {
+        let mut outbox = self.outbox(session);
+        let frame = match std::str::from_utf8(bytes).map_err(|e| e.to_string()).and_then(|t| {
+            ClientFrame::parse(t).map_err(|e| e.to_string())
+        }) {
+            Ok(frame) => frame,
+            Err(err) => {
+                warn!(session, err, "undecodable join");
+                outbox.close().await;
+                return;
+            }
+        };
+        let (join_ref, msg_ref, topic) = (frame.join_ref.clone(), frame.msg_ref.clone(), frame.topic.clone());
+        if let Some(old) = self.sessions.remove(&session) {
+            let _ = old.try_send(Input::Shutdown);
+        }
+        match self.router.join(frame, csrf_ok, outbox.clone()) {
+            Ok(handle) => {
+                info!(%topic, "joined");
+                metrics::gauge!("cinder_sessions").increment(1.0);
+                self.count.fetch_add(1, Ordering::Relaxed);
+                self.sessions.insert(session, handle);
+                if self.sessions.len() % 1024 == 0 {
+                    self.sessions.retain(|_, h| !h.is_closed());
+                }
+            }
+            Err(refusal) => {
+                let reply = frame::reply(join_ref.as_deref(), msg_ref.as_deref(), &topic, "error", &refusal.0);
+                outbox.send(reply).await;
+                let down = outbox.down(down::Kind::Closed(Closed { reason: refusal.0 }));
+                let _ = outbox.tx.send(Ok(down)).await;
+            }
+        }
+    }
+
+    async fn frame(&mut self, session: u64, bytes: &[u8]) {
+        let Some(handle) = self.sessions.get(&session) else {
+            debug!(session, "frame for an unknown session");
+            return;
+        };
+        let parsed = std::str::from_utf8(bytes).map_err(|e| e.to_string()).and_then(|t| {
+            ClientFrame::parse(t).map_err(|e| e.to_string())
+        });
+        let frame = match parsed {
+            Ok(frame) => frame,
+            Err(err) => {
+                debug!(session, err, "undecodable frame");
+                return;
+            }
+        };
+        let (join_ref, msg_ref, topic) = (frame.join_ref.clone(), frame.msg_ref.clone(), frame.topic.clone());
+        match handle.try_send(Input::Frame(Box::new(frame))) {
+            Ok(()) => {}
+            Err(SendError::Full) => {
+                let reply = frame::reply(join_ref.as_deref(), msg_ref.as_deref(), &topic, "error", &frame::reason("overloaded"));
+                self.outbox(session).send(reply).await;
+            }
+            Err(SendError::Closed) => {
+                self.sessions.remove(&session);
+            }
+        }
+    }
+}
+
+/// A bound view-node, ready to serve.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    node: Node,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("addr", &self.listener.local_addr().ok()).finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks one) for `router`'s views.
+    pub async fn bind(addr: SocketAddr, router: Router<LinkOutbox>) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Server { listener, node: Node::new(router) })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), tonic::transport::Error> {
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(self.listener);
+        let shutdown: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(shutdown);
+        tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(std::time::Duration::from_secs(10)))
+            .add_service(self.node.into_service())
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+    }
+}

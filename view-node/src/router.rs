@@ -1,0 +1,216 @@
+//! Routes to live views: dead renders for HTTP GETs and session starts for socket joins.
+//!
+//! A page's dead render and its socket join meet on the same node (the gateway places
+//! both by the view id). The render signs a session token bound to that id and route;
+//! the join checks it (and the socket's CSRF flag) before mounting, and answers `stale`
+//! otherwise, so the client reloads and gets fresh tokens. A live navigation (`redirect`
+//! in the join) may mount any route of the router, as one `live_session` in Phoenix.
+
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use cinder_pubsub::PubSub;
+use serde_json::Value;
+use tracing::{debug, warn};
+
+use crate::frame::ClientFrame;
+use crate::page::{self, Layout, Page};
+use crate::route::{Pattern, path_of};
+use crate::session::{self, Env, Outbox, SessionConfig, SessionHandle};
+use crate::socket::{Mount, Navigation, Socket};
+use crate::token::{SessionClaims, Signer};
+use crate::view::{LiveView, Params};
+
+/// An HTTP response for a dead render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl Response {
+    fn html(status: u16, body: String) -> Self {
+        Response { status, headers: vec![("content-type".into(), "text/html; charset=utf-8".into())], body }
+    }
+
+    fn redirect(to: &str) -> Self {
+        Response { status: 302, headers: vec![("location".into(), to.to_owned())], body: String::new() }
+    }
+}
+
+/// Why a join was refused; the `response` of the error reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+/// One route's view type, erased.
+trait Kind<O>: Send + Sync {
+    fn spawn(&self, join: ClientFrame, outbox: O, config: SessionConfig, env: Arc<Env>) -> SessionHandle;
+    fn dead_render(&self, params: &Params, url: &str) -> DeadRender;
+}
+
+enum DeadRender {
+    Page { title: Option<String>, html: String },
+    Redirect(String),
+    Failed(String),
+}
+
+struct ViewKind<V>(PhantomData<fn() -> V>);
+
+impl<V: LiveView, O: Outbox> Kind<O> for ViewKind<V> {
+    fn spawn(&self, join: ClientFrame, outbox: O, config: SessionConfig, env: Arc<Env>) -> SessionHandle {
+        session::spawn_in::<V, O>(join, outbox, config, Some(env))
+    }
+
+    fn dead_render(&self, params: &Params, url: &str) -> DeadRender {
+        let rendered = catch_unwind(AssertUnwindSafe(|| -> Result<DeadRender, crate::Error> {
+            let mut cx = Mount::<V>::new(params, url, false);
+            let view = V::mount(&mut cx)?;
+            let mut socket = Socket::new(view);
+            socket.effects = cx.effects;
+            V::handle_params(&mut socket, params, url)?;
+            let pending = socket.effects.take();
+            let navigation = pending.as_ref().and_then(|p| p.navigation.clone());
+            if let Some(Navigation::Navigate { to, .. } | Navigation::Redirect { to }) = navigation {
+                return Ok(DeadRender::Redirect(to));
+            }
+            let html = V::render(&socket.assigns).to_html();
+            Ok(DeadRender::Page { title: pending.and_then(|p| p.title), html })
+        }));
+        match rendered {
+            Ok(Ok(render)) => render,
+            Ok(Err(err)) => DeadRender::Failed(err.to_string()),
+            Err(_) => DeadRender::Failed("mount or render panicked".into()),
+        }
+    }
+}
+
+struct Entry<O> {
+    env: Arc<Env>,
+    kind: Box<dyn Kind<O>>,
+}
+
+/// The app's live routes, generic over where sessions send their frames.
+pub struct Router<O> {
+    entries: Vec<Entry<O>>,
+    signer: Signer,
+    pubsub: Arc<dyn PubSub>,
+    layout: Layout,
+    config: SessionConfig,
+}
+
+impl<O> std::fmt::Debug for Router<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let routes: Vec<_> = self.entries.iter().filter_map(|e| e.env.route.as_ref().map(Pattern::as_str)).collect();
+        f.debug_struct("Router").field("routes", &routes).finish_non_exhaustive()
+    }
+}
+
+impl<O: Outbox> Router<O> {
+    /// A router signing tokens with the cluster `secret`, with an in-process pubsub.
+    pub fn new(secret: &[u8]) -> Self {
+        Router {
+            entries: Vec::new(),
+            signer: Signer::new(secret),
+            pubsub: Arc::new(cinder_pubsub::Local::new()),
+            layout: page::default_layout,
+            config: SessionConfig::default(),
+        }
+    }
+
+    /// Uses `pubsub` for the views' `subscribe` and `broadcast`. Call before `live`.
+    #[must_use]
+    pub fn pubsub(mut self, pubsub: Arc<dyn PubSub>) -> Self {
+        self.pubsub = pubsub;
+        self
+    }
+
+    /// The pubsub the views use.
+    pub fn pubsub_handle(&self) -> Arc<dyn PubSub> {
+        self.pubsub.clone()
+    }
+
+    /// Renders pages with `layout` instead of the default.
+    #[must_use]
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// Mounts view `V` at `pattern` (`/chat/:room`).
+    #[must_use]
+    pub fn live<V: LiveView>(mut self, pattern: &str) -> Self {
+        let env = Env { route: Some(Pattern::new(pattern)), pubsub: Some(self.pubsub.clone()) };
+        self.entries.push(Entry { env: Arc::new(env), kind: Box::new(ViewKind::<V>(PhantomData)) });
+        self
+    }
+
+    fn find(&self, url: &str) -> Option<&Entry<O>> {
+        let path = path_of(url);
+        self.entries.iter().find(|e| e.env.route.as_ref().is_some_and(|r| r.matches(path).is_some()))
+    }
+
+    /// The dead render of `url` for the page whose view id is `view_id`.
+    pub fn render(&self, url: &str, view_id: &str, csrf_token: &str) -> Response {
+        let Some(entry) = self.find(url) else {
+            return Response::html(404, "<!DOCTYPE html><title>Not found</title><h1>Not found</h1>".into());
+        };
+        let params = entry.env.params(url);
+        match entry.kind.dead_render(&params, url) {
+            DeadRender::Redirect(to) => Response::redirect(&to),
+            DeadRender::Failed(reason) => {
+                warn!(url, reason, "dead render failed");
+                Response::html(500, "<!DOCTYPE html><title>Error</title><h1>Internal error</h1>".into())
+            }
+            DeadRender::Page { title, html } => {
+                let route = entry.env.route.as_ref().map_or("", Pattern::as_str);
+                let session = self.signer.session_token(view_id, route);
+                let static_token = self.signer.sign("static", &serde_json::json!({"id": view_id, "exp": u64::MAX}));
+                let container = page::container(view_id, &session, &static_token, &html);
+                let page = Page { title: title.as_deref(), csrf_token, container: &container };
+                Response::html(200, (self.layout)(&page))
+            }
+        }
+    }
+
+    /// Starts the session a `phx_join` asks for, or says why not (the error reply's
+    /// response).
+    pub fn join(&self, frame: ClientFrame, csrf_ok: bool, outbox: O) -> Result<SessionHandle, Refusal> {
+        let stale = || Refusal(r#"{"reason":"stale"}"#.to_owned());
+        let Some(id) = frame.topic.strip_prefix("lv:") else {
+            return Err(Refusal(r#"{"reason":"unmatched topic"}"#.to_owned()));
+        };
+        if !csrf_ok {
+            debug!(topic = %frame.topic, "join without a valid CSRF token");
+            return Err(stale());
+        }
+        let token = frame.payload.get("session").and_then(Value::as_str).unwrap_or("");
+        let claims: SessionClaims = match self.signer.verify("session", token) {
+            Ok(claims) => claims,
+            Err(err) => {
+                debug!(topic = %frame.topic, %err, "join with a bad session token");
+                return Err(stale());
+            }
+        };
+        if claims.id != id {
+            return Err(stale());
+        }
+        let (url, navigated) = match (frame.payload.get("url"), frame.payload.get("redirect")) {
+            (Some(Value::String(url)), _) => (url.as_str(), false),
+            (_, Some(Value::String(url))) => (url.as_str(), true),
+            _ => return Err(stale()),
+        };
+        let Some(entry) = self.find(url) else {
+            return Err(Refusal(r#"{"reason":"unauthorized"}"#.to_owned()));
+        };
+        let route = entry.env.route.as_ref().map_or("", Pattern::as_str);
+        if !navigated && route != claims.route {
+            return Err(stale());
+        }
+        Ok(entry.kind.spawn(frame, outbox, self.config, entry.env.clone()))
+    }
+}
