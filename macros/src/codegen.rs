@@ -41,6 +41,7 @@ struct Dynamic {
 /// Compiles template nodes into an expression of type `cinder::Rendered`.
 pub(crate) fn template(nodes: &[Node], mode: Mode) -> Result<(TokenStream, Reads)> {
     let mut builder = Builder {
+        in_stream: false,
         mode,
         statics: Vec::new(),
         current: String::new(),
@@ -102,6 +103,9 @@ struct Builder {
     statics: Vec<String>,
     current: String,
     dynamics: Vec<Dynamic>,
+    /// The children being compiled sit in a `phx-update="stream"` container: their
+    /// `:for` iterates a `cinder::Stream`.
+    in_stream: bool,
 }
 
 impl Builder {
@@ -139,7 +143,12 @@ impl Builder {
                 directives: Directives::default(),
                 ..element.clone()
             };
-            let dynamic = directed(&element.directives, &[Node::Element(plain)], self.mode)?;
+            let dynamic = directed(
+                &element.directives,
+                &[Node::Element(plain)],
+                self.mode,
+                self.in_stream,
+            )?;
             self.push_dynamic(dynamic);
             return Ok(());
         }
@@ -152,7 +161,13 @@ impl Builder {
         if element.void {
             return Ok(());
         }
+        let stream = element.attrs.iter().any(|a| {
+            a.name == "phx-update"
+                && matches!(&a.value, AttrValue::Literal { text, .. } if text == "stream")
+        });
+        let outer = std::mem::replace(&mut self.in_stream, stream);
         self.nodes(&element.children)?;
+        self.in_stream = outer;
         self.current.push_str("</");
         self.current.push_str(&element.tag);
         self.current.push('>');
@@ -190,7 +205,12 @@ impl Builder {
                 directives: Directives::default(),
                 ..component.clone()
             };
-            let dynamic = directed(&component.directives, &[Node::Component(plain)], self.mode)?;
+            let dynamic = directed(
+                &component.directives,
+                &[Node::Component(plain)],
+                self.mode,
+                self.in_stream,
+            )?;
             self.push_dynamic(dynamic);
             return Ok(());
         }
@@ -274,7 +294,7 @@ fn guarded(dynamic: &Dynamic) -> TokenStream {
 }
 
 /// `:for` and/or `:if` around `body` (one element or component without directives).
-fn directed(directives: &Directives, body: &[Node], mode: Mode) -> Result<Dynamic> {
+fn directed(directives: &Directives, body: &[Node], mode: Mode, stream: bool) -> Result<Dynamic> {
     let mut reads = Reads::default();
     let (condition, mut condition_reads) = match &directives.if_ {
         Some(e) => {
@@ -298,6 +318,7 @@ fn directed(directives: &Directives, body: &[Node], mode: Mode) -> Result<Dynami
     let (iter, r) = rust_expr(&each.iter, each.pos)?;
     reads.merge(&r);
     let mut body_builder = Builder {
+        in_stream: false,
         mode: Mode::Eager,
         statics: Vec::new(),
         current: String::new(),
@@ -346,15 +367,29 @@ fn directed(directives: &Directives, body: &[Node], mode: Mode) -> Result<Dynami
         Some(condition) => quote!(if #condition { #push }),
         None => push,
     };
+    let (start, items) = if stream {
+        (
+            quote! {
+                let (__cinder_ops, __cinder_items) = (#iter).__cinder_take();
+                let mut __cinder_list = ::cinder::Comprehension::stream(&__CINDER_TEMPLATE, __cinder_ops);
+            },
+            quote!(__cinder_items),
+        )
+    } else {
+        (
+            quote!(let mut __cinder_list = ::cinder::Comprehension::new(&__CINDER_TEMPLATE);),
+            iter,
+        )
+    };
     let tokens = quote! {{
         static __CINDER_TEMPLATE: ::cinder::Template = ::cinder::Template {
             statics: &[#(#statics),*],
             fingerprint: #fingerprint,
             root: #root,
         };
-        let mut __cinder_list = ::cinder::Comprehension::new(&__CINDER_TEMPLATE);
+        #start
         #[allow(for_loops_over_fallibles)]
-        for #pattern in #iter { #push }
+        for #pattern in #items { #push }
         ::cinder::Dynamic::Comprehension(__cinder_list)
     }};
     Ok(Dynamic { tokens, reads })

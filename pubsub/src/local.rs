@@ -30,13 +30,21 @@ impl Local {
         self.read().get(topic).map_or(0, Vec::len)
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>> {
+    fn read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>> {
         // Sinks never panic while the lock is held in a way that breaks the map.
-        self.topics.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.topics
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>> {
-        self.topics.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn write(
+        &self,
+    ) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>> {
+        self.topics
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -67,8 +75,13 @@ impl PubSub for Local {
         let mut gone = Vec::new();
         let delivered = {
             let topics = self.read();
-            let Some((key, sinks)) = topics.get_key_value(topic) else { return 0 };
-            let message = Message { topic: key.clone(), payload: Arc::new(payload) };
+            let Some((key, sinks)) = topics.get_key_value(topic) else {
+                return 0;
+            };
+            let message = Message {
+                topic: key.clone(),
+                payload: Arc::new(payload),
+            };
             let mut delivered = 0;
             for (id, sink) in sinks {
                 match sink(&message) {
@@ -97,10 +110,13 @@ mod tests {
         let pubsub = Local::new();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        pubsub.subscribe("room:a", Box::new(move |m| {
-            s.lock().unwrap().push(m.payload.clone());
-            Delivery::Delivered
-        }));
+        pubsub.subscribe(
+            "room:a",
+            Box::new(move |m| {
+                s.lock().unwrap().push(m.payload.clone());
+                Delivery::Delivered
+            }),
+        );
         assert_eq!(pubsub.publish("room:a", serde_json::json!(1)), 1);
         assert_eq!(pubsub.publish("room:b", serde_json::json!(2)), 0);
         assert_eq!(*seen.lock().unwrap(), vec![Arc::new(serde_json::json!(1))]);

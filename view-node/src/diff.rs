@@ -355,6 +355,10 @@ impl Writer<'_> {
     /// Writes a comprehension's diff; returns whether anything was written and its print.
     fn list(&mut self, list: Comprehension<'_>, previous: Option<Box<ListPrint>>) -> (bool, Slot) {
         let template = list.template;
+        if list.stream.is_some() {
+            let known = previous.is_some_and(|p| p.fingerprint == template.fingerprint);
+            return self.stream(list, known);
+        }
         match previous.filter(|p| p.fingerprint == template.fingerprint) {
             Some(previous) => self.keyed(list, *previous),
             None if list.entries.is_empty() => {
@@ -388,6 +392,64 @@ impl Writer<'_> {
                 (true, Slot::List(Box::new(print)))
             }
         }
+    }
+
+    /// A stream's comprehension: its new inserts rendered whole and the stream ops. The
+    /// print keeps the fingerprint and no entries — the server forgets the items.
+    fn stream(&mut self, list: Comprehension<'_>, known: bool) -> (bool, Slot) {
+        let template = list.template;
+        self.out.push_str("{\"k\":{");
+        let count = list.entries.len();
+        for (i, entry) in list.entries.into_iter().enumerate() {
+            json::key(self.out, i);
+            let mut slots = empty_slots(entry.dynamics.len());
+            self.entry(entry.dynamics, &mut slots, true);
+        }
+        json::key(self.out, "kc");
+        self.out.push_str(itoa(count).as_str());
+        self.out.push('}');
+        if !known {
+            let index = self.share(template);
+            json::key(self.out, "s");
+            self.out.push_str(itoa(index).as_str());
+        }
+        if let Some(ops) = list.stream {
+            json::key(self.out, "stream");
+            self.out.push('[');
+            json::string(self.out, &ops.reference);
+            self.out.push_str(",[");
+            for (dom_id, at, limit, update_only) in &ops.inserts {
+                json::separate(self.out);
+                self.out.push('[');
+                json::string(self.out, dom_id);
+                self.out.push(',');
+                self.out.push_str(&at.to_string());
+                self.out.push(',');
+                match limit {
+                    Some(limit) => self.out.push_str(&limit.to_string()),
+                    None => self.out.push_str("null"),
+                }
+                self.out
+                    .push_str(if *update_only { ",true]" } else { ",false]" });
+            }
+            self.out.push_str("],[");
+            for dom_id in &ops.deletes {
+                json::separate(self.out);
+                json::string(self.out, dom_id);
+            }
+            self.out.push(']');
+            if ops.reset {
+                // Only ever `true`: the client reads any fourth element as a reset.
+                self.out.push_str(",true");
+            }
+            self.out.push(']');
+        }
+        self.out.push('}');
+        let print = ListPrint {
+            fingerprint: template.fingerprint,
+            entries: Box::new([]),
+        };
+        (true, Slot::List(Box::new(print)))
     }
 
     /// The keyed diff of a comprehension the client already holds.

@@ -12,6 +12,7 @@
 //! - [`rendered`] — what `html!` produces: statics plus lazily evaluated dynamics.
 //! - [`mod@html`] — escaping and the values a template may interpolate.
 //! - [`diff`] — the diff engine producing the 1.2.12 wire format.
+//! - [`stream`] — collections rendered once and forgotten (`phx-update="stream"`).
 //! - [`slot`] — content handed to function components.
 //! - [`session`] — the actor running one live session.
 //! - [`frame`] — Phoenix channel V2 frames.
@@ -36,6 +37,7 @@ pub mod router;
 pub mod session;
 pub mod slot;
 pub mod socket;
+pub mod stream;
 pub mod token;
 pub mod view;
 
@@ -46,6 +48,7 @@ pub use html::{AttrValue, IntoDynamic, Raw, Text};
 pub use rendered::{Comprehension, Dynamic, Rendered, Template};
 pub use slot::{Slot, render_slot};
 pub use socket::{Effects, Mount, Navigation, Socket};
+pub use stream::Stream;
 pub use view::{LiveView, Params};
 
 /// The client version Cinder speaks, sent as `liveview_version` in join replies.

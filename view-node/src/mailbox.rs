@@ -135,7 +135,9 @@ pub(crate) struct WeakSender<T> {
 
 impl<T> Clone for WeakSender<T> {
     fn clone(&self) -> Self {
-        WeakSender { shared: self.shared.clone() }
+        WeakSender {
+            shared: self.shared.clone(),
+        }
     }
 }
 

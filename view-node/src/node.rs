@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
 use cinder_proto::v1::{
-    Closed, Down, Header, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down, up,
+    Closed, Down, Header, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down,
+    up,
 };
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -39,7 +40,10 @@ pub struct LinkOutbox {
 
 impl LinkOutbox {
     fn down(&self, kind: down::Kind) -> Down {
-        Down { session: self.session, kind: Some(kind) }
+        Down {
+            session: self.session,
+            kind: Some(kind),
+        }
     }
 }
 
@@ -50,7 +54,9 @@ impl Outbox for LinkOutbox {
     }
 
     async fn close(&mut self) {
-        let down = self.down(down::Kind::Closed(Closed { reason: String::new() }));
+        let down = self.down(down::Kind::Closed(Closed {
+            reason: String::new(),
+        }));
         let _ = self.tx.send(Ok(down)).await;
         metrics::gauge!("cinder_sessions").decrement(1.0);
     }
@@ -66,7 +72,10 @@ pub struct Node {
 impl Node {
     /// A node serving `router`'s views.
     pub fn new(router: Router<LinkOutbox>) -> Self {
-        Node { router: Arc::new(router), sessions: Arc::default() }
+        Node {
+            router: Arc::new(router),
+            sessions: Arc::default(),
+        }
     }
 
     /// The tonic service, to add to a server.
@@ -84,30 +93,52 @@ impl ViewNode for Node {
     async fn link(&self, request: Request<Streaming<Up>>) -> Result<Response<DownStream>, Status> {
         let (tx, rx) = mpsc::channel(LINK_BUFFER);
         let inbound = request.into_inner();
-        let link = Link { router: self.router.clone(), tx, sessions: HashMap::new(), count: self.sessions.clone() };
+        let link = Link {
+            router: self.router.clone(),
+            tx,
+            sessions: HashMap::new(),
+            count: self.sessions.clone(),
+        };
         tokio::spawn(link.run(inbound));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 
-    async fn render(&self, request: Request<RenderRequest>) -> Result<Response<RenderResponse>, Status> {
+    async fn render(
+        &self,
+        request: Request<RenderRequest>,
+    ) -> Result<Response<RenderResponse>, Status> {
         let request = request.into_inner();
         let csrf = request
             .headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case("x-cinder-csrf-token"))
             .map_or("", |h| h.value.as_str());
-        let url = if request.url.is_empty() { request.path.as_str() } else { request.url.as_str() };
+        let url = if request.url.is_empty() {
+            request.path.as_str()
+        } else {
+            request.url.as_str()
+        };
         let response = self.router.render(url, &request.view_id, csrf);
         Ok(Response::new(RenderResponse {
             status: u32::from(response.status),
-            headers: response.headers.into_iter().map(|(name, value)| Header { name, value }).collect(),
+            headers: response
+                .headers
+                .into_iter()
+                .map(|(name, value)| Header { name, value })
+                .collect(),
             body: response.body.into_bytes().into(),
         }))
     }
 
-    async fn health(&self, _request: Request<HealthRequest>) -> Result<Response<HealthResponse>, Status> {
+    async fn health(
+        &self,
+        _request: Request<HealthRequest>,
+    ) -> Result<Response<HealthResponse>, Status> {
         let sessions = self.sessions.load(Ordering::Relaxed);
-        Ok(Response::new(HealthResponse { serving: true, sessions }))
+        Ok(Response::new(HealthResponse {
+            serving: true,
+            sessions,
+        }))
     }
 }
 
@@ -139,7 +170,10 @@ impl Link {
     }
 
     fn outbox(&self, session: u64) -> LinkOutbox {
-        LinkOutbox { session, tx: self.tx.clone() }
+        LinkOutbox {
+            session,
+            tx: self.tx.clone(),
+        }
     }
 
     async fn up(&mut self, up: Up) {
@@ -161,9 +195,10 @@ impl Link {
 
     async fn join(&mut self, session: u64, bytes: &[u8], csrf_ok: bool) {
         let mut outbox = self.outbox(session);
-        let frame = match std::str::from_utf8(bytes).map_err(|e| e.to_string()).and_then(|t| {
-            ClientFrame::parse(t).map_err(|e| e.to_string())
-        }) {
+        let frame = match std::str::from_utf8(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|t| ClientFrame::parse(t).map_err(|e| e.to_string()))
+        {
             Ok(frame) => frame,
             Err(err) => {
                 warn!(session, err, "undecodable join");
@@ -171,7 +206,11 @@ impl Link {
                 return;
             }
         };
-        let (join_ref, msg_ref, topic) = (frame.join_ref.clone(), frame.msg_ref.clone(), frame.topic.clone());
+        let (join_ref, msg_ref, topic) = (
+            frame.join_ref.clone(),
+            frame.msg_ref.clone(),
+            frame.topic.clone(),
+        );
         if let Some(old) = self.sessions.remove(&session) {
             let _ = old.try_send(Input::Shutdown);
         }
@@ -186,7 +225,13 @@ impl Link {
                 }
             }
             Err(refusal) => {
-                let reply = frame::reply(join_ref.as_deref(), msg_ref.as_deref(), &topic, "error", &refusal.0);
+                let reply = frame::reply(
+                    join_ref.as_deref(),
+                    msg_ref.as_deref(),
+                    &topic,
+                    "error",
+                    &refusal.0,
+                );
                 outbox.send(reply).await;
                 let down = outbox.down(down::Kind::Closed(Closed { reason: refusal.0 }));
                 let _ = outbox.tx.send(Ok(down)).await;
@@ -199,9 +244,9 @@ impl Link {
             debug!(session, "frame for an unknown session");
             return;
         };
-        let parsed = std::str::from_utf8(bytes).map_err(|e| e.to_string()).and_then(|t| {
-            ClientFrame::parse(t).map_err(|e| e.to_string())
-        });
+        let parsed = std::str::from_utf8(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|t| ClientFrame::parse(t).map_err(|e| e.to_string()));
         let frame = match parsed {
             Ok(frame) => frame,
             Err(err) => {
@@ -209,11 +254,21 @@ impl Link {
                 return;
             }
         };
-        let (join_ref, msg_ref, topic) = (frame.join_ref.clone(), frame.msg_ref.clone(), frame.topic.clone());
+        let (join_ref, msg_ref, topic) = (
+            frame.join_ref.clone(),
+            frame.msg_ref.clone(),
+            frame.topic.clone(),
+        );
         match handle.try_send(Input::Frame(Box::new(frame))) {
             Ok(()) => {}
             Err(SendError::Full) => {
-                let reply = frame::reply(join_ref.as_deref(), msg_ref.as_deref(), &topic, "error", &frame::reason("overloaded"));
+                let reply = frame::reply(
+                    join_ref.as_deref(),
+                    msg_ref.as_deref(),
+                    &topic,
+                    "error",
+                    &frame::reason("overloaded"),
+                );
                 self.outbox(session).send(reply).await;
             }
             Err(SendError::Closed) => {
@@ -231,7 +286,9 @@ pub struct Server {
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("addr", &self.listener.local_addr().ok()).finish_non_exhaustive()
+        f.debug_struct("Server")
+            .field("addr", &self.listener.local_addr().ok())
+            .finish_non_exhaustive()
     }
 }
 
@@ -239,7 +296,10 @@ impl Server {
     /// Binds `addr` (port 0 picks one) for `router`'s views.
     pub async fn bind(addr: SocketAddr, router: Router<LinkOutbox>) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        Ok(Server { listener, node: Node::new(router) })
+        Ok(Server {
+            listener,
+            node: Node::new(router),
+        })
     }
 
     /// The address it listens on.
@@ -248,7 +308,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), tonic::transport::Error> {
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), tonic::transport::Error> {
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(self.listener);
         let shutdown: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(shutdown);
         tonic::transport::Server::builder()

@@ -9,6 +9,7 @@
 use std::fmt;
 
 use crate::html::IntoDynamic;
+use crate::stream::StreamOps;
 
 /// The compile-time half of a template.
 #[derive(Debug)]
@@ -154,6 +155,7 @@ impl Dynamic<'_> {
             Dynamic::Rendered(rendered) => Dynamic::Rendered(rendered.into_owned()),
             Dynamic::Comprehension(list) => Dynamic::Comprehension(Comprehension {
                 template: list.template,
+                stream: list.stream,
                 entries: list
                     .entries
                     .into_iter()
@@ -193,6 +195,8 @@ impl fmt::Debug for Dynamic<'_> {
 pub struct Comprehension<'a> {
     pub(crate) template: &'static Template,
     pub(crate) entries: Vec<Entry<'a>>,
+    /// Set for a stream: the entries are its new inserts, and the client gets these ops.
+    pub(crate) stream: Option<Box<StreamOps>>,
 }
 
 /// One entry of a comprehension: its key and the body's dynamics.
@@ -207,6 +211,16 @@ impl<'a> Comprehension<'a> {
         Comprehension {
             template,
             entries: Vec::new(),
+            stream: None,
+        }
+    }
+
+    /// A stream's comprehension: the entries pushed are its new inserts.
+    pub fn stream(template: &'static Template, ops: StreamOps) -> Self {
+        Comprehension {
+            template,
+            entries: Vec::new(),
+            stream: Some(Box::new(ops)),
         }
     }
 
@@ -215,6 +229,7 @@ impl<'a> Comprehension<'a> {
         Comprehension {
             template,
             entries: Vec::with_capacity(capacity),
+            stream: None,
         }
     }
 

@@ -26,7 +26,10 @@ impl Pattern {
                 None => Segment::Literal(s.to_owned()),
             })
             .collect();
-        Pattern { source: source.to_owned(), segments }
+        Pattern {
+            source: source.to_owned(),
+            segments,
+        }
     }
 
     /// The pattern as written.
@@ -47,7 +50,10 @@ impl Pattern {
                 Segment::Literal(_) => return None,
                 Segment::Param(name) => {
                     let decoded = crate::params::decode(&format!("v={part}"));
-                    let value = decoded.get("v").cloned().unwrap_or(Value::String(part.to_owned()));
+                    let value = decoded
+                        .get("v")
+                        .cloned()
+                        .unwrap_or(Value::String(part.to_owned()));
                     params.insert(name.clone(), value);
                 }
             }

@@ -35,11 +35,19 @@ pub struct Response {
 
 impl Response {
     fn html(status: u16, body: String) -> Self {
-        Response { status, headers: vec![("content-type".into(), "text/html; charset=utf-8".into())], body }
+        Response {
+            status,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body,
+        }
     }
 
     fn redirect(to: &str) -> Self {
-        Response { status: 302, headers: vec![("location".into(), to.to_owned())], body: String::new() }
+        Response {
+            status: 302,
+            headers: vec![("location".into(), to.to_owned())],
+            body: String::new(),
+        }
     }
 }
 
@@ -49,7 +57,13 @@ pub struct Refusal(pub String);
 
 /// One route's view type, erased.
 trait Kind<O>: Send + Sync {
-    fn spawn(&self, join: ClientFrame, outbox: O, config: SessionConfig, env: Arc<Env>) -> SessionHandle;
+    fn spawn(
+        &self,
+        join: ClientFrame,
+        outbox: O,
+        config: SessionConfig,
+        env: Arc<Env>,
+    ) -> SessionHandle;
     fn dead_render(&self, params: &Params, url: &str) -> DeadRender;
 }
 
@@ -62,7 +76,13 @@ enum DeadRender {
 struct ViewKind<V>(PhantomData<fn() -> V>);
 
 impl<V: LiveView, O: Outbox> Kind<O> for ViewKind<V> {
-    fn spawn(&self, join: ClientFrame, outbox: O, config: SessionConfig, env: Arc<Env>) -> SessionHandle {
+    fn spawn(
+        &self,
+        join: ClientFrame,
+        outbox: O,
+        config: SessionConfig,
+        env: Arc<Env>,
+    ) -> SessionHandle {
         session::spawn_in::<V, O>(join, outbox, config, Some(env))
     }
 
@@ -75,11 +95,15 @@ impl<V: LiveView, O: Outbox> Kind<O> for ViewKind<V> {
             V::handle_params(&mut socket, params, url)?;
             let pending = socket.effects.take();
             let navigation = pending.as_ref().and_then(|p| p.navigation.clone());
-            if let Some(Navigation::Navigate { to, .. } | Navigation::Redirect { to }) = navigation {
+            if let Some(Navigation::Navigate { to, .. } | Navigation::Redirect { to }) = navigation
+            {
                 return Ok(DeadRender::Redirect(to));
             }
             let html = V::render(&socket.assigns).to_html();
-            Ok(DeadRender::Page { title: pending.and_then(|p| p.title), html })
+            Ok(DeadRender::Page {
+                title: pending.and_then(|p| p.title),
+                html,
+            })
         }));
         match rendered {
             Ok(Ok(render)) => render,
@@ -105,8 +129,14 @@ pub struct Router<O> {
 
 impl<O> std::fmt::Debug for Router<O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let routes: Vec<_> = self.entries.iter().filter_map(|e| e.env.route.as_ref().map(Pattern::as_str)).collect();
-        f.debug_struct("Router").field("routes", &routes).finish_non_exhaustive()
+        let routes: Vec<_> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.env.route.as_ref().map(Pattern::as_str))
+            .collect();
+        f.debug_struct("Router")
+            .field("routes", &routes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -144,34 +174,58 @@ impl<O: Outbox> Router<O> {
     /// Mounts view `V` at `pattern` (`/chat/:room`).
     #[must_use]
     pub fn live<V: LiveView>(mut self, pattern: &str) -> Self {
-        let env = Env { route: Some(Pattern::new(pattern)), pubsub: Some(self.pubsub.clone()) };
-        self.entries.push(Entry { env: Arc::new(env), kind: Box::new(ViewKind::<V>(PhantomData)) });
+        let env = Env {
+            route: Some(Pattern::new(pattern)),
+            pubsub: Some(self.pubsub.clone()),
+        };
+        self.entries.push(Entry {
+            env: Arc::new(env),
+            kind: Box::new(ViewKind::<V>(PhantomData)),
+        });
         self
     }
 
     fn find(&self, url: &str) -> Option<&Entry<O>> {
         let path = path_of(url);
-        self.entries.iter().find(|e| e.env.route.as_ref().is_some_and(|r| r.matches(path).is_some()))
+        self.entries.iter().find(|e| {
+            e.env
+                .route
+                .as_ref()
+                .is_some_and(|r| r.matches(path).is_some())
+        })
     }
 
     /// The dead render of `url` for the page whose view id is `view_id`.
     pub fn render(&self, url: &str, view_id: &str, csrf_token: &str) -> Response {
         let Some(entry) = self.find(url) else {
-            return Response::html(404, "<!DOCTYPE html><title>Not found</title><h1>Not found</h1>".into());
+            return Response::html(
+                404,
+                "<!DOCTYPE html><title>Not found</title><h1>Not found</h1>".into(),
+            );
         };
         let params = entry.env.params(url);
         match entry.kind.dead_render(&params, url) {
             DeadRender::Redirect(to) => Response::redirect(&to),
             DeadRender::Failed(reason) => {
                 warn!(url, reason, "dead render failed");
-                Response::html(500, "<!DOCTYPE html><title>Error</title><h1>Internal error</h1>".into())
+                Response::html(
+                    500,
+                    "<!DOCTYPE html><title>Error</title><h1>Internal error</h1>".into(),
+                )
             }
             DeadRender::Page { title, html } => {
                 let route = entry.env.route.as_ref().map_or("", Pattern::as_str);
                 let session = self.signer.session_token(view_id, route);
-                let static_token = self.signer.sign("static", &serde_json::json!({"id": view_id, "exp": u64::MAX}));
+                let static_token = self.signer.sign(
+                    "static",
+                    &serde_json::json!({"id": view_id, "exp": u64::MAX}),
+                );
                 let container = page::container(view_id, &session, &static_token, &html);
-                let page = Page { title: title.as_deref(), csrf_token, container: &container };
+                let page = Page {
+                    title: title.as_deref(),
+                    csrf_token,
+                    container: &container,
+                };
                 Response::html(200, (self.layout)(&page))
             }
         }
@@ -179,7 +233,12 @@ impl<O: Outbox> Router<O> {
 
     /// Starts the session a `phx_join` asks for, or says why not (the error reply's
     /// response).
-    pub fn join(&self, frame: ClientFrame, csrf_ok: bool, outbox: O) -> Result<SessionHandle, Refusal> {
+    pub fn join(
+        &self,
+        frame: ClientFrame,
+        csrf_ok: bool,
+        outbox: O,
+    ) -> Result<SessionHandle, Refusal> {
         let stale = || Refusal(r#"{"reason":"stale"}"#.to_owned());
         let Some(id) = frame.topic.strip_prefix("lv:") else {
             return Err(Refusal(r#"{"reason":"unmatched topic"}"#.to_owned()));
@@ -188,7 +247,11 @@ impl<O: Outbox> Router<O> {
             debug!(topic = %frame.topic, "join without a valid CSRF token");
             return Err(stale());
         }
-        let token = frame.payload.get("session").and_then(Value::as_str).unwrap_or("");
+        let token = frame
+            .payload
+            .get("session")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let claims: SessionClaims = match self.signer.verify("session", token) {
             Ok(claims) => claims,
             Err(err) => {
@@ -211,6 +274,8 @@ impl<O: Outbox> Router<O> {
         if !navigated && route != claims.route {
             return Err(stale());
         }
-        Ok(entry.kind.spawn(frame, outbox, self.config, entry.env.clone()))
+        Ok(entry
+            .kind
+            .spawn(frame, outbox, self.config, entry.env.clone()))
     }
 }

@@ -126,7 +126,9 @@ pub struct Env {
 
 impl std::fmt::Debug for Env {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Env").field("route", &self.route).finish_non_exhaustive()
+        f.debug_struct("Env")
+            .field("route", &self.route)
+            .finish_non_exhaustive()
     }
 }
 
@@ -224,7 +226,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
 
     /// Subscribes this session to the topics a callback asked for, and publishes its
     /// broadcasts.
-    fn pubsub(&self, subscriptions: Vec<(String, fn(&Message) -> V::Info)>, broadcasts: Vec<(String, Value)>) {
+    fn pubsub(
+        &self,
+        subscriptions: Vec<(String, fn(&Message) -> V::Info)>,
+        broadcasts: Vec<(String, Value)>,
+    ) {
         let Some(pubsub) = self.env.as_ref().and_then(|env| env.pubsub.as_ref()) else {
             if !subscriptions.is_empty() || !broadcasts.is_empty() {
                 warn!("subscribe/broadcast without a pubsub: ignored");
@@ -236,7 +242,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             pubsub.subscribe(
                 &topic,
                 Box::new(move |message| {
-                    let Some(tx) = me.upgrade() else { return Delivery::Gone };
+                    let Some(tx) = me.upgrade() else {
+                        return Delivery::Gone;
+                    };
                     match tx.try_send(Input::Info(Box::new(convert(message)))) {
                         Ok(()) => Delivery::Delivered,
                         Err(SendError::Full) => Delivery::Dropped,

@@ -52,13 +52,17 @@ impl std::fmt::Debug for Signer {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Signer {
     /// A signer with the cluster secret.
     pub fn new(secret: &[u8]) -> Self {
-        Signer { secret: secret.into() }
+        Signer {
+            secret: secret.into(),
+        }
     }
 
     fn mac(&self, kind: &str, body: &str) -> Hmac<Sha256> {
@@ -80,13 +84,27 @@ impl Signer {
     }
 
     /// Verifies a token of `kind` and returns its claims.
-    pub fn verify<T: for<'de> Deserialize<'de>>(&self, kind: &str, token: &str) -> Result<T, TokenError> {
+    pub fn verify<T: for<'de> Deserialize<'de>>(
+        &self,
+        kind: &str,
+        token: &str,
+    ) -> Result<T, TokenError> {
         let (body, tag) = token.split_once('.').ok_or(TokenError::Invalid)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenError::Invalid)?;
-        self.mac(kind, body).verify_slice(&tag).map_err(|_| TokenError::Invalid)?;
-        let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| TokenError::Invalid)?;
-        let value: serde_json::Value = serde_json::from_slice(&json).map_err(|_| TokenError::Invalid)?;
-        let exp = value.get("exp").and_then(serde_json::Value::as_u64).ok_or(TokenError::Invalid)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| TokenError::Invalid)?;
+        self.mac(kind, body)
+            .verify_slice(&tag)
+            .map_err(|_| TokenError::Invalid)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| TokenError::Invalid)?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&json).map_err(|_| TokenError::Invalid)?;
+        let exp = value
+            .get("exp")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or(TokenError::Invalid)?;
         if exp < now() {
             return Err(TokenError::Expired);
         }
@@ -95,7 +113,11 @@ impl Signer {
 
     /// A session token for view `id` rendered at `route`.
     pub fn session_token(&self, id: &str, route: &str) -> String {
-        let claims = SessionClaims { id: id.to_owned(), route: route.to_owned(), exp: now() + MAX_AGE.as_secs() };
+        let claims = SessionClaims {
+            id: id.to_owned(),
+            route: route.to_owned(),
+            exp: now() + MAX_AGE.as_secs(),
+        };
         self.sign("session", &claims)
     }
 }
@@ -110,17 +132,39 @@ mod tests {
         let token = signer.session_token("phx-1", "/counter");
         let claims: SessionClaims = signer.verify("session", &token).unwrap();
         assert_eq!(claims.id, "phx-1");
-        assert_eq!(signer.verify::<SessionClaims>("static", &token), Err(TokenError::Invalid));
-        assert_eq!(Signer::new(b"other").verify::<SessionClaims>("session", &token), Err(TokenError::Invalid));
+        assert_eq!(
+            signer.verify::<SessionClaims>("static", &token),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            Signer::new(b"other").verify::<SessionClaims>("session", &token),
+            Err(TokenError::Invalid)
+        );
         let forged = format!("{}x", token);
-        assert_eq!(signer.verify::<SessionClaims>("session", &forged), Err(TokenError::Invalid));
-        assert_eq!(signer.verify::<SessionClaims>("session", "garbage"), Err(TokenError::Invalid));
+        assert_eq!(
+            signer.verify::<SessionClaims>("session", &forged),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            signer.verify::<SessionClaims>("session", "garbage"),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
     fn refuses_expired_tokens() {
         let signer = Signer::new(b"secret");
-        let token = signer.sign("session", &SessionClaims { id: "x".into(), route: "/".into(), exp: 1 });
-        assert_eq!(signer.verify::<SessionClaims>("session", &token), Err(TokenError::Expired));
+        let token = signer.sign(
+            "session",
+            &SessionClaims {
+                id: "x".into(),
+                route: "/".into(),
+                exp: 1,
+            },
+        );
+        assert_eq!(
+            signer.verify::<SessionClaims>("session", &token),
+            Err(TokenError::Expired)
+        );
     }
 }

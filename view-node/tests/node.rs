@@ -1,0 +1,228 @@
+//! The view-node service over real gRPC on 127.0.0.1:0: dead renders, joins through the
+//! link with signed tokens, events, leaves, and refusals.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code fails loudly"
+)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cinder::node::{LinkOutbox, Server};
+use cinder::router::Router;
+use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
+use cinder_proto::v1::view_node_client::ViewNodeClient;
+use cinder_proto::v1::{Down, Join, Leave, RenderRequest, Up, down, up};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+#[derive(Assigns)]
+struct Counter {
+    count: i64,
+}
+
+impl LiveView for Counter {
+    type Info = ();
+
+    fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
+        cx.put_title("Counter");
+        Ok(Counter { count: 0 })
+    }
+
+    fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
+        html!(r#"<h1 id="count">{@count}</h1><button id="inc" phx-click="inc">+</button>"#)
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, _event: &str, _value: Value) -> Result {
+        socket.update_count(|c| *c += 1);
+        Ok(())
+    }
+}
+
+async fn start() -> SocketAddr {
+    let router: Router<LinkOutbox> = Router::new(b"test secret").live::<Counter>("/counter");
+    let server = Server::bind("127.0.0.1:0".parse().unwrap(), router)
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.serve(std::future::pending()));
+    addr
+}
+
+async fn client(addr: SocketAddr) -> ViewNodeClient<tonic::transport::Channel> {
+    ViewNodeClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
+}
+
+/// The session token and view id embedded in a dead render.
+fn tokens(html: &str) -> (String, String) {
+    let attr = |name: &str| {
+        let start = html.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+        html[start..start + html[start..].find('"').unwrap()].to_owned()
+    };
+    (attr("id"), attr("data-phx-session"))
+}
+
+struct Link {
+    up: mpsc::Sender<Up>,
+    down: tonic::Streaming<Down>,
+}
+
+impl Link {
+    async fn open(addr: SocketAddr) -> Link {
+        let (up, rx) = mpsc::channel(16);
+        let down = client(addr)
+            .await
+            .link(ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        Link { up, down }
+    }
+
+    async fn send(&self, session: u64, kind: up::Kind) {
+        self.up
+            .send(Up {
+                session,
+                kind: Some(kind),
+                trace: Default::default(),
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn next(&mut self) -> (u64, Option<Value>) {
+        let down = tokio::time::timeout(Duration::from_secs(5), self.down.message())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        match down.kind.unwrap() {
+            down::Kind::Frame(bytes) => {
+                (down.session, Some(serde_json::from_slice(&bytes).unwrap()))
+            }
+            down::Kind::Closed(_) => (down.session, None),
+        }
+    }
+}
+
+fn join_frame(id: &str, token: &str) -> Vec<u8> {
+    json!(["1", "1", format!("lv:{id}"), "phx_join", {"url": "http://localhost/counter", "params": {}, "session": token, "static": null}])
+        .to_string()
+        .into_bytes()
+}
+
+async fn dead_render(addr: SocketAddr) -> String {
+    let request = RenderRequest {
+        path: "/counter".into(),
+        headers: vec![cinder_proto::v1::Header {
+            name: "x-cinder-csrf-token".into(),
+            value: "csrf-x".into(),
+        }],
+        view_id: "phx-abc".into(),
+        url: "http://localhost/counter".into(),
+    };
+    let response = client(addr)
+        .await
+        .render(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(response.status, 200);
+    String::from_utf8(response.body.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn dead_render_embeds_the_container_tokens_and_csrf() {
+    let addr = start().await;
+    let html = dead_render(addr).await;
+    assert!(
+        html.contains(r#"<meta name="csrf-token" content="csrf-x">"#),
+        "{html}"
+    );
+    assert!(html.contains("<title>Counter</title>"));
+    assert!(html.contains(r#"<div id="phx-abc" data-phx-main data-phx-session=""#));
+    assert!(html.contains(r#"<h1 id="count">0</h1>"#));
+    let missing = client(addr)
+        .await
+        .render(RenderRequest {
+            path: "/nope".into(),
+            url: "http://localhost/nope".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn a_join_with_the_page_token_mounts_and_events_reply_with_diffs() {
+    let addr = start().await;
+    let (id, token) = tokens(&dead_render(addr).await);
+    let mut link = Link::open(addr).await;
+    link.send(
+        7,
+        up::Kind::Join(Join {
+            frame: join_frame(&id, &token).into(),
+            csrf_ok: true,
+        }),
+    )
+    .await;
+    let (session, reply) = link.next().await;
+    assert_eq!(session, 7);
+    let reply = reply.unwrap();
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+    assert_eq!(reply[4]["response"]["rendered"]["0"], "0");
+    let click = json!(["1", "2", format!("lv:{id}"), "event", {"type": "click", "event": "inc", "value": {}}]);
+    link.send(7, up::Kind::Frame(click.to_string().into_bytes().into()))
+        .await;
+    let (_, reply) = link.next().await;
+    assert_eq!(reply.unwrap()[4]["response"], json!({"diff": {"0": "1"}}));
+    link.send(7, up::Kind::Leave(Leave {})).await;
+    assert_eq!(link.next().await, (7, None), "the session reports its end");
+}
+
+#[tokio::test]
+async fn forged_tokens_mismatched_ids_and_failed_csrf_get_stale() {
+    let addr = start().await;
+    let (id, token) = tokens(&dead_render(addr).await);
+    let mut link = Link::open(addr).await;
+    let cases = [
+        (1, join_frame(&id, "forged.token"), true),
+        (2, join_frame("phx-other", &token), true),
+        (3, join_frame(&id, &token), false),
+    ];
+    for (session, frame, csrf_ok) in cases {
+        link.send(
+            session,
+            up::Kind::Join(Join {
+                frame: frame.into(),
+                csrf_ok,
+            }),
+        )
+        .await;
+        let (got, reply) = link.next().await;
+        assert_eq!(got, session);
+        let reply = reply.unwrap();
+        assert_eq!(
+            reply[4],
+            json!({"status": "error", "response": {"reason": "stale"}}),
+            "case {session}"
+        );
+        assert_eq!(link.next().await, (session, None));
+    }
+    // The link still serves a good join afterwards.
+    link.send(
+        4,
+        up::Kind::Join(Join {
+            frame: join_frame(&id, &token).into(),
+            csrf_ok: true,
+        }),
+    )
+    .await;
+    assert_eq!(link.next().await.1.unwrap()[4]["status"], "ok");
+}
