@@ -6,10 +6,13 @@ use std::sync::{Arc, RwLock};
 
 use crate::{Delivery, Message, PubSub, Sink, SubscriptionId, Value};
 
+/// Each topic's subscribers.
+type Topics = HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>;
+
 /// Delivers messages to subscribers in this process.
 #[derive(Default)]
 pub struct Local {
-    topics: RwLock<HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>>,
+    topics: RwLock<Topics>,
     next: AtomicU64,
 }
 
@@ -30,18 +33,14 @@ impl Local {
         self.read().get(topic).map_or(0, Vec::len)
     }
 
-    fn read(
-        &self,
-    ) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Topics> {
         // Sinks never panic while the lock is held in a way that breaks the map.
         self.topics
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(
-        &self,
-    ) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Topics> {
         self.topics
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -49,7 +49,7 @@ impl LinkOutbox {
 
 impl Outbox for LinkOutbox {
     async fn send(&mut self, frame: String) -> bool {
-        let down = self.down(down::Kind::Frame(frame.into_bytes().into()));
+        let down = self.down(down::Kind::Frame(frame.into_bytes()));
         self.tx.send(Ok(down)).await.is_ok()
     }
 
@@ -126,7 +126,7 @@ impl ViewNode for Node {
                 .into_iter()
                 .map(|(name, value)| Header { name, value })
                 .collect(),
-            body: response.body.into_bytes().into(),
+            body: response.body.into_bytes(),
         }))
     }
 
@@ -220,7 +220,7 @@ impl Link {
                 metrics::gauge!("cinder_sessions").increment(1.0);
                 self.count.fetch_add(1, Ordering::Relaxed);
                 self.sessions.insert(session, handle);
-                if self.sessions.len() % 1024 == 0 {
+                if self.sessions.len().is_multiple_of(1024) {
                     self.sessions.retain(|_, h| !h.is_closed());
                 }
             }

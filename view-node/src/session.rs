@@ -13,7 +13,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use cinder_pubsub::{Delivery, Message, PubSub};
+use cinder_pubsub::{Delivery, PubSub};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -26,7 +26,7 @@ use crate::mailbox;
 pub use crate::mailbox::SendError;
 use crate::params;
 use crate::route::{Pattern, path_of};
-use crate::socket::{Mount, Navigation, Pending, Socket};
+use crate::socket::{Mount, Navigation, Pending, Socket, Subscription};
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
@@ -226,11 +226,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
 
     /// Subscribes this session to the topics a callback asked for, and publishes its
     /// broadcasts.
-    fn pubsub(
-        &self,
-        subscriptions: Vec<(String, fn(&Message) -> V::Info)>,
-        broadcasts: Vec<(String, Value)>,
-    ) {
+    fn pubsub(&self, subscriptions: Vec<Subscription<V::Info>>, broadcasts: Vec<(String, Value)>) {
         let Some(pubsub) = self.env.as_ref().and_then(|env| env.pubsub.as_ref()) else {
             if !subscriptions.is_empty() || !broadcasts.is_empty() {
                 warn!("subscribe/broadcast without a pubsub: ignored");

@@ -39,6 +39,9 @@ pub enum Navigation {
     },
 }
 
+/// A topic to subscribe to, and how its messages become the view's `Info`.
+pub(crate) type Subscription<I> = (String, fn(&Message) -> I);
+
 /// Effects collected during one callback.
 #[derive(Debug)]
 pub struct Pending<I> {
@@ -47,7 +50,7 @@ pub struct Pending<I> {
     pub(crate) reply: Option<Value>,
     pub(crate) navigation: Option<Navigation>,
     pub(crate) timers: Vec<(Duration, I)>,
-    pub(crate) subscriptions: Vec<(String, fn(&Message) -> I)>,
+    pub(crate) subscriptions: Vec<Subscription<I>>,
     pub(crate) broadcasts: Vec<(String, Value)>,
 }
 

@@ -167,7 +167,7 @@ async fn a_join_with_the_page_token_mounts_and_events_reply_with_diffs() {
     link.send(
         7,
         up::Kind::Join(Join {
-            frame: join_frame(&id, &token).into(),
+            frame: join_frame(&id, &token),
             csrf_ok: true,
         }),
     )
@@ -178,7 +178,7 @@ async fn a_join_with_the_page_token_mounts_and_events_reply_with_diffs() {
     assert_eq!(reply[4]["status"], "ok", "{reply}");
     assert_eq!(reply[4]["response"]["rendered"]["0"], "0");
     let click = json!(["1", "2", format!("lv:{id}"), "event", {"type": "click", "event": "inc", "value": {}}]);
-    link.send(7, up::Kind::Frame(click.to_string().into_bytes().into()))
+    link.send(7, up::Kind::Frame(click.to_string().into_bytes()))
         .await;
     let (_, reply) = link.next().await;
     assert_eq!(reply.unwrap()[4]["response"], json!({"diff": {"0": "1"}}));
@@ -197,14 +197,8 @@ async fn forged_tokens_mismatched_ids_and_failed_csrf_get_stale() {
         (3, join_frame(&id, &token), false),
     ];
     for (session, frame, csrf_ok) in cases {
-        link.send(
-            session,
-            up::Kind::Join(Join {
-                frame: frame.into(),
-                csrf_ok,
-            }),
-        )
-        .await;
+        link.send(session, up::Kind::Join(Join { frame, csrf_ok }))
+            .await;
         let (got, reply) = link.next().await;
         assert_eq!(got, session);
         let reply = reply.unwrap();
@@ -219,7 +213,7 @@ async fn forged_tokens_mismatched_ids_and_failed_csrf_get_stale() {
     link.send(
         4,
         up::Kind::Join(Join {
-            frame: join_frame(&id, &token).into(),
+            frame: join_frame(&id, &token),
             csrf_ok: true,
         }),
     )

@@ -1,0 +1,78 @@
+//! The demo app: every view, its routes, and how the process runs.
+//!
+//! - `views` — the demo's live views (`/`, `/counter`, `/form`, `/chat/:room`, `/clock`).
+//! - [`router`] — the routes; the same for every way of running.
+//! - [`embedded`] — gateway + view-node + in-process pubsub in one process.
+//! - [`view_node`] — only the view-node, for a split topology behind `cinder-gateway`.
+
+pub mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use cinder::node::{LinkOutbox, Server};
+use cinder::router::Router;
+
+/// The demo's routes.
+pub fn router(secret: &[u8]) -> Router<LinkOutbox> {
+    Router::new(secret)
+        .live::<views::home::Home>("/")
+        .live::<views::counter::Counter>("/counter")
+        .live::<views::form::Form>("/form")
+        .live::<views::chat::Chat>("/chat/:room")
+        .live::<views::clock::Clock>("/clock")
+}
+
+/// Where the pinned client bundles and `app.js` live: `CINDER_ASSETS`, else the
+/// repository's `client/` folder.
+pub fn assets_dir() -> PathBuf {
+    std::env::var_os("CINDER_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../client")))
+}
+
+/// A view-node serving the demo on `listen`; `ready` gets its address once bound.
+pub async fn view_node(
+    listen: SocketAddr,
+    secret: &[u8],
+    ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let server = Server::bind(listen, router(secret)).await?;
+    ready(server.local_addr()?);
+    server.serve(shutdown).await?;
+    Ok(())
+}
+
+/// Gateway and view-node in one process: the view-node on a loopback port of its own,
+/// the gateway on `listen`. `ready` gets the gateway's address once bound.
+pub async fn embedded(
+    listen: SocketAddr,
+    secret: &[u8],
+    ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let node = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), router(secret)).await?;
+    let node_addr = node.local_addr()?;
+    let (stop_node, node_stopped) = tokio::sync::oneshot::channel::<()>();
+    let node_task = tokio::spawn(node.serve(async {
+        let _ = node_stopped.await;
+    }));
+    let mut config =
+        cinder_gateway::Config::new(listen, vec![node_addr.to_string()], secret.to_vec());
+    config.assets = assets_dir();
+    let gateway = cinder_gateway::bind(config).await?;
+    // The node is in this process: its link comes up at once; announce after it.
+    let mut links = gateway.links();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        links.wait_until(|up| up > 0),
+    )
+    .await;
+    ready(gateway.local_addr());
+    gateway.serve(shutdown).await?;
+    let _ = stop_node.send(());
+    node_task.await??;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The demo's views, one module each.
+
+pub mod chat;
+pub mod clock;
+pub mod counter;
+pub mod form;
+pub mod home;

@@ -1,0 +1,309 @@
+//! Gateway memory per idle WebSocket: opens `SOCKETS` sockets (default 15,000), each
+//! joined to one `lv:` topic, and prints what they cost the gateway process together,
+//! divided per socket.
+//!
+//! Run: `cargo bench -p cinder-gateway --bench idle_memory` (`SOCKETS` changes the
+//! count, `PER_CLIENT` how many sockets one client process holds, `JOIN=0` leaves the
+//! sockets unjoined).
+//!
+//! The gateway and a view-node test double run in this process on a two-worker runtime;
+//! the clients run in child processes (this binary re-executed with
+//! `CINDER_IDLE_CLIENT` set), so that their sockets count neither against this
+//! process's memory nor against its open-file limit (one file per socket here). The
+//! figure is the growth of resident memory (and of live heap, from a counting
+//! allocator) between a warmed-up gateway and one holding every socket idle.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::io::{BufRead as _, Write as _};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context as _, anyhow, bail};
+use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
+use cinder_proto::v1::{
+    Down, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down, up,
+};
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Counts live heap bytes, to tell what sockets allocate from what the allocator keeps.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: delegates to the system allocator and only counts sizes.
+#[allow(
+    unsafe_code,
+    reason = "a counting allocator is the only way to see live heap bytes"
+)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const CLIENT_ENV: &str = "CINDER_IDLE_CLIENT";
+
+fn resident_bytes() -> anyhow::Result<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm")?;
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| anyhow!("statm"))?
+        .parse()?;
+    Ok(pages * 4096)
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A view-node test double that answers every join and keeps nothing per session, so
+/// the growth measured is the gateway's.
+struct Node;
+
+type DownStream = Pin<Box<dyn futures_util::Stream<Item = Result<Down, tonic::Status>> + Send>>;
+
+#[tonic::async_trait]
+impl ViewNode for Node {
+    type LinkStream = DownStream;
+
+    async fn link(
+        &self,
+        request: tonic::Request<tonic::Streaming<Up>>,
+    ) -> Result<tonic::Response<Self::LinkStream>, tonic::Status> {
+        let mut inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(4096);
+        tokio::spawn(async move {
+            while let Ok(Some(up)) = inbound.message().await {
+                let Some(up::Kind::Join(join)) = up.kind else {
+                    continue;
+                };
+                // `["<ref>","<ref>","lv:…",…`: reply with the join's own header.
+                let header: Vec<&[u8]> = join.frame.splitn(4, |b| *b == b',').collect();
+                let mut reply = Vec::new();
+                reply.extend_from_slice(header[0]);
+                reply.push(b',');
+                reply.extend_from_slice(header[1]);
+                reply.push(b',');
+                reply.extend_from_slice(header[2]);
+                reply.extend_from_slice(
+                    br#","phx_reply",{"status":"ok","response":{"rendered":{"0":"0","s":["<h1>","</h1>"]},"liveview_version":"1.2.12"}}]"#,
+                );
+                let down = Down {
+                    session: up.session,
+                    kind: Some(down::Kind::Frame(reply)),
+                };
+                if tx.send(Ok(down)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(tonic::Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn render(
+        &self,
+        _request: tonic::Request<RenderRequest>,
+    ) -> Result<tonic::Response<RenderResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("no pages here"))
+    }
+
+    async fn health(
+        &self,
+        _request: tonic::Request<HealthRequest>,
+    ) -> Result<tonic::Response<HealthResponse>, tonic::Status> {
+        Ok(tonic::Response::new(HealthResponse {
+            serving: true,
+            sessions: 0,
+        }))
+    }
+}
+
+/// Client mode: opens `count` sockets from `first`, joins each, says `ready`, and holds
+/// them until stdin closes.
+async fn client(addr: SocketAddr, first: usize, count: usize) -> anyhow::Result<()> {
+    let url = format!("ws://{addr}/live/websocket?_csrf_token=x&vsn=2.0.0");
+    let mut sockets = Vec::with_capacity(count);
+    let join = std::env::var("JOIN").map_or(true, |v| v != "0");
+    let mut pending = futures_util::stream::iter(first..first + count)
+        .map(|i| {
+            let url = url.clone();
+            async move {
+                let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+                if !join {
+                    return anyhow::Ok(ws);
+                }
+                let join = format!(
+                    r#"["1","1","lv:phx-idle{i:011}","phx_join",{{"url":"http://localhost/","params":{{"_mounts":0}},"session":"S","static":null}}]"#
+                );
+                ws.send(Message::text(join)).await?;
+                match ws.next().await {
+                    Some(Ok(Message::Text(reply))) if reply.contains(r#""status":"ok""#) => {}
+                    other => bail!("join {i}: {other:?}"),
+                }
+                anyhow::Ok(ws)
+            }
+        })
+        .buffer_unordered(64);
+    while let Some(ws) = pending.next().await {
+        sockets.push(ws?);
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "ready {}", sockets.len())?;
+    stdout.flush()?;
+    drop(stdout);
+    // Parked until the parent closes our stdin.
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await?;
+    drop(sockets);
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    if let Ok(spec) = std::env::var(CLIENT_ENV) {
+        let mut parts = spec.split(',');
+        let (Some(addr), Some(first), Some(count)) = (parts.next(), parts.next(), parts.next())
+        else {
+            bail!("{CLIENT_ENV}={spec}: expected addr,first,count");
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(client(addr.parse()?, first.parse()?, count.parse()?));
+    }
+
+    let sockets = env_usize("SOCKETS", 15_000);
+    let per_client = env_usize("PER_CLIENT", 5_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let node_addr = listener.local_addr()?;
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(ViewNodeServer::new(Node))
+                .serve_with_incoming(TcpListenerStream::new(listener)),
+        );
+        let mut config = cinder_gateway::Config::new(
+            "127.0.0.1:0".parse()?,
+            vec![node_addr.to_string()],
+            b"bench secret".to_vec(),
+        );
+        config.max_connections = sockets + 10;
+        let gateway = cinder_gateway::bind(config).await?;
+        let addr = gateway.local_addr();
+        let mut links = gateway.links();
+        tokio::spawn(gateway.serve(std::future::pending()));
+        links.wait_until(|up| up == 1).await;
+
+        // Warm up: one client process with a few sockets, so lazily built state (the
+        // link's buffers, the runtime's) is in the baseline.
+        run_clients(addr, 0, 64, 64).await?.finish()?;
+
+        let (rss_before, heap_before) = (resident_bytes()?, LIVE.load(Ordering::Relaxed));
+        let clients = run_clients(addr, 1_000_000, sockets, per_client).await?;
+        let (rss_after, heap_after) = (resident_bytes()?, LIVE.load(Ordering::Relaxed));
+        clients.finish()?;
+
+        #[expect(clippy::cast_precision_loss, reason = "display only")]
+        let per = |bytes: u64| bytes as f64 / sockets as f64;
+        let rss = rss_after.saturating_sub(rss_before);
+        let heap = (heap_after as u64).saturating_sub(heap_before as u64);
+        #[expect(clippy::print_stdout, reason = "a bench prints its figure")]
+        {
+            let joined = if std::env::var("JOIN").is_ok_and(|v| v == "0") {
+                "not joined"
+            } else {
+                "each joined to one lv: topic"
+            };
+            println!("idle sockets:        {sockets} ({joined})");
+            println!(
+                "resident growth:     {:.1} MiB = {:.0} bytes per socket",
+                rss as f64 / 1048576.0,
+                per(rss)
+            );
+            println!(
+                "live heap growth:    {:.1} MiB = {:.0} bytes per socket",
+                heap as f64 / 1048576.0,
+                per(heap)
+            );
+        }
+        anyhow::Ok(())
+    })
+}
+
+/// Client processes holding `sockets` sockets open and joined.
+struct Clients(Vec<std::process::Child>);
+
+impl Clients {
+    /// Closes the clients' stdin (they exit) and reaps them.
+    fn finish(self) -> anyhow::Result<()> {
+        for mut child in self.0 {
+            drop(child.stdin.take());
+            child.wait()?;
+        }
+        Ok(())
+    }
+}
+
+async fn run_clients(
+    addr: SocketAddr,
+    first: usize,
+    sockets: usize,
+    per_client: usize,
+) -> anyhow::Result<Clients> {
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    let mut start = 0;
+    while start < sockets {
+        let count = per_client.min(sockets - start);
+        let child = Command::new(&exe)
+            .env(CLIENT_ENV, format!("{addr},{},{count}", first + start))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        children.push(child);
+        start += count;
+    }
+    // Wait for each to say it holds all its sockets, joined.
+    let mut clients = Clients(Vec::new());
+    for mut child in children {
+        let stdout = child.stdout.take().context("child stdout")?;
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufReader::new(stdout)
+                .read_line(&mut line)
+                .map(|_| line)
+        })
+        .await??;
+        clients.0.push(child);
+        if !line.starts_with("ready") {
+            bail!("a client failed (said {line:?})");
+        }
+    }
+    Ok(clients)
+}

@@ -1,0 +1,176 @@
+//! What the gateway does with one client message, by topic and event.
+//!
+//! | message | what happens |
+//! | --- | --- |
+//! | `phoenix` `heartbeat` | answered here: `[null, ref, "phoenix", "phx_reply", ok]` |
+//! | `phx_join` on `lv:<id>` | placed by `<id>` on a live view-node; `Up::Join` with the exact bytes |
+//! | `phx_join` on an open topic | `phx_close` to the old join_ref, `Leave` upstream, then the join |
+//! | `phx_join` on any other topic | error reply `unmatched topic` |
+//! | anything on a joined topic | `Up::Frame` (text) or `Up::Binary`, bytes untouched |
+//! | anything on another topic | error reply `unmatched topic` |
+//!
+//! With no view-node up a join gets `{"reason":"unavailable"}`. A full link queue closes
+//! this client (1013) instead of waiting.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cinder_proto::v1::{Join, Up, up};
+
+use crate::conn::{CloseReason, Conn, Out, Route};
+use crate::frame;
+use crate::link::{Link, SendError};
+use crate::server::Shared;
+
+/// The reply to a frame on a topic that is not joined, or a join nobody serves.
+const UNMATCHED_TOPIC: &str = "unmatched topic";
+/// The reason of the `phx_error` a join gets when no view-node link is up. An error on
+/// the channel (not an error reply) makes the client retry the join after its backoff
+/// instead of reloading the page, so a page rides out a gateway restart or a moment
+/// with no node.
+const UNAVAILABLE: &str = "unavailable";
+
+/// One client socket, as the message handlers see it.
+#[derive(Debug)]
+pub(crate) struct Client<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) conn: &'a Arc<Conn>,
+    /// The verdict of the CSRF check made at connect.
+    pub(crate) csrf_ok: bool,
+}
+
+impl Client<'_> {
+    /// Handles a complete text message.
+    pub(crate) fn text(&self, bytes: Vec<u8>) -> Result<(), CloseReason> {
+        let header = frame::decode(&bytes).map_err(|_| CloseReason::MALFORMED)?;
+        let _span =
+            tracing::trace_span!("message", topic = %header.topic, event = %header.event).entered();
+        if header.topic == "phoenix" && header.event == "heartbeat" {
+            self.reply(frame::heartbeat_reply(header.msg_ref));
+            return Ok(());
+        }
+        if header.event == "phx_join" {
+            if header.topic.len() > 3 && header.topic.starts_with("lv:") {
+                let (topic, join_ref) = (header.topic.to_string(), header.join_ref.to_owned());
+                let msg_ref = header.msg_ref.to_owned();
+                return self.join(&topic, &join_ref, &msg_ref, bytes);
+            }
+            self.unmatched(header.join_ref, header.msg_ref, &header.topic);
+            return Ok(());
+        }
+        match self.conn.route(&header.topic) {
+            Some((link, session)) => self.forward(&link, session, up::Kind::Frame(bytes)),
+            None => {
+                self.unmatched(header.join_ref, header.msg_ref, &header.topic);
+                Ok(())
+            }
+        }
+    }
+
+    /// Handles a complete binary message (an upload chunk push).
+    pub(crate) fn binary(&self, bytes: Vec<u8>) -> Result<(), CloseReason> {
+        let header = frame::decode_binary(&bytes).map_err(|_| CloseReason::MALFORMED)?;
+        match self.conn.route(header.topic) {
+            Some((link, session)) => self.forward(&link, session, up::Kind::Binary(bytes)),
+            None => {
+                let join_ref = frame::json_ref_from_str(header.join_ref);
+                let msg_ref = frame::json_ref_from_str(header.msg_ref);
+                self.unmatched(&join_ref, &msg_ref, header.topic);
+                Ok(())
+            }
+        }
+    }
+
+    fn join(
+        &self,
+        topic: &str,
+        join_ref: &str,
+        msg_ref: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), CloseReason> {
+        if let Some(old) = self.conn.take_route(topic) {
+            // A rejoin: the old channel ends first, so the client never sees two.
+            if old.link.is_alive() {
+                self.reply(frame::close(&old.join_ref, &old.topic));
+            }
+            old.link.leave(old.session);
+        }
+        let view_id = &topic["lv:".len()..];
+        let Some(link) = self.shared.nodes.place(view_id) else {
+            self.reply(frame::error(join_ref, topic, UNAVAILABLE));
+            return Ok(());
+        };
+        let session = self.shared.next_session();
+        tracing::debug!(view = %view_id, node = %link.addr, session, "join");
+        let route = Route {
+            topic: topic.into(),
+            join_ref: join_ref.into(),
+            link: link.clone(),
+            session,
+        };
+        // The route exists before the node can answer, so its first frames and a close
+        // always find it.
+        if !self.conn.add_route(route) {
+            return Ok(());
+        }
+        if !link.register(session, self.conn.clone()) {
+            self.conn.remove_session(session);
+            self.reply(frame::error(join_ref, topic, UNAVAILABLE));
+            return Ok(());
+        }
+        self.shared.metrics.joins.increment(1);
+        let join = up::Kind::Join(Join {
+            frame: bytes,
+            csrf_ok: self.csrf_ok,
+        });
+        match link.send(up_message(session, join)) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                link.unregister(session);
+                self.conn.remove_session(session);
+                match error {
+                    SendError::Full => Err(CloseReason::TRY_AGAIN),
+                    SendError::Closed => {
+                        self.reply(frame::error(join_ref, topic, UNAVAILABLE));
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    fn forward(&self, link: &Link, session: u64, kind: up::Kind) -> Result<(), CloseReason> {
+        match link.send(up_message(session, kind)) {
+            Ok(()) => Ok(()),
+            Err(SendError::Full) => Err(CloseReason::TRY_AGAIN),
+            Err(SendError::Closed) => {
+                // The link died under this session; its reader may not have got to it.
+                link.unregister(session);
+                self.conn.node_down(session);
+                Ok(())
+            }
+        }
+    }
+
+    fn unmatched(&self, join_ref: &str, msg_ref: &str, topic: &str) {
+        self.reply(frame::error_reply(
+            join_ref,
+            msg_ref,
+            topic,
+            UNMATCHED_TOPIC,
+        ));
+    }
+
+    fn reply(&self, frame: Vec<u8>) {
+        self.conn.push(Out::Text(frame));
+    }
+}
+
+fn up_message(session: u64, kind: up::Kind) -> Up {
+    Up {
+        session,
+        kind: Some(kind),
+        // Filled when OpenTelemetry export is wired; spans are local until then.
+        trace: HashMap::new(),
+    }
+}

@@ -1,0 +1,60 @@
+//! What a gateway is told at start: where to listen, which view-nodes to link to, the
+//! cluster secret, and the per-connection limits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// A gateway's configuration. [`Config::new`] fills every limit with its default.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The address the HTTP/WebSocket listener binds (`127.0.0.1:0` in tests).
+    pub listen: SocketAddr,
+    /// The view-nodes to link to, as `host:port` (a static list; every gateway must be
+    /// given the same one so that placement agrees).
+    pub view_nodes: Vec<String>,
+    /// The cluster secret that signs CSRF tokens.
+    pub secret: Vec<u8>,
+    /// The folder holding `app.js` and `node_modules/` (the repository's `client/`).
+    pub assets: PathBuf,
+    /// Origins allowed to open a socket besides the request's own host, as
+    /// `scheme://host[:port]` (e.g. `https://app.example.com`).
+    pub allowed_origins: Vec<String>,
+    /// The largest client message accepted, in bytes; a larger one closes the socket with
+    /// 1009.
+    pub max_frame_bytes: usize,
+    /// Open WebSockets at most; the next upgrade is refused with 503. The OS limit on open
+    /// files applies too: each socket holds one.
+    pub max_connections: usize,
+    /// Client messages per second a socket may sustain (token bucket refill rate; 0
+    /// allows the burst and nothing more).
+    pub rate_per_sec: u32,
+    /// Client messages a socket may send in a burst (token bucket size).
+    pub rate_burst: u32,
+}
+
+impl Config {
+    /// Default largest client message: 1 MiB.
+    pub const DEFAULT_MAX_FRAME_BYTES: usize = 1 << 20;
+    /// Default open WebSockets at most.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
+    /// Default sustained messages per second per socket.
+    pub const DEFAULT_RATE_PER_SEC: u32 = 100;
+    /// Default burst of messages per socket.
+    pub const DEFAULT_RATE_BURST: u32 = 200;
+
+    /// A configuration with the default assets folder (`./client`), no extra origins and
+    /// the default limits.
+    pub fn new(listen: SocketAddr, view_nodes: Vec<String>, secret: impl Into<Vec<u8>>) -> Self {
+        Self {
+            listen,
+            view_nodes,
+            secret: secret.into(),
+            assets: PathBuf::from("client"),
+            allowed_origins: Vec::new(),
+            max_frame_bytes: Self::DEFAULT_MAX_FRAME_BYTES,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            rate_per_sec: Self::DEFAULT_RATE_PER_SEC,
+            rate_burst: Self::DEFAULT_RATE_BURST,
+        }
+    }
+}

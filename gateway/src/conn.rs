@@ -1,0 +1,253 @@
+//! One client socket's shared half: what other tasks may hand it, and its routes.
+//!
+//! The socket task owns the TCP stream; a [`Conn`] is the part it shares with the link
+//! readers that deliver view-node frames to it. It holds:
+//!
+//! - the outbox: frames waiting to be written, in order, plus a requested close. Pushes
+//!   never block: a client that does not read fast enough is closed (1013) instead of
+//!   slowing the link that serves everyone else. An empty outbox holds no allocation.
+//! - the routes: one per joined `lv:` topic, naming the link and the session key the
+//!   frames of that topic travel under. The link reader removes a route when the
+//!   view-node closes the session or the link breaks, so the table is right when the
+//!   client rejoins.
+//!
+//! Locking: a `Conn` lock is never held while taking a link's lock, and the link code
+//! releases its own before taking a `Conn`'s, so the two can never deadlock.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use crate::frame;
+use crate::link::Link;
+
+/// Frames a slow client may have waiting before it is closed.
+const OUTBOX_MAX_FRAMES: usize = 1024;
+/// Bytes a slow client may have waiting before it is closed.
+const OUTBOX_MAX_BYTES: usize = 8 << 20;
+
+/// Why the gateway closes a socket: a WebSocket close code and its reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CloseReason {
+    pub(crate) code: u16,
+    pub(crate) reason: &'static str,
+}
+
+impl CloseReason {
+    /// The client sent a frame that is not V2 JSON framing.
+    pub(crate) const MALFORMED: Self = Self {
+        code: 1007,
+        reason: "malformed frame",
+    };
+    /// The client broke the WebSocket protocol itself.
+    pub(crate) const PROTOCOL: Self = Self {
+        code: 1002,
+        reason: "protocol error",
+    };
+    /// The client sent more messages than its token bucket allows.
+    pub(crate) const RATE_LIMITED: Self = Self {
+        code: 1008,
+        reason: "rate limit exceeded",
+    };
+    /// The client sent a message larger than the configured maximum.
+    pub(crate) const TOO_BIG: Self = Self {
+        code: 1009,
+        reason: "message too big",
+    };
+    /// A queue on the way to or from the view-node is full.
+    pub(crate) const TRY_AGAIN: Self = Self {
+        code: 1013,
+        reason: "try again later",
+    };
+    /// The client closed; the gateway answers with the same code.
+    pub(crate) fn echo(code: u16) -> Self {
+        Self { code, reason: "" }
+    }
+}
+
+/// A frame waiting to be written.
+#[derive(Debug)]
+pub(crate) enum Out {
+    /// A text frame: a view-node frame passed through, or a local reply.
+    Text(Vec<u8>),
+    /// The answer to a client ping.
+    Pong(Vec<u8>),
+}
+
+impl Out {
+    fn len(&self) -> usize {
+        match self {
+            Out::Text(bytes) | Out::Pong(bytes) => bytes.len(),
+        }
+    }
+}
+
+/// Releases the lock, then wakes the parked writer, if any.
+fn wake(mut state: MutexGuard<'_, State>) {
+    let writer = state.writer.take();
+    drop(state);
+    if let Some(writer) = writer {
+        writer.wake();
+    }
+}
+
+/// A joined `lv:` topic and where its frames go.
+#[derive(Debug)]
+pub(crate) struct Route {
+    /// The topic, decoded (`lv:phx-…`).
+    pub(crate) topic: Box<str>,
+    /// The `join_ref` of the join that opened it, as raw JSON.
+    pub(crate) join_ref: Box<str>,
+    /// The link to the view-node holding the session.
+    pub(crate) link: Arc<Link>,
+    /// The session key on that link.
+    pub(crate) session: u64,
+}
+
+/// What the writer takes from the outbox in one go.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) frames: VecDeque<Out>,
+    pub(crate) close: Option<CloseReason>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    outbox: VecDeque<Out>,
+    outbox_bytes: usize,
+    close: Option<CloseReason>,
+    routes: Vec<Route>,
+    /// The writer, parked on an empty outbox. A bare waker rather than a `Notify`: the
+    /// writer's wait then costs no waiter node in every idle socket's future.
+    writer: Option<Waker>,
+    /// The socket is gone: drop whatever arrives.
+    finished: bool,
+}
+
+/// The shared half of one client socket.
+#[derive(Debug, Default)]
+pub(crate) struct Conn {
+    state: Mutex<State>,
+}
+
+// === impl Conn ===
+
+impl Conn {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; if something did, the state is still
+        // a plain queue and table, safe to keep using.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a frame for the client. Returns false when the socket is gone or closing.
+    pub(crate) fn push(&self, out: Out) -> bool {
+        let mut state = self.lock();
+        if state.finished || state.close.is_some() {
+            return false;
+        }
+        if state.outbox.len() >= OUTBOX_MAX_FRAMES
+            || state.outbox_bytes + out.len() > OUTBOX_MAX_BYTES
+        {
+            tracing::debug!("client too slow, closing");
+            state.close = Some(CloseReason::TRY_AGAIN);
+        } else {
+            state.outbox_bytes += out.len();
+            state.outbox.push_back(out);
+        }
+        wake(state);
+        true
+    }
+
+    /// Asks the writer to close the socket once what is queued is written. The first
+    /// reason wins.
+    pub(crate) fn close(&self, reason: CloseReason) {
+        let mut state = self.lock();
+        if state.close.is_none() {
+            state.close = Some(reason);
+        }
+        wake(state);
+    }
+
+    /// Takes everything queued, or parks the writer until something is.
+    pub(crate) fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Batch> {
+        let mut state = self.lock();
+        if state.outbox.is_empty() && state.close.is_none() {
+            match &mut state.writer {
+                Some(waker) => waker.clone_from(cx.waker()),
+                None => state.writer = Some(cx.waker().clone()),
+            }
+            return Poll::Pending;
+        }
+        state.outbox_bytes = 0;
+        Poll::Ready(Batch {
+            frames: std::mem::take(&mut state.outbox),
+            close: state.close,
+        })
+    }
+
+    /// The live route of `topic`: its link and session key. A route whose link has died
+    /// is dropped here, and the client is told with `phx_error` as the link reader
+    /// would have.
+    pub(crate) fn route(&self, topic: &str) -> Option<(Arc<Link>, u64)> {
+        let mut state = self.lock();
+        let index = state.routes.iter().position(|r| &*r.topic == topic)?;
+        let route = &state.routes[index];
+        if route.link.is_alive() {
+            return Some((route.link.clone(), route.session));
+        }
+        let route = state.routes.swap_remove(index);
+        drop(state);
+        self.push(Out::Text(frame::error(
+            &route.join_ref,
+            &route.topic,
+            "node_down",
+        )));
+        None
+    }
+
+    /// Removes and returns the route of `topic`, if any.
+    pub(crate) fn take_route(&self, topic: &str) -> Option<Route> {
+        let mut state = self.lock();
+        let index = state.routes.iter().position(|r| &*r.topic == topic)?;
+        Some(state.routes.swap_remove(index))
+    }
+
+    /// Records a route. Returns false when the socket is already gone.
+    pub(crate) fn add_route(&self, route: Route) -> bool {
+        let mut state = self.lock();
+        if state.finished {
+            return false;
+        }
+        state.routes.push(route);
+        true
+    }
+
+    /// Drops the route of `session` (the view-node closed it, or it was never opened).
+    pub(crate) fn remove_session(&self, session: u64) -> Option<Route> {
+        let mut state = self.lock();
+        let index = state.routes.iter().position(|r| r.session == session)?;
+        Some(state.routes.swap_remove(index))
+    }
+
+    /// The view-node holding `session` is gone: drop its route and tell the client with
+    /// `phx_error`, so it rejoins and lands on a live node.
+    pub(crate) fn node_down(&self, session: u64) {
+        if let Some(route) = self.remove_session(session) {
+            self.push(Out::Text(frame::error(
+                &route.join_ref,
+                &route.topic,
+                "node_down",
+            )));
+        }
+    }
+
+    /// The socket is gone: from now on pushes are dropped. Returns the routes left, for
+    /// the caller to leave upstream.
+    pub(crate) fn finish(&self) -> Vec<Route> {
+        let mut state = self.lock();
+        state.finished = true;
+        state.outbox.clear();
+        state.outbox_bytes = 0;
+        std::mem::take(&mut state.routes)
+    }
+}

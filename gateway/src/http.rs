@@ -1,0 +1,147 @@
+//! HTTP/1.1 on an accepted connection: which request goes where.
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | `GET /live/websocket?…&vsn=2.0.0` | the WebSocket upgrade ([`crate::upgrade`]) |
+//! | `GET /assets/…` | the client bundles and app.js ([`crate::assets`]) |
+//! | `GET /healthz` | 200 while the process runs |
+//! | `GET /readyz` | 200 when a view-node link is up, else 503 |
+//! | `GET /metrics` | Prometheus text |
+//! | any other `GET`/`HEAD` | a dead render on a view-node ([`crate::render`]) |
+//! | anything else | 405 |
+//!
+//! Errors become responses in one place, [`error_response`].
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tracing::debug;
+
+use crate::error::Error;
+use crate::server::Shared;
+use crate::telemetry;
+use crate::upgrade::{self, Upgrade};
+use crate::{assets, render};
+
+/// Every response body: small and known in full.
+pub(crate) type Body = Full<Bytes>;
+
+/// How long a client may take to send its request headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most hyper buffers for one request's headers.
+const MAX_HEADER_BUFFER: usize = 64 * 1024;
+
+/// Serves HTTP on `tcp` until the connection ends; returns the WebSocket upgrade if a
+/// request asked for one and got its 101.
+pub(crate) async fn serve(tcp: TcpStream, shared: Arc<Shared>) -> Option<Upgrade> {
+    let slot: Arc<Mutex<Option<Upgrade>>> = Arc::default();
+    let service = {
+        let slot = slot.clone();
+        service_fn(move |request| {
+            let shared = shared.clone();
+            let slot = slot.clone();
+            async move { Ok::<_, Infallible>(handle(request, &shared, &slot).await) }
+        })
+    };
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BUFFER)
+        .serve_connection(TokioIo::new(tcp), service)
+        .with_upgrades();
+    if let Err(error) = connection.await {
+        debug!(%error, "http connection ended with an error");
+    }
+    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
+async fn handle(
+    mut request: Request<Incoming>,
+    shared: &Arc<Shared>,
+    slot: &Mutex<Option<Upgrade>>,
+) -> Response<Body> {
+    let method = request.method().clone();
+    if method == Method::GET && request.uri().path() == "/live/websocket" {
+        return match upgrade::admit(&mut request, shared) {
+            Ok((response, upgrade)) => {
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(upgrade);
+                response
+            }
+            Err(refusal) => refusal.into_response(),
+        };
+    }
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    let head = method == Method::HEAD;
+    let response = match request.uri().path() {
+        "/healthz" => text(StatusCode::OK, "ok\n"),
+        "/readyz" if shared.nodes.up_count() > 0 => text(StatusCode::OK, "ready\n"),
+        "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "no view-node link is up\n"),
+        "/metrics" => {
+            let mut response = text(StatusCode::OK, telemetry::prometheus().render());
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
+        path => match assets::file(path) {
+            Some(file) => assets::serve(&shared.config.assets, file).await,
+            None => match render::render(&request, shared).await {
+                Ok(response) => response,
+                Err(error) => error_response(&error),
+            },
+        },
+    };
+    if head {
+        let (parts, _) = response.into_parts();
+        return Response::from_parts(parts, Body::default());
+    }
+    response
+}
+
+/// A plain-text response.
+pub(crate) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// The one place a gateway error becomes an HTTP answer.
+pub(crate) fn error_response(error: &Error) -> Response<Body> {
+    let status = match error {
+        Error::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Render { status, .. } if status.code() == tonic::Code::Unavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        Error::Render { .. } | Error::InvalidRender { .. } => StatusCode::BAD_GATEWAY,
+        Error::Bind { .. } | Error::InvalidViewNode { .. } | Error::EmptySecret | Error::Io(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    if status.is_server_error() {
+        tracing::warn!(%error, "request failed");
+    }
+    // The detail (node addresses, gRPC statuses) stays in the log.
+    let reason = status.canonical_reason().unwrap_or("error");
+    text(status, format!("{reason}\n"))
+}

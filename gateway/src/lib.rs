@@ -1,0 +1,73 @@
+//! Cinder's gateway: the stateless tier between browsers and view-nodes.
+//!
+//! It terminates the browser's WebSocket (`/live/websocket`, Phoenix V2 framing),
+//! answers heartbeats itself, places every `lv:<id>` session on a view-node by
+//! rendezvous hashing of `<id>`, and forwards frames both ways as bytes over one
+//! multiplexed gRPC stream per view-node. Page GETs are forwarded to a view-node as
+//! dead renders. It also serves the client bundles, `/healthz`, `/readyz` and
+//! `/metrics`.
+//!
+//! ```no_run
+//! # async fn start() -> Result<(), cinder_gateway::Error> {
+//! use cinder_gateway::{Config, bind};
+//!
+//! let config = Config::new(
+//!     "127.0.0.1:4000".parse().expect("an address"),
+//!     vec!["127.0.0.1:7100".to_owned()],
+//!     b"cluster secret".to_vec(),
+//! );
+//! let gateway = bind(config).await?;
+//! println!("gateway listening on http://{}", gateway.local_addr());
+//! gateway.serve(std::future::pending()).await
+//! # }
+//! ```
+//!
+//! # Layout
+//!
+//! - [`config`]: what a gateway is told at start.
+//! - `server`: binding, the accept loop, what connections share.
+//! - `http`: which HTTP request goes where; errors to responses.
+//! - `upgrade`: the checks before a WebSocket's 101 (vsn, origin, cap, CSRF verdict).
+//! - `socket`: one WebSocket's life: reader, writer, limits, close codes.
+//! - `frame_reader`: reading one frame at a time with no buffer held while idle.
+//! - `frame`: the V2 header the gateway routes on, and the frames it writes itself.
+//! - `channel`: what happens to each client message (heartbeat, join, forward).
+//! - `conn`: a socket's outbox and routes, shared with the link readers.
+//! - `link`: the gRPC link to each view-node, dispatch and reconnection.
+//! - [`placement`]: rendezvous hashing of view ids over view-nodes.
+//! - [`csrf`]: the CSRF token scheme.
+//! - `render`: dead renders forwarded to a view-node.
+//! - `assets`: the client bundles and app.js.
+//! - `rate`: the per-socket token bucket.
+//! - `telemetry`: the Prometheus recorder and the gateway's metrics.
+//!
+//! # What it does not do
+//!
+//! It never parses a payload it forwards, keeps no session state beyond a route per
+//! joined topic (a reconnecting client rebuilds it), runs no app code and knows no app
+//! routes. Membership is a static list; the Redis registry is not wired yet. TLS is
+//! expected to end in front of it.
+
+mod assets;
+mod channel;
+pub mod config;
+mod conn;
+pub mod csrf;
+mod error;
+mod frame;
+mod frame_reader;
+mod http;
+mod link;
+pub mod placement;
+mod rate;
+mod render;
+mod server;
+mod socket;
+mod telemetry;
+mod upgrade;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use render::{CSRF_HEADER, new_view_id};
+pub use server::{Gateway, Links, bind};
+pub use telemetry::prometheus;

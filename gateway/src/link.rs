@@ -1,0 +1,363 @@
+//! The links to the view-nodes: one multiplexed `Link` gRPC stream per node.
+//!
+//! Each configured node gets a task that keeps its link up: connect, open the bidi
+//! stream, then dispatch every `Down` by session key to the owning socket until the
+//! stream ends; then fail every session it carried and reconnect with backoff (50 ms
+//! doubling to 2 s). Only nodes whose link is up take part in placement, so new joins
+//! follow the live set while a session stays on its node for as long as its socket and
+//! the link live.
+//!
+//! `Up` messages go through a bounded queue per link. Senders never wait on it: a full
+//! queue closes the client that could not be served (1013) and nobody else notices.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use cinder_proto::v1::view_node_client::ViewNodeClient;
+use cinder_proto::v1::{Down, Leave, RenderRequest, RenderResponse, Up, down, up};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::{Channel, Endpoint};
+use tracing::{debug, info, warn};
+
+use crate::conn::{Conn, Out};
+use crate::error::{Error, Result};
+use crate::placement;
+use crate::telemetry::Metrics;
+
+/// `Up` messages waiting for one link before senders are turned away.
+const UP_QUEUE: usize = 8192;
+/// First wait before reconnecting a link.
+const MIN_BACKOFF: Duration = Duration::from_millis(50);
+/// Longest wait between reconnect attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How long a dead render may take on the view-node.
+const RENDER_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why an `Up` message was not queued.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SendError {
+    /// The link's queue is full.
+    Full,
+    /// The link is gone.
+    Closed,
+}
+
+/// An open link to one view-node.
+#[derive(Debug)]
+pub(crate) struct Link {
+    /// The node's address as configured: its placement identity.
+    pub(crate) addr: Arc<str>,
+    up: mpsc::Sender<Up>,
+    client: ViewNodeClient<Channel>,
+    /// Session key → the socket that owns it.
+    sessions: Mutex<HashMap<u64, Arc<Conn>>>,
+    alive: AtomicBool,
+}
+
+/// A configured view-node and its current link, if up.
+#[derive(Debug)]
+pub(crate) struct Node {
+    addr: Arc<str>,
+    endpoint: Endpoint,
+    link: RwLock<Option<Arc<Link>>>,
+}
+
+/// Every configured view-node.
+#[derive(Debug)]
+pub(crate) struct Nodes {
+    nodes: Box<[Arc<Node>]>,
+    up: watch::Sender<usize>,
+    metrics: Metrics,
+}
+
+// === impl Link ===
+
+impl Link {
+    fn sessions(&self) -> MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the stream is still up.
+    pub(crate) fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
+    /// Routes frames for `session` to `conn`. Returns false when the link is down.
+    pub(crate) fn register(&self, session: u64, conn: Arc<Conn>) -> bool {
+        let mut sessions = self.sessions();
+        // Checked under the lock `fail_all` takes, so a session is either failed by it
+        // or refused here, never forgotten.
+        if !self.is_alive() {
+            return false;
+        }
+        sessions.insert(session, conn);
+        true
+    }
+
+    /// Stops routing frames for `session`.
+    pub(crate) fn unregister(&self, session: u64) {
+        self.sessions().remove(&session);
+    }
+
+    /// Queues `up` without waiting.
+    pub(crate) fn send(&self, up: Up) -> Result<(), SendError> {
+        self.up.try_send(up).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SendError::Full,
+            mpsc::error::TrySendError::Closed(_) => SendError::Closed,
+        })
+    }
+
+    /// Tells the node `session`'s client is gone. A leave must not be lost to a full
+    /// queue (the node would keep the session), so it waits for room off the caller's
+    /// path.
+    pub(crate) fn leave(&self, session: u64) {
+        self.unregister(session);
+        let up = Up {
+            session,
+            kind: Some(up::Kind::Leave(Leave {})),
+            trace: HashMap::new(),
+        };
+        if let Err(mpsc::error::TrySendError::Full(up)) = self.up.try_send(up) {
+            let queue = self.up.clone();
+            tokio::spawn(async move {
+                // The link may close meanwhile; then the node drops the session anyway.
+                let _ = queue.send(up).await;
+            });
+        }
+    }
+
+    /// A dead render on this node.
+    pub(crate) async fn render(&self, request: RenderRequest) -> Result<RenderResponse> {
+        let mut request = tonic::Request::new(request);
+        request.set_timeout(RENDER_TIMEOUT);
+        self.client
+            .clone()
+            .render(request)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| Error::Render {
+                node: self.addr.to_string(),
+                status: Box::new(status),
+            })
+    }
+
+    fn dispatch(&self, down: Down, metrics: &Metrics) {
+        match down.kind {
+            Some(down::Kind::Frame(bytes)) => {
+                let conn = self.sessions().get(&down.session).cloned();
+                let Some(conn) = conn else {
+                    // The socket left before the node's last frames arrived.
+                    return;
+                };
+                if std::str::from_utf8(&bytes).is_err() {
+                    warn!(node = %self.addr, session = down.session, "dropped a non-UTF-8 frame");
+                    return;
+                }
+                metrics.frames_down.increment(1);
+                conn.push(Out::Text(bytes));
+            }
+            Some(down::Kind::Closed(closed)) => {
+                let conn = self.sessions().remove(&down.session);
+                debug!(node = %self.addr, session = down.session, reason = %closed.reason, "session closed");
+                if let Some(conn) = conn {
+                    conn.remove_session(down.session);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// The link broke: every session it carried gets `phx_error` and loses its route.
+    fn fail_all(&self) {
+        let sessions = {
+            let mut sessions = self.sessions();
+            self.alive.store(false, Ordering::Release);
+            std::mem::take(&mut *sessions)
+        };
+        if !sessions.is_empty() {
+            info!(node = %self.addr, sessions = sessions.len(), "failing sessions of a broken link");
+        }
+        for (session, conn) in sessions {
+            conn.node_down(session);
+        }
+    }
+}
+
+// === impl Node ===
+
+impl Node {
+    fn current(&self) -> Option<Arc<Link>> {
+        self.link
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, link: Option<Arc<Link>>) {
+        *self.link.write().unwrap_or_else(PoisonError::into_inner) = link;
+    }
+}
+
+// === impl Nodes ===
+
+impl Nodes {
+    /// The configured nodes; invalid addresses are refused here, before anything runs.
+    pub(crate) fn new(addrs: &[String], metrics: Metrics) -> Result<Self> {
+        let nodes = addrs
+            .iter()
+            .map(|addr| {
+                let endpoint = endpoint(addr)?;
+                Ok(Arc::new(Node {
+                    addr: Arc::from(addr.as_str()),
+                    endpoint,
+                    link: RwLock::new(None),
+                }))
+            })
+            .collect::<Result<Box<[_]>>>()?;
+        let (up, _) = watch::channel(0);
+        metrics.links_up.set(0.0);
+        Ok(Self { nodes, up, metrics })
+    }
+
+    /// How many links are up.
+    pub(crate) fn up_count(&self) -> usize {
+        *self.up.borrow()
+    }
+
+    /// A receiver of the up-link count.
+    pub(crate) fn watch(&self) -> watch::Receiver<usize> {
+        self.up.subscribe()
+    }
+
+    fn publish(&self) {
+        let count = self
+            .nodes
+            .iter()
+            .filter(|node| node.current().is_some())
+            .count();
+        self.up.send_replace(count);
+        #[expect(clippy::cast_precision_loss, reason = "a node count is far below 2^52")]
+        self.metrics.links_up.set(count as f64);
+    }
+
+    /// The live link that holds `view_id`, by rendezvous hashing over the live nodes.
+    pub(crate) fn place(&self, view_id: &str) -> Option<Arc<Link>> {
+        let live: Vec<Arc<Link>> = self
+            .nodes
+            .iter()
+            .filter_map(|node| node.current())
+            .filter(|link| link.is_alive())
+            .collect();
+        let addr = placement::place(live.iter().map(|link| &*link.addr), view_id)?;
+        live.iter().find(|link| &*link.addr == addr).cloned()
+    }
+
+    /// Starts one task per node that keeps its link up until `stop` fires.
+    pub(crate) fn spawn(self: &Arc<Self>, stop: &watch::Receiver<bool>) {
+        for node in self.nodes.iter() {
+            let nodes = self.clone();
+            let node = node.clone();
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = maintain(&nodes, &node) => {}
+                    _ = stop.wait_for(|stopped| *stopped) => {}
+                }
+                // Stopped while up: the sessions go with the gateway.
+                if let Some(link) = node.current() {
+                    node.set(None);
+                    nodes.publish();
+                    link.fail_all();
+                }
+            });
+        }
+    }
+}
+
+fn endpoint(addr: &str) -> Result<Endpoint> {
+    let invalid = |reason: String| Error::InvalidViewNode {
+        addr: addr.to_owned(),
+        reason,
+    };
+    if addr.contains("://") || !addr.contains(':') {
+        return Err(invalid("expected host:port".to_owned()));
+    }
+    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+        .map_err(|e| invalid(e.to_string()))?
+        .connect_timeout(Duration::from_secs(1))
+        .tcp_nodelay(true)
+        // Finds a peer that vanished without closing (a cut cable, a frozen host).
+        .http2_keep_alive_interval(Duration::from_secs(10))
+        .keep_alive_timeout(Duration::from_secs(5))
+        .keep_alive_while_idle(true);
+    Ok(endpoint)
+}
+
+/// Keeps `node`'s link up, forever.
+async fn maintain(nodes: &Nodes, node: &Node) {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        match run_link(nodes, node).await {
+            Ok(()) => {
+                info!(node = %node.addr, "link closed by the view-node");
+                backoff = MIN_BACKOFF;
+            }
+            Err(LinkFailure::Connect(reason)) => {
+                debug!(node = %node.addr, %reason, "link connect failed");
+            }
+            Err(LinkFailure::Broken(reason)) => {
+                warn!(node = %node.addr, %reason, "link broke");
+                backoff = MIN_BACKOFF;
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+enum LinkFailure {
+    Connect(String),
+    Broken(String),
+}
+
+/// Opens the link, serves it until it ends, and fails its sessions.
+async fn run_link(nodes: &Nodes, node: &Node) -> Result<(), LinkFailure> {
+    let channel = node
+        .endpoint
+        .connect()
+        .await
+        .map_err(|e| LinkFailure::Connect(e.to_string()))?;
+    let mut client = ViewNodeClient::new(channel);
+    let (up, queue) = mpsc::channel(UP_QUEUE);
+    let mut downs = client
+        .link(ReceiverStream::new(queue))
+        .await
+        .map_err(|status| LinkFailure::Connect(status.to_string()))?
+        .into_inner();
+    let link = Arc::new(Link {
+        addr: node.addr.clone(),
+        up,
+        client,
+        sessions: Mutex::new(HashMap::new()),
+        alive: AtomicBool::new(true),
+    });
+    node.set(Some(link.clone()));
+    nodes.publish();
+    info!(node = %node.addr, "link up");
+
+    let outcome = loop {
+        match downs.message().await {
+            Ok(Some(down)) => link.dispatch(down, &nodes.metrics),
+            Ok(None) => break Ok(()),
+            Err(status) => break Err(LinkFailure::Broken(status.to_string())),
+        }
+    };
+    // Out of placement first, so the clients told below rejoin elsewhere.
+    node.set(None);
+    nodes.publish();
+    link.fail_all();
+    outcome
+}

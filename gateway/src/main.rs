@@ -1,0 +1,100 @@
+//! `cinder-gateway`: reads its flags, installs logging, and runs the gateway until
+//! Ctrl-C.
+//!
+//! ```text
+//! cinder-gateway --listen 127.0.0.1:4000 --view-node 127.0.0.1:7100 [--view-node …]
+//!                [--secret-env CINDER_SECRET] [--assets ./client] [--allowed-origin URL …]
+//! ```
+//!
+//! Prints exactly one line to stdout once listening: `gateway listening on http://<addr>`.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use cinder_gateway::Config;
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: cinder-gateway --listen ADDR --view-node HOST:PORT [--view-node …] \
+[--secret-env NAME] [--assets DIR] [--allowed-origin URL …]";
+
+struct Flags {
+    listen: SocketAddr,
+    view_nodes: Vec<String>,
+    secret_env: String,
+    assets: PathBuf,
+    allowed_origins: Vec<String>,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
+    let mut flags = Flags {
+        listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+        view_nodes: Vec::new(),
+        secret_env: "CINDER_SECRET".to_owned(),
+        assets: PathBuf::from("client"),
+        allowed_origins: Vec::new(),
+    };
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            bail!("{USAGE}");
+        }
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--listen" => {
+                flags.listen = value
+                    .parse()
+                    .with_context(|| format!("--listen {value}: not an address"))?;
+            }
+            "--view-node" => flags.view_nodes.push(value),
+            "--secret-env" => flags.secret_env = value,
+            "--assets" => flags.assets = PathBuf::from(value),
+            "--allowed-origin" => flags.allowed_origins.push(value),
+            _ => bail!("unknown flag {flag}\n{USAGE}"),
+        }
+    }
+    Ok(flags)
+}
+
+/// How long to wait for the first view-node link before announcing.
+const FIRST_LINK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let flags = parse(std::env::args().skip(1))?;
+    let secret = std::env::var(&flags.secret_env)
+        .with_context(|| format!("the secret variable {} is not set", flags.secret_env))?;
+    let mut config = Config::new(flags.listen, flags.view_nodes, secret.into_bytes());
+    config.assets = flags.assets;
+    config.allowed_origins = flags.allowed_origins;
+
+    let gateway = cinder_gateway::bind(config).await?;
+    // Announce once a view-node link is up (or after a bounded wait, so a gateway with
+    // no reachable node still serves its health endpoints).
+    let mut links = gateway.links();
+    let _ = tokio::time::timeout(FIRST_LINK_WAIT, links.wait_until(|up| up > 0)).await;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "gateway listening on http://{}",
+        gateway.local_addr()
+    )?;
+    stdout.flush()?;
+    drop(stdout);
+
+    gateway
+        .serve(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

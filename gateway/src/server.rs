@@ -1,0 +1,227 @@
+//! The gateway process: binding, the accept loop, and what every connection shares.
+//!
+//! Each accepted TCP connection gets one task. It serves HTTP/1.1 with hyper until the
+//! connection ends or upgrades; an upgrade hands the bare TCP stream to [`crate::socket`]
+//! in the same task, after hyper's connection state (its buffers) has been dropped.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tracing::{Instrument as _, debug, info, warn};
+
+use crate::config::Config;
+use crate::csrf::Csrf;
+use crate::error::{Error, Result};
+use crate::link::Nodes;
+use crate::telemetry::Metrics;
+use crate::upgrade::Origins;
+use crate::{http, socket};
+
+/// What every connection of one gateway shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) csrf: Csrf,
+    pub(crate) origins: Origins,
+    pub(crate) nodes: Arc<Nodes>,
+    pub(crate) metrics: Metrics,
+    /// The next session key; one counter per gateway keeps keys unique on every link.
+    next_session: AtomicU64,
+    /// Open WebSockets, for the connection cap.
+    sockets: AtomicUsize,
+}
+
+/// A slot counted against the connection cap, released on drop.
+#[derive(Debug)]
+pub(crate) struct SocketPermit {
+    shared: Arc<Shared>,
+}
+
+impl Drop for SocketPermit {
+    fn drop(&mut self) {
+        self.shared.sockets.fetch_sub(1, Ordering::AcqRel);
+        self.shared.metrics.sockets.decrement(1.0);
+    }
+}
+
+// === impl Shared ===
+
+impl Shared {
+    /// A fresh session key.
+    pub(crate) fn next_session(&self) -> u64 {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Takes a slot under the connection cap, or `None` when the cap is reached.
+    pub(crate) fn try_open_socket(self: &Arc<Self>) -> Option<SocketPermit> {
+        let before = self.sockets.fetch_add(1, Ordering::AcqRel);
+        if before >= self.config.max_connections {
+            self.sockets.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        self.metrics.sockets.increment(1.0);
+        Some(SocketPermit {
+            shared: self.clone(),
+        })
+    }
+}
+
+/// How many view-node links are up; lets a caller wait for the gateway to be ready.
+#[derive(Clone, Debug)]
+pub struct Links {
+    up: watch::Receiver<usize>,
+}
+
+impl Links {
+    /// Links up now.
+    pub fn up(&self) -> usize {
+        *self.up.borrow()
+    }
+
+    /// Waits until `ready(links up)` holds. Returns at once if the gateway is gone.
+    pub async fn wait_until(&mut self, mut ready: impl FnMut(usize) -> bool) {
+        let _ = self.up.wait_for(|up| ready(*up)).await;
+    }
+}
+
+/// A bound gateway, ready to [`serve`](Gateway::serve).
+///
+/// Its view-node links start connecting at [`bind`]; dropping the gateway (or the end
+/// of `serve`) stops them.
+#[derive(Debug)]
+pub struct Gateway {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+}
+
+/// Binds the listener, installs the metrics recorder and starts linking to the
+/// view-nodes.
+///
+/// # Errors
+/// [`Error::EmptySecret`], [`Error::InvalidViewNode`], or [`Error::Bind`] when the
+/// address cannot be listened on.
+pub async fn bind(config: Config) -> Result<Gateway> {
+    if config.secret.is_empty() {
+        return Err(Error::EmptySecret);
+    }
+    let metrics = Metrics::register();
+    let nodes = Arc::new(Nodes::new(&config.view_nodes, metrics.clone())?);
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let (stop, stopped) = watch::channel(false);
+    nodes.spawn(&stopped);
+    let shared = Arc::new(Shared {
+        csrf: Csrf::new(config.secret.clone()),
+        origins: Origins::new(&config.allowed_origins),
+        config,
+        nodes,
+        metrics,
+        next_session: AtomicU64::new(1),
+        sockets: AtomicUsize::new(0),
+    });
+    Ok(Gateway {
+        listener,
+        shared,
+        stop,
+    })
+}
+
+// === impl Gateway ===
+
+impl Gateway {
+    /// The address the listener is bound to (the real port when asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.shared.config.listen)
+    }
+
+    /// The view-node link count, to wait for readiness.
+    pub fn links(&self) -> Links {
+        Links {
+            up: self.shared.nodes.watch(),
+        }
+    }
+
+    /// Accepts connections until `shutdown` resolves. Connections already open keep
+    /// running until they end or the runtime stops; the links stop when this returns.
+    ///
+    /// # Errors
+    /// None today: accept failures (such as running out of file descriptors) are
+    /// logged and retried.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let (listener, shared) = (&self.listener, &self.shared);
+        info!(addr = %listener.local_addr()?, "gateway serving");
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((tcp, peer)) => {
+                        let span = tracing::debug_span!("connection", %peer);
+                        tokio::spawn(connection(tcp, shared.clone()).instrument(span));
+                    }
+                    Err(error) => {
+                        // EMFILE and friends: wait for sockets to close rather than spin.
+                        warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                },
+            }
+        }
+        // Dropping `self` stops the links.
+        info!("gateway stopped accepting");
+        Ok(())
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// One accepted connection: HTTP until it ends or upgrades, then the WebSocket.
+async fn connection(tcp: TcpStream, shared: Arc<Shared>) {
+    if let Err(error) = tcp.set_nodelay(true) {
+        debug!(%error, "set_nodelay failed");
+    }
+    // Boxed so hyper's connection state is freed before the socket's life begins.
+    let upgrade = Box::pin(http::serve(tcp, shared.clone())).await;
+    if let Some(upgrade) = upgrade {
+        socket::run(upgrade, shared).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every idle socket is one task whose size is this future's: keep it small (the
+    /// budget is 4 KB for a whole idle socket; `benches/idle_memory.rs` measures that).
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        let gateway = bind(Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            vec![],
+            b"secret".to_vec(),
+        ))
+        .await
+        .unwrap();
+        let _client = TcpStream::connect(gateway.local_addr()).await.unwrap();
+        let (tcp, _) = gateway.listener.accept().await.unwrap();
+        let task = connection(tcp, gateway.shared.clone());
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 1024, "the connection future is {size} bytes");
+    }
+}

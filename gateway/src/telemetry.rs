@@ -1,0 +1,59 @@
+//! Metrics: the Prometheus recorder (one per process) and the gateway's instruments.
+//!
+//! The recorder is installed the first time a gateway binds, behind a `OnceLock`, so
+//! several gateways in one process (tests, the embedded mode) share it. If another
+//! recorder was installed first, `/metrics` serves an empty page and says so in the log.
+
+use std::sync::OnceLock;
+
+use metrics::{Counter, Gauge, counter, gauge};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+static PROMETHEUS: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's Prometheus handle, installing the recorder on first use.
+pub fn prometheus() -> &'static PrometheusHandle {
+    PROMETHEUS.get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => handle,
+        Err(error) => {
+            tracing::warn!(%error, "another metrics recorder is installed; /metrics stays empty");
+            PrometheusBuilder::new().build_recorder().handle()
+        }
+    })
+}
+
+/// Handles on the gateway's instruments, registered once at bind.
+#[derive(Clone, Debug)]
+pub(crate) struct Metrics {
+    /// `cinder_gateway_sockets`: open WebSockets.
+    pub(crate) sockets: Gauge,
+    /// `cinder_gateway_links_up`: view-node links up.
+    pub(crate) links_up: Gauge,
+    /// `cinder_gateway_frames_up_total`: client messages received.
+    pub(crate) frames_up: Counter,
+    /// `cinder_gateway_frames_down_total`: view-node frames relayed to clients.
+    pub(crate) frames_down: Counter,
+    /// `cinder_gateway_joins_total`: `lv:` joins forwarded.
+    pub(crate) joins: Counter,
+    /// `cinder_gateway_renders_total`: dead renders forwarded.
+    pub(crate) renders: Counter,
+}
+
+impl Metrics {
+    pub(crate) fn register() -> Self {
+        prometheus();
+        Self {
+            sockets: gauge!("cinder_gateway_sockets"),
+            links_up: gauge!("cinder_gateway_links_up"),
+            frames_up: counter!("cinder_gateway_frames_up_total"),
+            frames_down: counter!("cinder_gateway_frames_down_total"),
+            joins: counter!("cinder_gateway_joins_total"),
+            renders: counter!("cinder_gateway_renders_total"),
+        }
+    }
+
+    /// Counts a socket closed by the gateway, by close code.
+    pub(crate) fn closed(code: u16) {
+        counter!("cinder_gateway_closes_total", "code" => code.to_string()).increment(1);
+    }
+}

@@ -1,0 +1,197 @@
+//! Admitting a WebSocket: the checks made before the 101, and the CSRF verdict.
+//!
+//! In order: a real upgrade request (400), `vsn=2.0.0` (400), an allowed `Origin` (403),
+//! room under the connection cap (503). A request without `Origin` (not a browser) is
+//! allowed. The CSRF check never refuses: a socket whose `_csrf_token` does not verify
+//! against its `_cinder_key` cookie still connects, and each of its joins reaches the
+//! view-node with `csrf_ok = false`, which answers `stale` (as Phoenix does).
+
+use std::sync::Arc;
+
+use fastwebsockets::upgrade::{UpgradeFut, is_upgrade_request};
+use hyper::header::{HOST, HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
+use hyper::{Request, Response, StatusCode};
+
+use crate::csrf::{self, COOKIE_NAME};
+use crate::http::{Body, text};
+use crate::server::{Shared, SocketPermit};
+
+/// The only serializer version spoken.
+const VSN: &str = "2.0.0";
+
+/// An accepted upgrade, waiting for hyper to hand over the connection.
+#[derive(Debug)]
+pub(crate) struct Upgrade {
+    pub(crate) fut: UpgradeFut,
+    pub(crate) csrf_ok: bool,
+    pub(crate) permit: SocketPermit,
+}
+
+/// The configured extra origins, normalized (`scheme://host[:port]`, lower case).
+#[derive(Debug, Default)]
+pub(crate) struct Origins {
+    allowed: Vec<String>,
+}
+
+impl Origins {
+    pub(crate) fn new(allowed: &[String]) -> Self {
+        Self {
+            allowed: allowed.iter().map(|o| normalize(o)).collect(),
+        }
+    }
+
+    /// Whether a socket from `origin` may connect to a gateway reached as `host`.
+    fn allows(&self, origin: &str, host: Option<&str>) -> bool {
+        let origin = normalize(origin);
+        if self.allowed.contains(&origin) {
+            return true;
+        }
+        let authority = origin
+            .split_once("://")
+            .map_or(origin.as_str(), |(_, rest)| rest);
+        host.is_some_and(|host| host.eq_ignore_ascii_case(authority))
+    }
+}
+
+fn normalize(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// Why an upgrade was refused.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    NotUpgrade,
+    Version,
+    Origin,
+    Full,
+    Handshake(fastwebsockets::WebSocketError),
+}
+
+impl Refusal {
+    /// The answer to a refused upgrade.
+    pub(crate) fn into_response(self) -> Response<Body> {
+        match self {
+            Refusal::NotUpgrade => text(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade\n"),
+            Refusal::Version => text(StatusCode::BAD_REQUEST, "unsupported vsn, expected 2.0.0\n"),
+            Refusal::Origin => text(StatusCode::FORBIDDEN, "origin not allowed\n"),
+            Refusal::Full => text(StatusCode::SERVICE_UNAVAILABLE, "too many connections\n"),
+            Refusal::Handshake(error) => text(StatusCode::BAD_REQUEST, format!("{error}\n")),
+        }
+    }
+}
+
+/// Checks an upgrade request; on success the 101 response and the pending upgrade.
+pub(crate) fn admit(
+    request: &mut Request<hyper::body::Incoming>,
+    shared: &Arc<Shared>,
+) -> Result<(Response<Body>, Upgrade), Refusal> {
+    if !is_upgrade_request(request) {
+        return Err(Refusal::NotUpgrade);
+    }
+    let query = request.uri().query().unwrap_or("");
+    if query_param(query, "vsn").as_deref() != Some(VSN) {
+        return Err(Refusal::Version);
+    }
+    let headers = request.headers();
+    if let Some(origin) = headers.get(ORIGIN) {
+        let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|origin| shared.origins.allows(origin, host));
+        if !allowed {
+            tracing::debug!(?origin, "origin refused");
+            return Err(Refusal::Origin);
+        }
+    }
+    let Some(permit) = shared.try_open_socket() else {
+        return Err(Refusal::Full);
+    };
+    let csrf_ok = query_param(query, "_csrf_token").is_some_and(|token| {
+        shared
+            .csrf
+            .verify(&token, csrf::cookie(headers, COOKIE_NAME), csrf::unix_now())
+    });
+    let phoenix_protocol = headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim() == "phoenix");
+
+    let (response, fut) = fastwebsockets::upgrade::upgrade(request).map_err(Refusal::Handshake)?;
+    let (mut parts, _) = response.into_parts();
+    if phoenix_protocol {
+        parts
+            .headers
+            .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("phoenix"));
+    }
+    Ok((
+        Response::from_parts(parts, Body::default()),
+        Upgrade {
+            fut,
+            csrf_ok,
+            permit,
+        },
+    ))
+}
+
+/// The percent-decoded value of `name` in a query string.
+pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(key, _)| percent_decode(key) == name)
+        .map(|(_, value)| percent_decode(value))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                if let Some(byte) = hex {
+                    out.push(byte);
+                    i += 2;
+                } else {
+                    out.push(b'%');
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_and_decodes_query_params() {
+        let q = "_csrf_token=17.a%2Db&_mounts=1&vsn=2.0.0&flag";
+        assert_eq!(query_param(q, "vsn").as_deref(), Some("2.0.0"));
+        assert_eq!(query_param(q, "_csrf_token").as_deref(), Some("17.a-b"));
+        assert_eq!(query_param(q, "flag").as_deref(), Some(""));
+        assert_eq!(query_param(q, "missing"), None);
+        assert_eq!(percent_decode("a+b%2"), "a b%2");
+    }
+
+    #[test]
+    fn allows_the_own_host_and_configured_origins() {
+        let origins = Origins::new(&["https://App.example.com/".to_owned()]);
+        assert!(origins.allows("http://localhost:4000", Some("localhost:4000")));
+        assert!(origins.allows("https://app.example.com", Some("gw:4000")));
+        assert!(!origins.allows("http://evil.example", Some("localhost:4000")));
+        assert!(!origins.allows("http://localhost:4001", Some("localhost:4000")));
+        assert!(!origins.allows("null", Some("localhost:4000")));
+        assert!(!origins.allows("http://localhost:4000", None));
+    }
+}

@@ -1,0 +1,46 @@
+//! `cinder-loadtest`: drives a Cinder gateway with protocol clients.
+//!
+//! - `latency --url URL [--rate 1000] [--events 10000] [--event inc]` — one page joined,
+//!   events pushed at a fixed rate, prints p50/p99/p99.9 of event → reply.
+//! - `idle --url URL --sessions N` — N sockets, each joined to the page, held open;
+//!   prints `ready N` once all joined, then waits for stdin to close.
+//!
+//! Every loop is bounded by its count; the tool stops by itself.
+
+mod latency;
+
+use anyhow::{Context, bail};
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+fn number(args: &[String], name: &str, default: u64) -> anyhow::Result<u64> {
+    flag(args, name).map_or(Ok(default), |v| {
+        v.parse().with_context(|| format!("{name} takes a number"))
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let url = flag(&args, "--url")
+        .unwrap_or("http://127.0.0.1:4000/counter")
+        .to_owned();
+    match args.first().map(String::as_str) {
+        Some("latency") => {
+            let rate = number(&args, "--rate", 1000)?;
+            let events = number(&args, "--events", 10_000)?;
+            let event = flag(&args, "--event").unwrap_or("inc");
+            latency::run(&url, rate, events, event).await
+        }
+        Some("idle") => {
+            let sessions = number(&args, "--sessions", 1000)?;
+            latency::idle(&url, sessions).await
+        }
+        _ => bail!("usage: cinder-loadtest latency|idle --url URL [...]"),
+    }
+}
