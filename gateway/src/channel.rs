@@ -52,8 +52,7 @@ impl Client<'_> {
         if header.event == "phx_join" {
             if header.topic.len() > 3 && header.topic.starts_with("lv:") {
                 let (topic, join_ref) = (header.topic.to_string(), header.join_ref.to_owned());
-                let msg_ref = header.msg_ref.to_owned();
-                return self.join(&topic, &join_ref, &msg_ref, bytes);
+                return self.join(&topic, &join_ref, bytes);
             }
             self.unmatched(header.join_ref, header.msg_ref, &header.topic);
             return Ok(());
@@ -81,13 +80,7 @@ impl Client<'_> {
         }
     }
 
-    fn join(
-        &self,
-        topic: &str,
-        join_ref: &str,
-        msg_ref: &str,
-        bytes: Vec<u8>,
-    ) -> Result<(), CloseReason> {
+    fn join(&self, topic: &str, join_ref: &str, bytes: Vec<u8>) -> Result<(), CloseReason> {
         if let Some(old) = self.conn.take_route(topic) {
             // A rejoin: the old channel ends first, so the client never sees two.
             if old.link.is_alive() {
