@@ -4,7 +4,11 @@
 //! ```text
 //! cinder-gateway --listen 127.0.0.1:4000 --view-node 127.0.0.1:7100 [--view-node …]
 //!                [--secret-env CINDER_SECRET] [--assets ./client] [--allowed-origin URL …]
+//!                [--rate-per-sec N]
 //! ```
+//!
+//! `--rate-per-sec` sets the inbound message rate allowed per connection (burst twice
+//! that); the default suits browsers, a load tester pushing 1,000 events/s raises it.
 //!
 //! Prints exactly one line to stdout once listening: `gateway listening on http://<addr>`.
 
@@ -17,7 +21,7 @@ use cinder_gateway::Config;
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: cinder-gateway --listen ADDR --view-node HOST:PORT [--view-node …] \
-[--secret-env NAME] [--assets DIR] [--allowed-origin URL …]";
+[--secret-env NAME] [--assets DIR] [--allowed-origin URL …] [--rate-per-sec N]";
 
 struct Flags {
     listen: SocketAddr,
@@ -25,6 +29,7 @@ struct Flags {
     secret_env: String,
     assets: PathBuf,
     allowed_origins: Vec<String>,
+    rate_per_sec: Option<u32>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
@@ -34,6 +39,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
         secret_env: "CINDER_SECRET".to_owned(),
         assets: PathBuf::from("client"),
         allowed_origins: Vec::new(),
+        rate_per_sec: None,
     };
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
@@ -52,6 +58,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
             "--secret-env" => flags.secret_env = value,
             "--assets" => flags.assets = PathBuf::from(value),
             "--allowed-origin" => flags.allowed_origins.push(value),
+            "--rate-per-sec" => {
+                let rate = value
+                    .parse()
+                    .with_context(|| format!("--rate-per-sec {value}: not a number"))?;
+                flags.rate_per_sec = Some(rate);
+            }
             _ => bail!("unknown flag {flag}\n{USAGE}"),
         }
     }
@@ -76,6 +88,10 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::new(flags.listen, flags.view_nodes, secret.into_bytes());
     config.assets = flags.assets;
     config.allowed_origins = flags.allowed_origins;
+    if let Some(rate) = flags.rate_per_sec {
+        config.rate_per_sec = rate;
+        config.rate_burst = rate.saturating_mul(2);
+    }
 
     let gateway = cinder_gateway::bind(config).await?;
     // Announce once a view-node link is up (or after a bounded wait, so a gateway with
