@@ -312,7 +312,15 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), tonic::transport::Error> {
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(self.listener);
+        // Frames are small and latency-bound: no Nagle delay on the link's socket.
+        let incoming = tokio_stream::StreamExt::map(
+            tokio_stream::wrappers::TcpListenerStream::new(self.listener),
+            |stream| {
+                stream.inspect(|s| {
+                    let _ = s.set_nodelay(true);
+                })
+            },
+        );
         let shutdown: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(shutdown);
         tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(10)))
