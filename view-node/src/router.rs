@@ -18,7 +18,7 @@ use crate::frame::ClientFrame;
 use crate::page::{self, Layout, Page};
 use crate::route::{Pattern, path_of};
 use crate::session::{self, Env, Outbox, SessionConfig, SessionHandle};
-use crate::socket::{Mount, Navigation, Socket};
+use crate::socket::Navigation;
 use crate::token::{SessionClaims, Signer};
 use crate::view::{LiveView, Params};
 
@@ -88,12 +88,7 @@ impl<V: LiveView, O: Outbox> Kind<O> for ViewKind<V> {
 
     fn dead_render(&self, params: &Params, url: &str) -> DeadRender {
         let rendered = catch_unwind(AssertUnwindSafe(|| -> Result<DeadRender, crate::Error> {
-            let mut cx = Mount::<V>::new(params, url, false);
-            let view = V::mount(&mut cx)?;
-            let mut socket = Socket::new(view);
-            socket.effects = cx.effects;
-            V::handle_params(&mut socket, params, url)?;
-            let pending = socket.effects.take();
+            let (socket, pending) = crate::socket::mount::<V>(params, url, false)?;
             let navigation = pending.as_ref().and_then(|p| p.navigation.clone());
             if let Some(Navigation::Navigate { to, .. } | Navigation::Redirect { to }) = navigation
             {

@@ -26,7 +26,7 @@ use crate::mailbox;
 pub use crate::mailbox::SendError;
 use crate::params;
 use crate::route::{Pattern, path_of};
-use crate::socket::{Mount, Navigation, Pending, Socket, Subscription};
+use crate::socket::{Mounted, Navigation, Socket, Subscription};
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
@@ -180,9 +180,6 @@ struct Actor<V, O> {
     _view: std::marker::PhantomData<fn() -> V>,
 }
 
-/// A mounted socket and the effects its mount left.
-type Mounted<V> = (Socket<V>, Option<Box<Pending<<V as LiveView>::Info>>>);
-
 /// What a callback run ended with.
 enum Outcome {
     Continue,
@@ -302,13 +299,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         self.uri = url.into();
         let query = self.params(url);
         let mounted = catch_unwind(AssertUnwindSafe(|| -> Result<Mounted<V>, Error> {
-            let mut cx = Mount::<V>::new(&query, url, true);
-            let view = V::mount(&mut cx)?;
-            let mut socket = Socket::new(view);
-            socket.effects = cx.effects;
-            V::handle_params(&mut socket, &query, url)?;
-            let pending = socket.effects.take();
-            Ok((socket, pending))
+            crate::socket::mount::<V>(&query, url, true)
         }));
         let (mut socket, pending) = match mounted {
             Ok(Ok(mounted)) => mounted,

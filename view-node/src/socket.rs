@@ -272,6 +272,25 @@ impl<V: LiveView> Socket<V> {
     }
 }
 
+/// A mounted socket and the effects its mount left.
+pub(crate) type Mounted<V> = (Socket<V>, Option<Box<Pending<<V as LiveView>::Info>>>);
+
+/// Mounts `V` for `url`: `mount`, then `handle_params`, as LiveView does for a root view.
+/// Returns the socket and the effects both callbacks left.
+pub(crate) fn mount<V: LiveView>(
+    params: &Params,
+    url: &str,
+    connected: bool,
+) -> Result<Mounted<V>, crate::Error> {
+    let mut cx = Mount::<V>::new(params, url, connected);
+    let view = V::mount(&mut cx)?;
+    let mut socket = Socket::new(view);
+    socket.effects = cx.effects;
+    V::handle_params(&mut socket, params, url)?;
+    let pending = socket.effects.take();
+    Ok((socket, pending))
+}
+
 impl<V: LiveView> Deref for Socket<V> {
     type Target = Tracked<V>;
     fn deref(&self) -> &Self::Target {
