@@ -1,19 +1,16 @@
-//! The in-process backend: a map from topic to sinks behind one lock.
+//! The in-process backend: the node's subscriber registry, nothing else.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-
-use crate::{Delivery, Message, PubSub, Sink, SubscriptionId, Value};
-
-/// Each topic's subscribers.
-type Topics = HashMap<Arc<str>, Vec<(SubscriptionId, Sink)>>;
+use crate::registry::Registry;
+use crate::{GapSink, PubSub, Sink, SubscriptionId, Value};
 
 /// Delivers messages to subscribers in this process.
+///
+/// Nothing is lost between publisher and subscriber here, so the only gaps it reports
+/// are [`GapCause::Overflow`](crate::GapCause::Overflow): a subscriber whose mailbox
+/// was full.
 #[derive(Default)]
 pub struct Local {
-    topics: RwLock<Topics>,
-    next: AtomicU64,
+    registry: Registry,
 }
 
 impl std::fmt::Debug for Local {
@@ -30,79 +27,34 @@ impl Local {
 
     /// How many subscribers `topic` has.
     pub fn subscribers(&self, topic: &str) -> usize {
-        self.read().get(topic).map_or(0, Vec::len)
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Topics> {
-        // Sinks never panic while the lock is held in a way that breaks the map.
-        self.topics
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Topics> {
-        self.topics
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.registry.subscribers(topic)
     }
 }
 
 impl PubSub for Local {
     fn subscribe(&self, topic: &str, sink: Sink) -> SubscriptionId {
-        let id = SubscriptionId(self.next.fetch_add(1, Ordering::Relaxed));
-        let mut topics = self.write();
-        match topics.get_mut(topic) {
-            Some(sinks) => sinks.push((id, sink)),
-            None => {
-                topics.insert(Arc::from(topic), vec![(id, sink)]);
-            }
-        }
-        id
+        self.registry.subscribe(topic, sink, None).0
+    }
+
+    fn subscribe_with_gaps(&self, topic: &str, sink: Sink, gaps: GapSink) -> SubscriptionId {
+        self.registry.subscribe(topic, sink, Some(gaps)).0
     }
 
     fn unsubscribe(&self, topic: &str, id: SubscriptionId) {
-        let mut topics = self.write();
-        if let Some(sinks) = topics.get_mut(topic) {
-            sinks.retain(|(s, _)| *s != id);
-            if sinks.is_empty() {
-                topics.remove(topic);
-            }
-        }
+        self.registry.unsubscribe(topic, id);
     }
 
     fn publish(&self, topic: &str, payload: Value) -> usize {
-        let mut gone = Vec::new();
-        let delivered = {
-            let topics = self.read();
-            let Some((key, sinks)) = topics.get_key_value(topic) else {
-                return 0;
-            };
-            let message = Message {
-                topic: key.clone(),
-                payload: Arc::new(payload),
-            };
-            let mut delivered = 0;
-            for (id, sink) in sinks {
-                match sink(&message) {
-                    Delivery::Delivered => delivered += 1,
-                    Delivery::Dropped => tracing::debug!(topic, "a subscriber's mailbox was full"),
-                    Delivery::Gone => gone.push(*id),
-                }
-            }
-            delivered
-        };
-        for id in gone {
-            self.unsubscribe(topic, id);
-        }
-        delivered
+        self.registry.deliver(topic, payload).delivered
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::{Delivery, Gap, GapCause};
 
     #[test]
     fn delivers_to_subscribers_of_the_topic_only() {
@@ -130,5 +82,38 @@ mod tests {
         assert_eq!(pubsub.subscribers("t"), 1);
         pubsub.unsubscribe("t", id);
         assert_eq!(pubsub.subscribers("t"), 0);
+    }
+
+    #[test]
+    fn a_full_mailbox_is_reported_as_an_overflow_gap() {
+        let pubsub = Local::new();
+        let gaps = Arc::new(Mutex::new(Vec::new()));
+        let g = gaps.clone();
+        let full = Arc::new(Mutex::new(true));
+        let f = full.clone();
+        pubsub.subscribe_with_gaps(
+            "t",
+            Box::new(move |_| {
+                if *f.lock().unwrap() {
+                    Delivery::Dropped
+                } else {
+                    Delivery::Delivered
+                }
+            }),
+            Box::new(move |gap| {
+                g.lock().unwrap().push(gap.clone());
+                Delivery::Delivered
+            }),
+        );
+        assert_eq!(pubsub.try_publish("t", Value::Null).unwrap(), 0);
+        *full.lock().unwrap() = false;
+        assert_eq!(pubsub.try_publish("t", Value::Null).unwrap(), 1);
+        assert_eq!(
+            *gaps.lock().unwrap(),
+            [Gap {
+                topic: Arc::from("t"),
+                cause: GapCause::Overflow
+            }]
+        );
     }
 }

@@ -1,0 +1,29 @@
+//! What can fail: the crate's one error type.
+
+/// Why a publish, a wait on the broker, or a backend start failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The broker is unreachable: the message reached this node's subscribers only.
+    #[error("the broker is unreachable")]
+    Unavailable,
+    /// The queue towards the broker is full: the message reached this node's subscribers
+    /// only.
+    #[error("the publish queue is full")]
+    QueueFull,
+    /// The broker did not answer within the configured time.
+    #[error("the broker did not answer in time")]
+    Timeout,
+    /// The broker answered with an error.
+    #[error("the broker refused the command: {0}")]
+    Rejected(String),
+    /// The backend has shut down.
+    #[error("the pubsub has shut down")]
+    Closed,
+    /// The backend's configuration is unusable (for example an invalid Redis URL).
+    #[error("invalid pubsub configuration: {0}")]
+    InvalidConfig(String),
+    /// The backend was started outside a tokio runtime.
+    #[error("the Redis backend must be started inside a tokio runtime")]
+    NoRuntime,
+}
