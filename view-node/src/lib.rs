@@ -17,9 +17,14 @@
 //! - [`session`] — the actor running one live session.
 //! - [`frame`] — Phoenix channel V2 frames.
 //! - [`params`] — URL-encoded parameters into nested JSON.
+//! - [`route`] — path patterns (`/chat/:room`).
+//! - [`router`] — the app's routes: dead renders and checked joins.
+//! - [`token`] — signed session and static tokens.
+//! - [`page`] — the layout and container around a dead render.
+//! - [`node`] — the view-node gRPC service hosting sessions behind the gateway's link.
 //!
-//! This crate does no networking: gateways, the gRPC link and the HTTP side live in
-//! their own crates and drive sessions through [`session::spawn`].
+//! This crate does not terminate WebSockets or know the CSRF scheme: that is the
+//! gateway's (`cinder-gateway`). Topics come from `cinder-pubsub`.
 
 pub mod assigns;
 pub mod diff;
