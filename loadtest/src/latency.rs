@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use cinder_client::Page;
+use cinder_client::{Client, Page, View};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
@@ -14,6 +14,23 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
+/// One click pushed as raw bytes; returns when its `phx_reply` frame has arrived.
+///
+/// The reply is not merged into the client's copy of the view: the figure is the wire
+/// round trip through gateway and view-node, not the client's own rendering.
+async fn click(client: &Client, view: &View, event: &str) -> anyhow::Result<()> {
+    let msg_ref = client.next_ref();
+    let payload = json!({"type": "click", "event": event, "value": {"value": ""}});
+    let frame = json!([view.join_ref(), msg_ref, view.topic(), "event", payload]).to_string();
+    client.send_text(&frame).await?;
+    loop {
+        let reply = client.next_frame().await?;
+        if reply.msg_ref.as_deref() == Some(msg_ref.as_str()) {
+            return Ok(());
+        }
+    }
+}
+
 /// Joins `url` once and pushes `events` click events at `rate` per second.
 pub(crate) async fn run(url: &str, rate: u64, events: u64, event: &str) -> anyhow::Result<()> {
     let page = Page::fetch(url).await?;
@@ -21,7 +38,7 @@ pub(crate) async fn run(url: &str, rate: u64, events: u64, event: &str) -> anyho
     let view = page.join(&client).await?;
     // Warm up the path (allocations, connection windows) before measuring.
     for _ in 0..100 {
-        view.click(event, json!({})).await?;
+        click(&client, &view, event).await?;
     }
     let mut ticker = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate.max(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -30,7 +47,7 @@ pub(crate) async fn run(url: &str, rate: u64, events: u64, event: &str) -> anyho
     for _ in 0..events {
         ticker.tick().await;
         let sent = Instant::now();
-        view.click(event, json!({})).await?;
+        click(&client, &view, event).await?;
         samples.push(sent.elapsed());
     }
     let elapsed = started.elapsed();

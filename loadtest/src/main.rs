@@ -1,7 +1,8 @@
 //! `cinder-loadtest`: drives a Cinder gateway with protocol clients.
 //!
 //! - `latency --url URL [--rate 1000] [--events 10000] [--event inc]` — one page joined,
-//!   events pushed at a fixed rate, prints p50/p99/p99.9 of event → reply.
+//!   events pushed at a fixed rate, prints p50/p99/p99.9 of event → reply frame (the
+//!   wire round trip; the client does not merge these replies).
 //! - `idle --url URL --sessions N` — N sockets, each joined to the page, held open;
 //!   prints `ready N` once all joined, then waits for stdin to close.
 //!
