@@ -64,12 +64,10 @@ pub async fn embedded(
     config.assets = assets_dir();
     let gateway = cinder_gateway::bind(config).await?;
     // The node is in this process: its link comes up at once; announce after it.
-    let mut links = gateway.links();
-    let _ = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        links.wait_until(|up| up > 0),
-    )
-    .await;
+    gateway
+        .links()
+        .first(std::time::Duration::from_secs(5))
+        .await;
     ready(gateway.local_addr());
     gateway.serve(shutdown).await?;
     let _ = stop_node.send(());

@@ -96,8 +96,7 @@ async fn main() -> anyhow::Result<()> {
     let gateway = cinder_gateway::bind(config).await?;
     // Announce once a view-node link is up (or after a bounded wait, so a gateway with
     // no reachable node still serves its health endpoints).
-    let mut links = gateway.links();
-    let _ = tokio::time::timeout(FIRST_LINK_WAIT, links.wait_until(|up| up > 0)).await;
+    gateway.links().first(FIRST_LINK_WAIT).await;
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,

@@ -87,6 +87,14 @@ impl Links {
     pub async fn wait_until(&mut self, mut ready: impl FnMut(usize) -> bool) {
         let _ = self.up.wait_for(|up| ready(*up)).await;
     }
+
+    /// Waits up to `limit` for a first link, so a gateway announced as listening can
+    /// serve at once; returns whether one is up.
+    pub async fn first(&mut self, limit: std::time::Duration) -> bool {
+        tokio::time::timeout(limit, self.wait_until(|up| up > 0))
+            .await
+            .is_ok()
+    }
 }
 
 /// A bound gateway, ready to [`serve`](Gateway::serve).

@@ -155,31 +155,6 @@ impl Prints {
         write_extras(out, extras);
         out.push('}');
     }
-
-    /// An approximation of the heap bytes these prints hold, for memory accounting.
-    pub fn heap_size(&self) -> usize {
-        self.root
-            .as_deref()
-            .map_or(0, |n| size_of::<NodePrint>() + slots_size(&n.slots))
-    }
-}
-
-fn slots_size(slots: &[Slot]) -> usize {
-    size_of_val(slots)
-        + slots
-            .iter()
-            .map(|s| match s {
-                Slot::Node(n) => size_of::<NodePrint>() + slots_size(&n.slots),
-                Slot::List(l) => {
-                    size_of::<ListPrint>()
-                        + l.entries
-                            .iter()
-                            .map(|e| size_of::<EntryPrint>() + slots_size(&e.slots))
-                            .sum::<usize>()
-                }
-                Slot::Empty | Slot::Text(_) => 0,
-            })
-            .sum::<usize>()
 }
 
 /// Writes the top-level `"t"`, `"e"` and `"r"` keys into an open object.

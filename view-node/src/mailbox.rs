@@ -62,6 +62,25 @@ impl<T> Shared<T> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Queues `message`, or hands it back with the reason it was refused.
+    fn push(&self, message: T) -> Result<(), (SendError, T)> {
+        let waker = {
+            let mut state = self.lock();
+            if !state.receiver_alive {
+                return Err((SendError::Closed, message));
+            }
+            if state.queue.len() >= state.capacity as usize {
+                return Err((SendError::Full, message));
+            }
+            state.queue.push_back(message);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
 }
 
 /// The sending side; clone it freely.
@@ -72,21 +91,12 @@ pub(crate) struct Sender<T> {
 impl<T> Sender<T> {
     /// Queues `message` unless the mailbox is full or closed.
     pub(crate) fn try_send(&self, message: T) -> Result<(), SendError> {
-        let waker = {
-            let mut state = self.shared.lock();
-            if !state.receiver_alive {
-                return Err(SendError::Closed);
-            }
-            if state.queue.len() >= state.capacity as usize {
-                return Err(SendError::Full);
-            }
-            state.queue.push_back(message);
-            state.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        Ok(())
+        self.offer(message).map_err(|(reason, _)| reason)
+    }
+
+    /// Like [`Sender::try_send`], handing a refused message back.
+    pub(crate) fn offer(&self, message: T) -> Result<(), (SendError, T)> {
+        self.shared.push(message)
     }
 
     /// Whether the receiver is gone.
@@ -142,17 +152,10 @@ impl<T> Clone for WeakSender<T> {
 }
 
 impl<T> WeakSender<T> {
-    /// A strong sender, if the mailbox still has one.
-    pub(crate) fn upgrade(&self) -> Option<Sender<T>> {
-        let shared = self.shared.upgrade()?;
-        {
-            let mut state = shared.lock();
-            if state.senders == 0 {
-                return None;
-            }
-            state.senders += 1;
-        }
-        Some(Sender { shared })
+    /// Queues `message` without keeping the mailbox open (pubsub fan-out, timers).
+    pub(crate) fn try_send(&self, message: T) -> Result<(), SendError> {
+        let shared = self.shared.upgrade().ok_or(SendError::Closed)?;
+        shared.push(message).map_err(|(reason, _)| reason)
     }
 }
 
@@ -209,14 +212,14 @@ mod tests {
         assert_eq!(tx.try_send(3), Err(SendError::Full));
         assert_eq!(rx.recv().await, Some(1));
         let weak = tx.downgrade();
-        let tx2 = weak.upgrade().unwrap();
+        weak.try_send(4).unwrap();
         drop(tx);
-        tx2.try_send(4).unwrap();
-        drop(tx2);
-        assert!(weak.upgrade().is_none());
+        // A weak sender delivers but does not keep the mailbox open.
         assert_eq!(rx.recv().await, Some(2));
         assert_eq!(rx.recv().await, Some(4));
         assert_eq!(rx.recv().await, None);
+        drop(rx);
+        assert_eq!(weak.try_send(5), Err(SendError::Closed));
     }
 
     #[tokio::test]

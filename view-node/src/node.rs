@@ -38,12 +38,21 @@ pub struct LinkOutbox {
     tx: mpsc::Sender<Result<Down, Status>>,
 }
 
+/// Sessions live on this process, for `Health` (the gauge is for `/metrics`).
+static LIVE_SESSIONS: AtomicU64 = AtomicU64::new(0);
+
 impl LinkOutbox {
     fn down(&self, kind: down::Kind) -> Down {
         Down {
             session: self.session,
             kind: Some(kind),
         }
+    }
+
+    /// Tells the gateway this key is done.
+    async fn closed(&self, reason: String) {
+        let down = self.down(down::Kind::Closed(Closed { reason }));
+        let _ = self.tx.send(Ok(down)).await;
     }
 }
 
@@ -54,10 +63,8 @@ impl Outbox for LinkOutbox {
     }
 
     async fn close(&mut self) {
-        let down = self.down(down::Kind::Closed(Closed {
-            reason: String::new(),
-        }));
-        let _ = self.tx.send(Ok(down)).await;
+        self.closed(String::new()).await;
+        LIVE_SESSIONS.fetch_sub(1, Ordering::Relaxed);
         metrics::gauge!("cinder_sessions").decrement(1.0);
     }
 }
@@ -66,7 +73,6 @@ impl Outbox for LinkOutbox {
 #[derive(Debug)]
 pub struct Node {
     router: Arc<Router<LinkOutbox>>,
-    sessions: Arc<AtomicU64>,
 }
 
 impl Node {
@@ -74,7 +80,6 @@ impl Node {
     pub fn new(router: Router<LinkOutbox>) -> Self {
         Node {
             router: Arc::new(router),
-            sessions: Arc::default(),
         }
     }
 
@@ -97,7 +102,6 @@ impl ViewNode for Node {
             router: self.router.clone(),
             tx,
             sessions: HashMap::new(),
-            count: self.sessions.clone(),
         };
         tokio::spawn(link.run(inbound));
         Ok(Response::new(ReceiverStream::new(rx)))
@@ -134,7 +138,7 @@ impl ViewNode for Node {
         &self,
         _request: Request<HealthRequest>,
     ) -> Result<Response<HealthResponse>, Status> {
-        let sessions = self.sessions.load(Ordering::Relaxed);
+        let sessions = LIVE_SESSIONS.load(Ordering::Relaxed);
         Ok(Response::new(HealthResponse {
             serving: true,
             sessions,
@@ -147,7 +151,6 @@ struct Link {
     router: Arc<Router<LinkOutbox>>,
     tx: mpsc::Sender<Result<Down, Status>>,
     sessions: HashMap<u64, SessionHandle>,
-    count: Arc<AtomicU64>,
 }
 
 impl Link {
@@ -202,7 +205,7 @@ impl Link {
             Ok(frame) => frame,
             Err(err) => {
                 warn!(session, err, "undecodable join");
-                outbox.close().await;
+                outbox.closed(err).await;
                 return;
             }
         };
@@ -218,7 +221,7 @@ impl Link {
             Ok(handle) => {
                 info!(%topic, "joined");
                 metrics::gauge!("cinder_sessions").increment(1.0);
-                self.count.fetch_add(1, Ordering::Relaxed);
+                LIVE_SESSIONS.fetch_add(1, Ordering::Relaxed);
                 self.sessions.insert(session, handle);
                 if self.sessions.len().is_multiple_of(1024) {
                     self.sessions.retain(|_, h| !h.is_closed());
@@ -233,8 +236,7 @@ impl Link {
                     &refusal.0,
                 );
                 outbox.send(reply).await;
-                let down = outbox.down(down::Kind::Closed(Closed { reason: refusal.0 }));
-                let _ = outbox.tx.send(Ok(down)).await;
+                outbox.closed(refusal.0).await;
             }
         }
     }
@@ -254,24 +256,16 @@ impl Link {
                 return;
             }
         };
-        let (join_ref, msg_ref, topic) = (
-            frame.join_ref.clone(),
-            frame.msg_ref.clone(),
-            frame.topic.clone(),
-        );
-        match handle.try_send(Input::Frame(Box::new(frame))) {
+        match handle.offer(Input::Frame(Box::new(frame))) {
             Ok(()) => {}
-            Err(SendError::Full) => {
-                let reply = frame::reply(
-                    join_ref.as_deref(),
-                    msg_ref.as_deref(),
-                    &topic,
-                    "error",
-                    &frame::reason("overloaded"),
-                );
+            Err((SendError::Full, Input::Frame(frame))) => {
+                let (join_ref, msg_ref) = (frame.join_ref.as_deref(), frame.msg_ref.as_deref());
+                let reason = frame::reason("overloaded");
+                let reply = frame::reply(join_ref, msg_ref, &frame.topic, "error", &reason);
                 self.outbox(session).send(reply).await;
             }
-            Err(SendError::Closed) => {
+            Err((SendError::Full, _)) => {}
+            Err((SendError::Closed, _)) => {
                 self.sessions.remove(&session);
             }
         }

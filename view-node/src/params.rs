@@ -66,7 +66,8 @@ fn insert(params: &mut Params, key: &str, value: String) {
     *slot = Value::String(value);
 }
 
-fn percent_decode(text: &str) -> String {
+/// Decodes `%XX` escapes and `+` (a space); invalid escapes are kept as written.
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

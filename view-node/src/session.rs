@@ -82,6 +82,11 @@ impl SessionHandle {
         self.tx.try_send(input)
     }
 
+    /// Like [`SessionHandle::try_send`], handing refused input back.
+    pub(crate) fn offer(&self, input: Input) -> Result<(), (SendError, Input)> {
+        self.tx.offer(input)
+    }
+
     /// Sends a message to the view's `handle_info`.
     pub fn try_info<I: Send + 'static>(&self, info: I) -> Result<(), SendError> {
         self.try_send(Input::Info(Box::new(info)))
@@ -191,23 +196,23 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// session's task holds only this loop's small state.
     async fn run(mut self: Box<Self>, join: Box<ClientFrame>, mut rx: mailbox::Receiver<Input>) {
         let joined = Box::pin(self.join(join)).await;
-        let Some(mut socket) = joined else {
-            return;
-        };
-        while let Some(input) = rx.recv().await {
-            let outcome = match input {
-                Input::Frame(frame) => Box::pin(self.frame(&mut socket, *frame)).await,
-                Input::Info(info) => match info.downcast::<V::Info>() {
-                    Ok(info) => Box::pin(self.info(&mut socket, *info)).await,
-                    Err(_) => {
-                        warn!("dropped a message of the wrong type for this view");
-                        Outcome::Continue
-                    }
-                },
-                Input::Shutdown => Outcome::Stop,
-            };
-            if let Outcome::Stop = outcome {
-                break;
+        // A failed join skips the loop but still tells the outbox the session is over.
+        if let Some(mut socket) = joined {
+            while let Some(input) = rx.recv().await {
+                let outcome = match input {
+                    Input::Frame(frame) => Box::pin(self.frame(&mut socket, *frame)).await,
+                    Input::Info(info) => match info.downcast::<V::Info>() {
+                        Ok(info) => Box::pin(self.info(&mut socket, *info)).await,
+                        Err(_) => {
+                            warn!("dropped a message of the wrong type for this view");
+                            Outcome::Continue
+                        }
+                    },
+                    Input::Shutdown => Outcome::Stop,
+                };
+                if let Outcome::Stop = outcome {
+                    break;
+                }
             }
         }
         self.outbox.close().await;
@@ -235,10 +240,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             pubsub.subscribe(
                 &topic,
                 Box::new(move |message| {
-                    let Some(tx) = me.upgrade() else {
-                        return Delivery::Gone;
-                    };
-                    match tx.try_send(Input::Info(Box::new(convert(message)))) {
+                    match me.try_send(Input::Info(Box::new(convert(message)))) {
                         Ok(()) => Delivery::Delivered,
                         Err(SendError::Full) => Delivery::Dropped,
                         Err(SendError::Closed) => Delivery::Gone,
@@ -546,7 +548,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
 
     fn schedule(&self, timers: Vec<(std::time::Duration, V::Info)>) {
         for (delay, info) in timers {
-            let Some(tx) = self.me.upgrade() else { return };
+            let tx = self.me.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
                 if tx.try_send(Input::Info(Box::new(info))).is_err() {
@@ -608,11 +610,6 @@ fn resolve(base: &str, to: &str) -> String {
         .and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j))
         .unwrap_or(base.len());
     format!("{}{}", &base[..origin_end], to)
-}
-
-/// Parameters decoded from a URL, exposed for the dead render.
-pub fn url_params(url: &str) -> Params {
-    params::from_url(url)
 }
 
 #[cfg(test)]
