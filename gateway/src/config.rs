@@ -1,17 +1,22 @@
-//! What a gateway is told at start: where to listen, which view-nodes to link to, the
-//! cluster secret, and the per-connection limits.
+//! What a gateway is told at start: where to listen, which view-nodes to link to (a
+//! static list, the Redis registry they register in, or both), the cluster secret, and
+//! the per-connection limits.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A gateway's configuration. [`Config::new`] fills every limit with its default.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The address the HTTP/WebSocket listener binds (`127.0.0.1:0` in tests).
     pub listen: SocketAddr,
-    /// The view-nodes to link to, as `host:port` (a static list; every gateway must be
-    /// given the same one so that placement agrees).
+    /// View-nodes to link to, as `host:port`, besides the registered ones (every gateway
+    /// must be given the same list so that placement agrees).
     pub view_nodes: Vec<String>,
+    /// Where view-nodes register: links follow the registry's live members. `None`
+    /// (the default): only `view_nodes`.
+    pub membership: Option<Membership>,
     /// The cluster secret that signs CSRF tokens.
     pub secret: Vec<u8>,
     /// The folder holding `app.js` and `node_modules/` (the repository's `client/`).
@@ -48,6 +53,7 @@ impl Config {
         Self {
             listen,
             view_nodes,
+            membership: None,
             secret: secret.into(),
             assets: PathBuf::from("client"),
             allowed_origins: Vec::new(),
@@ -55,6 +61,34 @@ impl Config {
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             rate_per_sec: Self::DEFAULT_RATE_PER_SEC,
             rate_burst: Self::DEFAULT_RATE_BURST,
+        }
+    }
+}
+
+/// The Redis registry view-nodes register in (see `cinder_pubsub::membership`).
+/// [`Membership::new`] fills the prefix and the poll interval with their defaults.
+#[derive(Clone, Debug)]
+pub struct Membership {
+    /// `redis://[user:password@]host:port[/db]`.
+    pub redis_url: String,
+    /// The cluster's key prefix: members are read from `<prefix>:members`. Default
+    /// `cinder`, as the view-nodes and the pubsub use.
+    pub prefix: String,
+    /// How often the member set is read: a node that registers or leaves is followed
+    /// within this long. Default 1 s.
+    pub poll_interval: Duration,
+}
+
+impl Membership {
+    /// Default time between reads of the member set.
+    pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+    /// The registry in the Redis at `redis_url`, with the default prefix and interval.
+    pub fn new(redis_url: impl Into<String>) -> Self {
+        Self {
+            redis_url: redis_url.into(),
+            prefix: cinder_pubsub::membership::DEFAULT_PREFIX.to_owned(),
+            poll_interval: Self::DEFAULT_POLL_INTERVAL,
         }
     }
 }

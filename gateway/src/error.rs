@@ -25,6 +25,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The view-node registry cannot be read: an invalid Redis URL or poll interval.
+    #[error("cannot follow the view-node registry: {0}")]
+    InvalidMembership(#[source] cinder_pubsub::Error),
     /// The CSRF secret is empty, so every token would be forgeable.
     #[error("the CSRF secret is empty")]
     EmptySecret,

@@ -134,9 +134,11 @@ pub(crate) fn error_response(error: &Error) -> Response<Body> {
             StatusCode::SERVICE_UNAVAILABLE
         }
         Error::Render { .. } | Error::InvalidRender { .. } => StatusCode::BAD_GATEWAY,
-        Error::Bind { .. } | Error::InvalidViewNode { .. } | Error::EmptySecret | Error::Io(_) => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        Error::Bind { .. }
+        | Error::InvalidViewNode { .. }
+        | Error::InvalidMembership(_)
+        | Error::EmptySecret
+        | Error::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     if status.is_server_error() {
         tracing::warn!(%error, "request failed");

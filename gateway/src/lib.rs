@@ -34,6 +34,7 @@
 //! - `channel`: what happens to each client message (heartbeat, join, forward).
 //! - `conn`: a socket's outbox and routes, shared with the link readers.
 //! - `link`: the gRPC link to each view-node, dispatch and reconnection.
+//! - `membership`: view-nodes found in the Redis registry, followed as they come and go.
 //! - [`placement`]: rendezvous hashing of view ids over view-nodes.
 //! - [`csrf`]: the CSRF token scheme.
 //! - `render`: dead renders forwarded to a view-node.
@@ -45,8 +46,8 @@
 //!
 //! It never parses a payload it forwards, keeps no session state beyond a route per
 //! joined topic (a reconnecting client rebuilds it), runs no app code and knows no app
-//! routes. Membership is a static list; the Redis registry is not wired yet. TLS is
-//! expected to end in front of it.
+//! routes. It reads the view-node registry but never writes it (view-nodes register
+//! themselves). TLS is expected to end in front of it.
 
 mod assets;
 mod channel;
@@ -58,6 +59,7 @@ mod frame;
 mod frame_reader;
 mod http;
 mod link;
+mod membership;
 pub mod placement;
 mod rate;
 mod render;
@@ -66,7 +68,7 @@ mod socket;
 mod telemetry;
 mod upgrade;
 
-pub use config::Config;
+pub use config::{Config, Membership};
 pub use error::{Error, Result};
 pub use render::{CSRF_HEADER, new_view_id};
 pub use server::{Gateway, Links, bind};

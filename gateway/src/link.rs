@@ -1,18 +1,21 @@
 //! The links to the view-nodes: one multiplexed `Link` gRPC stream per node.
 //!
-//! Each configured node gets a task that keeps its link up: connect, open the bidi
-//! stream, then dispatch every `Down` by session key to the owning socket until the
-//! stream ends; then fail every session it carried and reconnect with backoff (50 ms
-//! doubling to 2 s). Only nodes whose link is up take part in placement, so new joins
-//! follow the live set while a session stays on its node for as long as its socket and
-//! the link live.
+//! Each view-node — static, or a live member of the registry (`crate::membership`) — gets
+//! a task that keeps its link up: connect, open the bidi stream, then dispatch every
+//! `Down` by session key to the owning socket until the stream ends; then fail every
+//! session it carried and reconnect with backoff (50 ms doubling to 2 s). Only nodes
+//! whose link is up take part in placement, so new joins follow the live set while a
+//! session stays on its node for as long as its socket and the link live.
+//!
+//! A member that leaves the registry is *retired*: out of placement at once, its link
+//! keeps serving the sessions it carries until it breaks, and is not reopened.
 //!
 //! `Up` messages go through a bounded queue per link. Senders never wait on it: a full
 //! queue closes the client that could not be served (1013) and nobody else notices.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use cinder_proto::v1::view_node_client::ViewNodeClient;
@@ -57,20 +60,37 @@ pub(crate) struct Link {
     alive: AtomicBool,
 }
 
-/// A configured view-node and its current link, if up.
+/// A view-node to link to, and its current link if up.
 #[derive(Debug)]
 pub(crate) struct Node {
     addr: Arc<str>,
     endpoint: Endpoint,
     link: RwLock<Option<Arc<Link>>>,
+    origin: Origin,
+    /// Set when a member leaves the registry: its task stops reconnecting.
+    retired: watch::Sender<bool>,
 }
 
-/// Every configured view-node.
+/// Where a node comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// `Config::view_nodes`: linked to for the gateway's whole life.
+    Static,
+    /// The registry: linked to while it is a live member.
+    Member,
+}
+
+/// The view-nodes new sessions are placed on.
 #[derive(Debug)]
 pub(crate) struct Nodes {
-    nodes: Box<[Arc<Node>]>,
+    /// The static nodes and the live members, by address. A retired member is no longer
+    /// here, even while its link still serves sessions.
+    nodes: RwLock<BTreeMap<Arc<str>, Arc<Node>>>,
+    /// Links up to the nodes above.
     up: watch::Sender<usize>,
     metrics: Metrics,
+    /// Turns true when the gateway stops; every link task ends then.
+    stop: watch::Receiver<bool>,
 }
 
 // === impl Link ===
@@ -189,6 +209,17 @@ impl Link {
 // === impl Node ===
 
 impl Node {
+    /// A node not linked yet; an invalid address is refused here.
+    fn new(addr: &str, origin: Origin) -> Result<Arc<Self>> {
+        Ok(Arc::new(Node {
+            addr: Arc::from(addr),
+            endpoint: endpoint(addr)?,
+            link: RwLock::new(None),
+            origin,
+            retired: watch::Sender::new(false),
+        }))
+    }
+
     fn current(&self) -> Option<Arc<Link>> {
         self.link
             .read()
@@ -204,22 +235,29 @@ impl Node {
 // === impl Nodes ===
 
 impl Nodes {
-    /// The configured nodes; invalid addresses are refused here, before anything runs.
-    pub(crate) fn new(addrs: &[String], metrics: Metrics) -> Result<Self> {
+    /// The static nodes; invalid addresses are refused here, before anything runs. Links
+    /// start with [`Nodes::spawn`] and stop when `stop` turns true.
+    pub(crate) fn new(
+        addrs: &[String],
+        metrics: Metrics,
+        stop: watch::Receiver<bool>,
+    ) -> Result<Self> {
         let nodes = addrs
             .iter()
-            .map(|addr| {
-                let endpoint = endpoint(addr)?;
-                Ok(Arc::new(Node {
-                    addr: Arc::from(addr.as_str()),
-                    endpoint,
-                    link: RwLock::new(None),
-                }))
-            })
-            .collect::<Result<Box<[_]>>>()?;
+            .map(|addr| Node::new(addr, Origin::Static).map(|node| (node.addr.clone(), node)))
+            .collect::<Result<BTreeMap<_, _>>>()?;
         let (up, _) = watch::channel(0);
         metrics.links_up.set(0.0);
-        Ok(Self { nodes, up, metrics })
+        Ok(Self {
+            nodes: RwLock::new(nodes),
+            up,
+            metrics,
+            stop,
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<Arc<str>, Arc<Node>>> {
+        self.nodes.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How many links are up.
@@ -234,8 +272,8 @@ impl Nodes {
 
     fn publish(&self) {
         let count = self
-            .nodes
-            .iter()
+            .read()
+            .values()
             .filter(|node| node.current().is_some())
             .count();
         self.up.send_replace(count);
@@ -246,8 +284,8 @@ impl Nodes {
     /// The live link that holds `view_id`, by rendezvous hashing over the live nodes.
     pub(crate) fn place(&self, view_id: &str) -> Option<Arc<Link>> {
         let live: Vec<Arc<Link>> = self
-            .nodes
-            .iter()
+            .read()
+            .values()
             .filter_map(|node| node.current())
             .filter(|link| link.is_alive())
             .collect();
@@ -255,25 +293,67 @@ impl Nodes {
         live.iter().find(|link| &*link.addr == addr).cloned()
     }
 
-    /// Starts one task per node that keeps its link up until `stop` fires.
-    pub(crate) fn spawn(self: &Arc<Self>, stop: &watch::Receiver<bool>) {
-        for node in self.nodes.iter() {
-            let nodes = self.clone();
-            let node = node.clone();
-            let mut stop = stop.clone();
-            tokio::spawn(async move {
-                tokio::select! {
-                    () = maintain(&nodes, &node) => {}
-                    _ = stop.wait_for(|stopped| *stopped) => {}
-                }
-                // Stopped while up: the sessions go with the gateway.
-                if let Some(link) = node.current() {
-                    node.set(None);
-                    nodes.publish();
-                    link.fail_all();
-                }
-            });
+    /// Starts linking to every node known now (the static ones).
+    pub(crate) fn spawn(self: &Arc<Self>) {
+        let nodes: Vec<Arc<Node>> = self.read().values().cloned().collect();
+        for node in nodes {
+            self.start(node);
         }
+    }
+
+    /// Brings the nodes in step with the registry's live `members` (name → address): links
+    /// to new members, retires members that left. Static nodes stay whatever the registry
+    /// says.
+    pub(crate) fn follow(self: &Arc<Self>, members: &BTreeMap<String, String>) {
+        let mut joined = Vec::new();
+        {
+            let mut nodes = self.nodes.write().unwrap_or_else(PoisonError::into_inner);
+            let addrs: HashSet<&str> = members.values().map(String::as_str).collect();
+            nodes.retain(|addr, node| {
+                let stays = node.origin == Origin::Static || addrs.contains(&**addr);
+                if !stays {
+                    info!(node = %addr, "view-node left the registry; no new sessions go there");
+                    node.retired.send_replace(true);
+                }
+                stays
+            });
+            for (name, addr) in members {
+                if nodes.contains_key(addr.as_str()) {
+                    continue;
+                }
+                match Node::new(addr, Origin::Member) {
+                    Ok(node) => {
+                        info!(node = %addr, member = %name, "view-node joined the registry");
+                        nodes.insert(node.addr.clone(), node.clone());
+                        joined.push(node);
+                    }
+                    Err(error) => warn!(member = %name, %error, "ignoring a registered view-node"),
+                }
+            }
+        }
+        for node in joined {
+            self.start(node);
+        }
+        self.publish();
+    }
+
+    /// Starts the task that keeps `node`'s link up until it is retired or the gateway
+    /// stops.
+    fn start(self: &Arc<Self>, node: Arc<Node>) {
+        let nodes = self.clone();
+        let mut stop = self.stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = maintain(&nodes, &node) => {}
+                _ = stop.wait_for(|stopped| *stopped) => {}
+            }
+            // Stopped while up: the sessions go with the gateway.
+            if let Some(link) = node.current() {
+                node.set(None);
+                nodes.publish();
+                link.fail_all();
+            }
+        });
     }
 }
 
@@ -296,11 +376,23 @@ fn endpoint(addr: &str) -> Result<Endpoint> {
     Ok(endpoint)
 }
 
-/// Keeps `node`'s link up, forever.
+/// Keeps `node`'s link up; returns once the node is retired and has no link.
 async fn maintain(nodes: &Nodes, node: &Node) {
+    let mut retired = node.retired.subscribe();
     let mut backoff = MIN_BACKOFF;
     loop {
-        match run_link(nodes, node).await {
+        // Connecting gives way to retirement; a link that is up serves its sessions
+        // until it ends.
+        let opened = tokio::select! {
+            opened = open(node) => opened,
+            _ = retired.wait_for(|retired| *retired) => break,
+        };
+        let outcome = match opened {
+            Ok(_) if *retired.borrow() => break,
+            Ok((link, downs)) => serve(nodes, node, &link, downs).await,
+            Err(failure) => Err(failure),
+        };
+        match outcome {
             Ok(()) => {
                 info!(node = %node.addr, "link closed by the view-node");
                 backoff = MIN_BACKOFF;
@@ -313,9 +405,13 @@ async fn maintain(nodes: &Nodes, node: &Node) {
                 backoff = MIN_BACKOFF;
             }
         }
-        tokio::time::sleep(backoff).await;
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = retired.wait_for(|retired| *retired) => break,
+        }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+    info!(node = %node.addr, "stopped linking to a view-node that left the registry");
 }
 
 enum LinkFailure {
@@ -323,8 +419,8 @@ enum LinkFailure {
     Broken(String),
 }
 
-/// Opens the link, serves it until it ends, and fails its sessions.
-async fn run_link(nodes: &Nodes, node: &Node) -> Result<(), LinkFailure> {
+/// Connects and opens the link stream.
+async fn open(node: &Node) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFailure> {
     let channel = node
         .endpoint
         .connect()
@@ -332,7 +428,7 @@ async fn run_link(nodes: &Nodes, node: &Node) -> Result<(), LinkFailure> {
         .map_err(|e| LinkFailure::Connect(e.to_string()))?;
     let mut client = ViewNodeClient::new(channel);
     let (up, queue) = mpsc::channel(UP_QUEUE);
-    let mut downs = client
+    let downs = client
         .link(ReceiverStream::new(queue))
         .await
         .map_err(|status| LinkFailure::Connect(status.to_string()))?
@@ -344,6 +440,16 @@ async fn run_link(nodes: &Nodes, node: &Node) -> Result<(), LinkFailure> {
         sessions: Mutex::new(HashMap::new()),
         alive: AtomicBool::new(true),
     });
+    Ok((link, downs))
+}
+
+/// Serves an open link until it ends, then fails its sessions.
+async fn serve(
+    nodes: &Nodes,
+    node: &Node,
+    link: &Arc<Link>,
+    mut downs: tonic::Streaming<Down>,
+) -> Result<(), LinkFailure> {
     node.set(Some(link.clone()));
     nodes.publish();
     info!(node = %node.addr, "link up");

@@ -2,10 +2,14 @@
 //! Ctrl-C.
 //!
 //! ```text
-//! cinder-gateway --listen 127.0.0.1:4000 --view-node 127.0.0.1:7100 [--view-node …]
+//! cinder-gateway --listen 127.0.0.1:4000 [--view-node 127.0.0.1:7100 …] [--redis URL]
 //!                [--secret-env CINDER_SECRET] [--assets ./client] [--allowed-origin URL …]
 //!                [--rate-per-sec N]
 //! ```
+//!
+//! At least one `--view-node` or `--redis` is needed. `--redis redis://host:port` follows
+//! the view-nodes registered in that Redis (prefix `cinder`, read every second); static
+//! `--view-node`s are linked to besides them.
 //!
 //! `--rate-per-sec` sets the inbound message rate allowed per connection (burst twice
 //! that); the default suits browsers, a load tester pushing 1,000 events/s raises it.
@@ -17,15 +21,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use cinder_gateway::Config;
+use cinder_gateway::{Config, Membership};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: cinder-gateway --listen ADDR --view-node HOST:PORT [--view-node …] \
+const USAGE: &str = "usage: cinder-gateway --listen ADDR [--view-node HOST:PORT …] [--redis URL] \
 [--secret-env NAME] [--assets DIR] [--allowed-origin URL …] [--rate-per-sec N]";
 
 struct Flags {
     listen: SocketAddr,
     view_nodes: Vec<String>,
+    redis: Option<String>,
     secret_env: String,
     assets: PathBuf,
     allowed_origins: Vec<String>,
@@ -36,6 +41,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
     let mut flags = Flags {
         listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
         view_nodes: Vec::new(),
+        redis: None,
         secret_env: "CINDER_SECRET".to_owned(),
         assets: PathBuf::from("client"),
         allowed_origins: Vec::new(),
@@ -55,6 +61,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
                     .with_context(|| format!("--listen {value}: not an address"))?;
             }
             "--view-node" => flags.view_nodes.push(value),
+            "--redis" => flags.redis = Some(value),
             "--secret-env" => flags.secret_env = value,
             "--assets" => flags.assets = PathBuf::from(value),
             "--allowed-origin" => flags.allowed_origins.push(value),
@@ -66,6 +73,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
             }
             _ => bail!("unknown flag {flag}\n{USAGE}"),
         }
+    }
+    if flags.view_nodes.is_empty() && flags.redis.is_none() {
+        bail!("no view-nodes: give --view-node or --redis\n{USAGE}");
     }
     Ok(flags)
 }
@@ -86,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
     let secret = std::env::var(&flags.secret_env)
         .with_context(|| format!("the secret variable {} is not set", flags.secret_env))?;
     let mut config = Config::new(flags.listen, flags.view_nodes, secret.into_bytes());
+    config.membership = flags.redis.map(Membership::new);
     config.assets = flags.assets;
     config.allowed_origins = flags.allowed_origins;
     if let Some(rate) = flags.rate_per_sec {

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::link::Nodes;
 use crate::telemetry::Metrics;
 use crate::upgrade::Origins;
-use crate::{http, socket};
+use crate::{http, membership, socket};
 
 /// What every connection of one gateway shares.
 #[derive(Debug)]
@@ -71,7 +71,9 @@ impl Shared {
     }
 }
 
-/// How many view-node links are up; lets a caller wait for the gateway to be ready.
+/// How many view-node links are up (to nodes new sessions may be placed on: a member
+/// that left the registry no longer counts); lets a caller wait for the gateway to be
+/// ready.
 #[derive(Clone, Debug)]
 pub struct Links {
     up: watch::Receiver<usize>,
@@ -109,25 +111,37 @@ pub struct Gateway {
 }
 
 /// Binds the listener, installs the metrics recorder and starts linking to the
-/// view-nodes.
+/// view-nodes: the static ones, and the registry's members if configured.
 ///
 /// # Errors
-/// [`Error::EmptySecret`], [`Error::InvalidViewNode`], or [`Error::Bind`] when the
-/// address cannot be listened on.
+/// [`Error::EmptySecret`], [`Error::InvalidViewNode`], [`Error::InvalidMembership`], or
+/// [`Error::Bind`] when the address cannot be listened on.
 pub async fn bind(config: Config) -> Result<Gateway> {
     if config.secret.is_empty() {
         return Err(Error::EmptySecret);
     }
     let metrics = Metrics::register();
-    let nodes = Arc::new(Nodes::new(&config.view_nodes, metrics.clone())?);
+    let (stop, stopped) = watch::channel(false);
+    let nodes = Arc::new(Nodes::new(
+        &config.view_nodes,
+        metrics.clone(),
+        stopped.clone(),
+    )?);
+    let members = config
+        .membership
+        .as_ref()
+        .map(membership::watch)
+        .transpose()?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| Error::Bind {
             addr: config.listen,
             source,
         })?;
-    let (stop, stopped) = watch::channel(false);
-    nodes.spawn(&stopped);
+    nodes.spawn();
+    if let Some(members) = members {
+        membership::spawn(members, nodes.clone(), stopped);
+    }
     let shared = Arc::new(Shared {
         csrf: Csrf::new(config.secret.clone()),
         origins: Origins::new(&config.allowed_origins),

@@ -27,7 +27,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
 pub(crate) struct Metrics {
     /// `cinder_gateway_sockets`: open WebSockets.
     pub(crate) sockets: Gauge,
-    /// `cinder_gateway_links_up`: view-node links up.
+    /// `cinder_gateway_links_up`: view-node links up, to nodes new joins may be placed on.
     pub(crate) links_up: Gauge,
     /// `cinder_gateway_frames_up_total`: client messages received.
     pub(crate) frames_up: Counter,

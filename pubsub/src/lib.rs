@@ -5,6 +5,9 @@
 //! - [`Redis`] (`redis`) — the cluster backend: one Redis `SUBSCRIBE` per topic per node,
 //!   a direct channel per node, reconnects that end in a [`Gap`]. Its module doc has the
 //!   wire envelope that services outside Cinder publish with.
+//! - [`membership`] — cluster membership in Redis: a node's [`Registration`](membership::Registration)
+//!   under a TTL heartbeat, and the live [`Members`](membership::Members) a gateway places
+//!   sessions on.
 //! - `registry` — each topic's subscribers on this node and the fan-out to them, shared by
 //!   both backends.
 //! - [`Error`] — what a publish or a backend start can fail with.
@@ -16,10 +19,12 @@
 //! passes a [`GapSink`] through [`PubSub::subscribe_with_gaps`].
 //!
 //! This crate does not know about sessions or the wire protocol, keeps no history (a gap
-//! is reported, not repaired), and does not do presence.
+//! is reported, not repaired), and does not do presence. Membership says who is live; it
+//! does not place sessions (the gateway does).
 
 mod error;
 mod local;
+pub mod membership;
 pub mod redis;
 mod registry;
 
