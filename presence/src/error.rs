@@ -25,4 +25,10 @@ pub enum Error {
     /// A configuration value breaks a rule the tracker depends on.
     #[error("invalid presence config: {0}")]
     InvalidConfig(&'static str),
+    /// A message from a peer could not be decoded; the reason says what was wrong.
+    #[error("malformed presence message: {0}")]
+    Malformed(String),
+    /// [`crate::Tracker::start`] was called outside a tokio runtime.
+    #[error("the presence tracker must start inside a tokio runtime")]
+    NoRuntime,
 }

@@ -19,16 +19,26 @@
 //!   and coalescing of diffs.
 //! - `client` — [`ClientPresence`], phoenix.js `syncState`/`syncDiff` in Rust.
 //! - `config`, `error` — [`Config`] (Phoenix's defaults) and [`Error`].
+//! - `tracker` — [`Tracker`]: the running tracker of one node. Its shards behind locks,
+//!   one task that ticks them and feeds them what arrives over any
+//!   [`cinder_pubsub::PubSub`] (in process or Redis), the link state, local
+//!   `presence_diff` subscribers.
+//! - [`codec`] — a [`Message`] as versioned JSON on the wire, and the refusal of
+//!   anything else.
+//!
+//! Everything but `tracker` is pure: no tasks, sockets or timers, driven by the
+//! caller's clock and messages, which is what the simulator under `tests/` relies on.
 //!
 //! # Not here
 //!
-//! No tasks, sockets or timers: the transport (the pubsub crate, over Redis or in
-//! process) ticks each shard, carries its messages and encodes them. Session wiring (a
-//! handle that untracks on drop), `fetch` enrichment and per-topic frame batching with
-//! back-pressure live with the view-node.
+//! The pubsub itself (connections, reconnects, gaps) is the pubsub crate's. Session
+//! wiring (a handle that untracks on drop), `fetch` enrichment and per-topic frame
+//! batching with back-pressure live with the view-node. Large transfers are not chunked:
+//! a full state travels as one pubsub message.
 
 mod client;
 mod clock;
+pub mod codec;
 mod config;
 mod context;
 mod delta;
@@ -42,6 +52,7 @@ mod presence_state;
 mod replica;
 mod shard;
 pub mod state;
+mod tracker;
 
 pub use client::ClientPresence;
 pub use clock::{Clock, Dot};
@@ -56,3 +67,4 @@ pub use presence_state::PresenceState;
 pub use replica::ReplicaRef;
 pub use shard::{Effects, Shard, shard_for};
 pub use state::State;
+pub use tracker::{Tracker, TrackerOptions};

@@ -377,11 +377,21 @@ impl Shard {
     /// Our link is back at `now`: every peer counts as heard now, and every peer not
     /// gone is asked for a transfer, since anything may have been lost meanwhile.
     pub fn link_up(&mut self, now: u64) -> Effects {
-        let mut effects = Effects::default();
         if self.link_up {
-            return effects;
+            return Effects::default();
         }
         self.link_up = true;
+        self.resync(now)
+    }
+
+    /// Messages from peers may have been lost at `now` (the transport reported a gap):
+    /// every peer counts as heard now, and every peer not gone is asked for a transfer.
+    /// Does nothing while our link is down; [`Shard::link_up`] resyncs when it returns.
+    pub fn resync(&mut self, now: u64) -> Effects {
+        let mut effects = Effects::default();
+        if !self.link_up {
+            return effects;
+        }
         self.peers.forgive(now);
         let clocks = self.state.clocks();
         let peers: Vec<ReplicaRef> = self
