@@ -252,6 +252,75 @@ export async function startSplit({ nodes = 2 } = {}) {
   return topo;
 }
 
+/** A free loopback port (bound, then released). */
+async function freePort() {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The cluster topology: a `redis-server` on a free port, `nodes` view-nodes and
+ * `gateways` gateways that find the nodes in Redis (membership), all sharing one
+ * CINDER_SECRET. `urls[i]` is gateway i; `url` is the first.
+ */
+export async function startCluster({ nodes = 3, gateways = 2 } = {}) {
+  requireBinaries(["cinder-demo", "cinder-gateway"]);
+  const env = { CINDER_SECRET: crypto.randomBytes(32).toString("hex") };
+  const servers = [];
+  const topo = {
+    url: null,
+    urls: [],
+    servers,
+    async stop() {
+      await Promise.all(servers.map((s) => s.kill()));
+    },
+  };
+  try {
+    const port = await freePort();
+    const redis = new Server("redis-server", "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+    servers.push(redis);
+    await redis.start(/Ready to accept connections/);
+    const url = `redis://127.0.0.1:${port}`;
+    for (let i = 0; i < nodes; i++) {
+      const args = ["view-node", "--listen", "127.0.0.1:0", "--redis", url, "--name", `node-${i}`, "--presence-period-ms", "200"];
+      const vn = new Server(`view-node ${i}`, binPath("cinder-demo"), args, env);
+      servers.push(vn);
+      await vn.start(/\bview-node listening on (127\.0\.0\.1:\d+)/);
+    }
+    for (let i = 0; i < gateways; i++) {
+      const args = ["--listen", "127.0.0.1:0", "--redis", url, "--assets", clientDir];
+      const gw = new Server(`cinder-gateway ${i}`, binPath("cinder-gateway"), args, env);
+      servers.push(gw);
+      const m = await gw.start(/\bgateway listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      topo.urls.push(m[1]);
+      await waitLinks(m[1], nodes);
+    }
+    topo.url = topo.urls[0];
+  } catch (e) {
+    await topo.stop();
+    throw e;
+  }
+  return topo;
+}
+
+/** Waits until the gateway at `url` has a link up to `count` view-nodes. */
+async function waitLinks(url, count) {
+  const deadline = Date.now() + START_MS;
+  for (;;) {
+    const metrics = await fetch(`${url}/metrics`).then((r) => r.text()).catch(() => "");
+    if (metrics.split("\n").includes(`cinder_gateway_links_up ${count}`)) return;
+    if (Date.now() > deadline) throw new Error(`${url}: fewer than ${count} view-node links after ${START_MS} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Browser
 

@@ -2,9 +2,11 @@
 //!
 //! - `views` — the demo's live views (`/`, `/counter`, `/form`, `/chat/:room`, `/clock`).
 //! - [`router`] — the routes; the same for every way of running.
-//! - [`embedded`] — gateway + view-node + in-process pubsub in one process.
+//! - [`cluster`] — the pubsub, presence and membership a node runs with (Redis or none).
+//! - [`embedded`] — gateway + view-node + in-process pubsub and presence in one process.
 //! - [`view_node`] — only the view-node, for a split topology behind `cinder-gateway`.
 
+pub mod cluster;
 pub mod views;
 
 use std::future::Future;
@@ -14,9 +16,16 @@ use std::path::PathBuf;
 use cinder::node::{LinkOutbox, Server};
 use cinder::router::Router;
 
-/// The demo's routes.
-pub fn router(secret: &[u8]) -> Router<LinkOutbox> {
+pub use cluster::{Cluster, NodeOptions};
+
+/// The longest a draining view-node waits for its connections to close.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The demo's routes, with `cluster`'s topics and presence.
+pub fn router(secret: &[u8], cluster: &Cluster) -> Router<LinkOutbox> {
     Router::new(secret)
+        .pubsub(cluster.pubsub.clone())
+        .presence(cluster.tracker.clone())
         .live::<views::home::Home>("/")
         .live::<views::counter::Counter>("/counter")
         .live::<views::form::Form>("/form")
@@ -32,16 +41,39 @@ pub fn assets_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../client")))
 }
 
-/// A view-node serving the demo on `listen`; `ready` gets its address once bound.
+/// A view-node serving the demo on `listen`, in the cluster `options` describe; `ready`
+/// gets its address once bound. On `shutdown` it drains: leaves the member set and
+/// presence, then stops (its clients rejoin on other nodes).
 pub async fn view_node(
     listen: SocketAddr,
     secret: &[u8],
+    options: NodeOptions,
     ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let server = Server::bind(listen, router(secret)).await?;
-    ready(server.local_addr()?);
-    server.serve(shutdown).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let cluster = Cluster::join(&options, &addr.to_string())?;
+    let server =
+        Server::new(listener, router(secret, &cluster)).api_token(options.api_token.clone());
+    ready(addr);
+    let (drained, drain) = tokio::sync::oneshot::channel::<()>();
+    let serving = server.serve(async {
+        let _ = drain.await;
+    });
+    tokio::pin!(serving);
+    tokio::select! {
+        served = &mut serving => served?,
+        () = shutdown => {
+            cluster.leave().await;
+            let _ = drained.send(());
+            // The links end at once; a peer that never lets go does not hold the exit.
+            match tokio::time::timeout(DRAIN_LIMIT, serving).await {
+                Ok(served) => served?,
+                Err(_) => tracing::warn!("drain took over {DRAIN_LIMIT:?}; exiting anyway"),
+            }
+        }
+    }
     Ok(())
 }
 
@@ -53,7 +85,13 @@ pub async fn embedded(
     ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let node = Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), router(secret)).await?;
+    let cluster = Cluster::local("embedded", None)?;
+    let node = Server::bind(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        router(secret, &cluster),
+    )
+    .await?
+    .api_token(std::env::var("CINDER_API_TOKEN").ok());
     let node_addr = node.local_addr()?;
     let (stop_node, node_stopped) = tokio::sync::oneshot::channel::<()>();
     let node_task = tokio::spawn(node.serve(async {

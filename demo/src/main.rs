@@ -3,7 +3,18 @@
 //! - `cinder-demo` — gateway + view-node on `http://127.0.0.1:$PORT` (default 4000), no
 //!   Redis. `CINDER_SECRET` sets the token secret (random otherwise).
 //! - `cinder-demo view-node --listen 127.0.0.1:7001` — a view-node for `cinder-gateway`;
-//!   needs `CINDER_SECRET`, the same on every process of the cluster.
+//!   needs `CINDER_SECRET`, the same on every process of the cluster. In a cluster:
+//!   `--redis redis://127.0.0.1:6379` (topics, presence and membership through Redis),
+//!   `--name NAME` (unique and stable; default: the advertised address), `--advertise
+//!   HOST:PORT` (what gateways dial; default: the listening address),
+//!   `--presence-period-ms` and `--presence-down-ms` (presence broadcast period and how
+//!   long a silent node's presences stay; Phoenix's 1500 and 30000 by default).
+//!
+//! `CINDER_API_TOKEN` opens the topics API (`cinder.v1.Topics` on the view-node's port,
+//! `POST /api/topics/<topic>` on the gateway) to callers presenting it as a bearer token.
+//!
+//! SIGINT or SIGTERM stops the process; a view-node first leaves the member set and
+//! presence (a drain).
 
 use std::net::SocketAddr;
 
@@ -18,8 +29,12 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
     };
     match args.first().map(String::as_str) {
         None => {
@@ -43,13 +58,45 @@ async fn main() -> anyhow::Result<()> {
                 .context("--listen takes HOST:PORT")?;
             let secret =
                 std::env::var("CINDER_SECRET").context("a view-node needs CINDER_SECRET")?;
+            let options = node_options(&args)?;
             let ready = |addr: SocketAddr| announce(&format!("view-node listening on {addr}"));
-            cinder_demo::view_node(listen, secret.as_bytes(), ready, shutdown).await
+            cinder_demo::view_node(listen, secret.as_bytes(), options, ready, shutdown).await
         }
         Some(other) => {
             bail!("unknown command {other:?}; use no argument (embedded) or `view-node`")
         }
     }
+}
+
+fn node_options(args: &[String]) -> anyhow::Result<cinder_demo::NodeOptions> {
+    let millis = |name: &str| -> anyhow::Result<Option<u64>> {
+        flag(args, name)
+            .map(|v| {
+                v.parse()
+                    .with_context(|| format!("{name} takes milliseconds"))
+            })
+            .transpose()
+    };
+    let period = millis("--presence-period-ms")?;
+    let down = millis("--presence-down-ms")?;
+    let presence = (period.is_some() || down.is_some()).then(|| {
+        let mut config = cinder::presence::Config::default();
+        if let Some(period) = period {
+            config.broadcast_period_ms = period;
+            config.down_period_ms = period * u64::from(config.max_silent_periods) * 2;
+        }
+        if let Some(down) = down {
+            config.down_period_ms = down;
+        }
+        config
+    });
+    Ok(cinder_demo::NodeOptions {
+        redis: flag(args, "--redis").map(str::to_owned),
+        name: flag(args, "--name").map(str::to_owned),
+        advertise: flag(args, "--advertise").map(str::to_owned),
+        presence,
+        api_token: std::env::var("CINDER_API_TOKEN").ok(),
+    })
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {

@@ -7,6 +7,7 @@
 //! | `GET /healthz` | 200 while the process runs |
 //! | `GET /readyz` | 200 when a view-node link is up, else 503 |
 //! | `GET /metrics` | Prometheus text |
+//! | `POST /api/topics/<topic>` | a publish through a view-node ([`crate::publish`]) |
 //! | any other `GET`/`HEAD` | a dead render on a view-node ([`crate::render`]) |
 //! | anything else | 405 |
 //!
@@ -31,7 +32,7 @@ use crate::error::Error;
 use crate::server::Shared;
 use crate::telemetry;
 use crate::upgrade::{self, Upgrade};
-use crate::{assets, render};
+use crate::{assets, publish, render};
 
 /// Every response body: small and known in full.
 pub(crate) type Body = Full<Bytes>;
@@ -79,6 +80,9 @@ async fn handle(
             }
             Err(refusal) => refusal.into_response(),
         };
+    }
+    if method == Method::POST && request.uri().path().starts_with(publish::PREFIX) {
+        return publish::publish(request, shared).await;
     }
     if method != Method::GET && method != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");

@@ -38,6 +38,7 @@
 //! - [`placement`]: rendezvous hashing of view ids over view-nodes.
 //! - [`csrf`]: the CSRF token scheme.
 //! - `render`: dead renders forwarded to a view-node.
+//! - `publish`: `POST /api/topics/<topic>` forwarded to a view-node's topics API.
 //! - `assets`: the client bundles and app.js.
 //! - `rate`: the per-socket token bucket.
 //! - `telemetry`: the Prometheus recorder and the gateway's metrics.
@@ -61,6 +62,7 @@ mod http;
 mod link;
 mod membership;
 pub mod placement;
+mod publish;
 mod rate;
 mod render;
 mod server;

@@ -18,8 +18,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
+use cinder_proto::v1::topics_client::TopicsClient;
 use cinder_proto::v1::view_node_client::ViewNodeClient;
-use cinder_proto::v1::{Down, Leave, RenderRequest, RenderResponse, Up, down, up};
+use cinder_proto::v1::{
+    Down, Leave, PublishRequest, PublishResponse, RenderRequest, RenderResponse, Up, down, up,
+};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Channel, Endpoint};
@@ -55,6 +58,8 @@ pub(crate) struct Link {
     pub(crate) addr: Arc<str>,
     up: mpsc::Sender<Up>,
     client: ViewNodeClient<Channel>,
+    /// The node's topics API, over the same connection.
+    topics: TopicsClient<Channel>,
     /// Session key → the socket that owns it.
     sessions: Mutex<HashMap<u64, Arc<Conn>>>,
     alive: AtomicBool,
@@ -162,6 +167,18 @@ impl Link {
                 node: self.addr.to_string(),
                 status: Box::new(status),
             })
+    }
+
+    /// Publishes through this node's topics API (`POST /api/topics/…`).
+    pub(crate) async fn publish(
+        &self,
+        request: tonic::Request<PublishRequest>,
+    ) -> Result<PublishResponse, tonic::Status> {
+        self.topics
+            .clone()
+            .publish(request)
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     fn dispatch(&self, down: Down, metrics: &Metrics) {
@@ -426,6 +443,7 @@ async fn open(node: &Node) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFa
         .connect()
         .await
         .map_err(|e| LinkFailure::Connect(e.to_string()))?;
+    let topics = TopicsClient::new(channel.clone());
     let mut client = ViewNodeClient::new(channel);
     let (up, queue) = mpsc::channel(UP_QUEUE);
     let downs = client
@@ -437,6 +455,7 @@ async fn open(node: &Node) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFa
         addr: node.addr.clone(),
         up,
         client,
+        topics,
         sessions: Mutex::new(HashMap::new()),
         alive: AtomicBool::new(true),
     });

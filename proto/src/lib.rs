@@ -1,9 +1,10 @@
-//! The gateway ↔ view-node contract, `cinder.v1`, generated from `cinder/v1/link.proto`.
+//! The gateway ↔ view-node contract, `cinder.v1`, generated from `cinder/v1/link.proto`,
+//! and the topics API for services outside Cinder, from `cinder/v1/topics.proto`.
 //!
 //! Generated code only: the gateway and the view-node service own the behaviour. A
 //! breaking change to the contract is a new package (`cinder.v2`), never an edit here.
 
-/// `cinder.v1`: the `ViewNode` service and its messages.
+/// `cinder.v1`: the `ViewNode` and `Topics` services and their messages.
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
 pub mod v1 {
     tonic::include_proto!("cinder.v1");

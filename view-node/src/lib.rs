@@ -22,9 +22,11 @@
 //! - [`token`] — signed session and static tokens.
 //! - [`page`] — the layout and container around a dead render.
 //! - [`node`] — the view-node gRPC service hosting sessions behind the gateway's link.
+//! - [`topics`] — the topics API (publish, subscribe) for services outside Cinder.
 //!
 //! This crate does not terminate WebSockets or know the CSRF scheme: that is the
-//! gateway's (`cinder-gateway`). Topics come from `cinder-pubsub`.
+//! gateway's (`cinder-gateway`). Topics come from `cinder-pubsub`, presence from
+//! `cinder-presence`.
 
 pub mod assigns;
 pub mod diff;
@@ -44,10 +46,13 @@ pub mod slot;
 pub mod socket;
 pub mod stream;
 pub mod token;
+pub mod topics;
 pub mod view;
 
 pub use assigns::{Assigns, Tracked};
 pub use cinder_macros::{Assigns, html, html_file};
+/// Presence: who is on a topic, across the cluster (`cinder-presence`).
+pub use cinder_presence as presence;
 pub use error::{Error, Result};
 pub use html::{AttrValue, IntoDynamic, Raw, Text};
 pub use rendered::{Comprehension, Dynamic, Rendered, Template};

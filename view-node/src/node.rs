@@ -4,7 +4,8 @@
 //! messages start sessions (`Join`), feed them client frames, or stop them (`Leave`);
 //! sessions answer with encoded frames tagged with their key, and a `Closed` when they
 //! end. When the stream ends (the gateway went away) every session on it stops. Dead
-//! renders are the unary `Render` call.
+//! renders are the unary `Render` call. The same server carries the topics API
+//! ([`crate::topics`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,7 +19,7 @@ use cinder_proto::v1::{
     Closed, Down, Header, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down,
     up,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
@@ -26,6 +27,7 @@ use tracing::{debug, info, warn};
 use crate::frame::{self, ClientFrame};
 use crate::router::Router;
 use crate::session::{Input, Outbox, SendError, SessionHandle};
+use crate::topics::TopicsApi;
 
 /// How many frames may wait to go down one link.
 const LINK_BUFFER: usize = 4096;
@@ -73,13 +75,16 @@ impl Outbox for LinkOutbox {
 #[derive(Debug)]
 pub struct Node {
     router: Arc<Router<LinkOutbox>>,
+    /// Turns true when the node drains: every link ends with `UNAVAILABLE`.
+    draining: watch::Receiver<bool>,
 }
 
 impl Node {
-    /// A node serving `router`'s views.
-    pub fn new(router: Router<LinkOutbox>) -> Self {
+    /// A node serving `router`'s views; it drains when `draining` turns true.
+    pub fn new(router: Router<LinkOutbox>, draining: watch::Receiver<bool>) -> Self {
         Node {
             router: Arc::new(router),
+            draining,
         }
     }
 
@@ -103,7 +108,7 @@ impl ViewNode for Node {
             tx,
             sessions: HashMap::new(),
         };
-        tokio::spawn(link.run(inbound));
+        tokio::spawn(link.run(inbound, self.draining.clone()));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 
@@ -154,10 +159,21 @@ struct Link {
 }
 
 impl Link {
-    async fn run(mut self, mut inbound: Streaming<Up>) {
+    async fn run(mut self, mut inbound: Streaming<Up>, mut draining: watch::Receiver<bool>) {
         debug!("gateway linked");
         loop {
-            match inbound.message().await {
+            let message = tokio::select! {
+                message = inbound.message() => message,
+                _ = async { draining.wait_for(|draining| *draining).await.is_ok() } => {
+                    // The gateway fails this link's channels with `phx_error` at once,
+                    // and their clients rejoin on the nodes left.
+                    let status = Status::unavailable("the view-node is draining");
+                    let _ = self.tx.send(Err(status)).await;
+                    info!(sessions = self.sessions.len(), "link drained");
+                    break;
+                }
+            };
+            match message {
                 Ok(Some(up)) => self.up(up).await,
                 Ok(None) => break,
                 Err(status) => {
@@ -272,10 +288,13 @@ impl Link {
     }
 }
 
-/// A bound view-node, ready to serve.
+/// A bound view-node, ready to serve: the link, dead renders, health, and the topics
+/// API for outside services.
 pub struct Server {
     listener: tokio::net::TcpListener,
     node: Node,
+    topics: TopicsApi,
+    drain: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Server {
@@ -290,10 +309,25 @@ impl Server {
     /// Binds `addr` (port 0 picks one) for `router`'s views.
     pub async fn bind(addr: SocketAddr, router: Router<LinkOutbox>) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        Ok(Server {
+        Ok(Server::new(listener, router))
+    }
+
+    /// Serves `router`'s views on a bound `listener` (to learn the address first).
+    pub fn new(listener: tokio::net::TcpListener, router: Router<LinkOutbox>) -> Self {
+        let (drain, draining) = watch::channel(false);
+        Server {
             listener,
-            node: Node::new(router),
-        })
+            topics: TopicsApi::new(router.pubsub_handle(), None),
+            node: Node::new(router, draining),
+            drain,
+        }
+    }
+
+    /// Opens the topics API to callers presenting `token` (closed without one).
+    #[must_use]
+    pub fn api_token(mut self, token: Option<String>) -> Self {
+        self.topics = TopicsApi::new(self.node.router.pubsub_handle(), token);
+        self
     }
 
     /// The address it listens on.
@@ -301,7 +335,9 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Serves until `shutdown` resolves, then drains: every gateway link ends with
+    /// `UNAVAILABLE` (its clients get `phx_error` and rejoin elsewhere), the sessions
+    /// stop, and the server returns once the links are closed.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send,
@@ -315,10 +351,15 @@ impl Server {
                 })
             },
         );
-        let shutdown: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(shutdown);
+        let drain = self.drain;
+        let shutdown: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+            shutdown.await;
+            drain.send_replace(true);
+        });
         tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(10)))
             .add_service(self.node.into_service())
+            .add_service(self.topics.into_service())
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await
     }

@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use cinder_presence::Tracker;
 use cinder_pubsub::PubSub;
 use serde_json::Value;
 use tracing::{debug, warn};
@@ -118,6 +119,7 @@ pub struct Router<O> {
     entries: Vec<Entry<O>>,
     signer: Signer,
     pubsub: Arc<dyn PubSub>,
+    presence: Option<Tracker>,
     layout: Layout,
     config: SessionConfig,
 }
@@ -142,6 +144,7 @@ impl<O: Outbox> Router<O> {
             entries: Vec::new(),
             signer: Signer::new(secret),
             pubsub: Arc::new(cinder_pubsub::Local::new()),
+            presence: None,
             layout: page::default_layout,
             config: SessionConfig::default(),
         }
@@ -151,6 +154,14 @@ impl<O: Outbox> Router<O> {
     #[must_use]
     pub fn pubsub(mut self, pubsub: Arc<dyn PubSub>) -> Self {
         self.pubsub = pubsub;
+        self
+    }
+
+    /// Uses `tracker` for the views' `track` and `subscribe_presence`. Call before
+    /// `live`. Without one, presence calls are ignored (and logged).
+    #[must_use]
+    pub fn presence(mut self, tracker: Tracker) -> Self {
+        self.presence = Some(tracker);
         self
     }
 
@@ -172,6 +183,7 @@ impl<O: Outbox> Router<O> {
         let env = Env {
             route: Some(Pattern::new(pattern)),
             pubsub: Some(self.pubsub.clone()),
+            presence: self.presence.clone(),
         };
         self.entries.push(Entry {
             env: Arc::new(env),

@@ -13,9 +13,12 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use cinder_pubsub::{Delivery, PubSub};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde_json::Value;
+use cinder_presence::{SessionId, Tracker};
+use cinder_pubsub::{Delivery, Gap, GapCause, Message, PubSub};
+
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, warn};
 
@@ -26,7 +29,7 @@ use crate::mailbox;
 pub use crate::mailbox::SendError;
 use crate::params;
 use crate::route::{Pattern, path_of};
-use crate::socket::{Mounted, Navigation, Socket, Subscription};
+use crate::socket::{Mounted, Navigation, PresenceChange, Socket, Subscription, SubscriptionKind};
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
@@ -62,6 +65,19 @@ pub enum Input {
     Info(Box<dyn Any + Send>),
     /// Stop without replying (the connection went away).
     Shutdown,
+}
+
+/// A gap as the message a view subscribed with gaps receives.
+fn gap_message(gap: &Gap) -> Message {
+    let cause = match gap.cause {
+        GapCause::Reconnected => "reconnected",
+        GapCause::Overflow => "overflow",
+        _ => "unknown",
+    };
+    Message {
+        topic: gap.topic.clone(),
+        payload: Arc::new(json!({"event": "gap", "cause": cause})),
+    }
 }
 
 /// Sends input to a running session.
@@ -120,13 +136,16 @@ pub fn spawn<V: LiveView, O: Outbox>(
     spawn_in::<V, O>(join, outbox, config, None)
 }
 
-/// Where a session runs: its route (for path parameters) and the node's pubsub.
+/// Where a session runs: its route (for path parameters), the node's pubsub and
+/// presence tracker.
 #[derive(Clone)]
 pub struct Env {
     /// The route the view is mounted at; its `:params` join the query parameters.
     pub route: Option<Pattern>,
     /// Topics for `subscribe` and `broadcast`.
     pub pubsub: Option<Arc<dyn PubSub>>,
+    /// Presence for `track` and `subscribe_presence`.
+    pub presence: Option<Tracker>,
 }
 
 impl std::fmt::Debug for Env {
@@ -167,6 +186,7 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         outbox,
         me: tx.downgrade(),
         env,
+        presence_id: None,
         _view: std::marker::PhantomData,
     };
     tokio::spawn(Box::new(actor).run(Box::new(join), rx).instrument(span));
@@ -182,6 +202,8 @@ struct Actor<V, O> {
     outbox: O,
     me: mailbox::WeakSender<Input>,
     env: Option<Arc<Env>>,
+    /// This session's identity in the presence tracker, from its first `track` on.
+    presence_id: Option<SessionId>,
     _view: std::marker::PhantomData<fn() -> V>,
 }
 
@@ -215,6 +237,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 }
             }
         }
+        if let (Some(id), Some(tracker)) = (self.presence_id, self.tracker()) {
+            tracker.untrack_session(id);
+        }
         self.outbox.close().await;
         debug!("session ended");
     }
@@ -226,30 +251,115 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         }
     }
 
-    /// Subscribes this session to the topics a callback asked for, and publishes its
-    /// broadcasts.
-    fn pubsub(&self, subscriptions: Vec<Subscription<V::Info>>, broadcasts: Vec<(String, Value)>) {
-        let Some(pubsub) = self.env.as_ref().and_then(|env| env.pubsub.as_ref()) else {
-            if !subscriptions.is_empty() || !broadcasts.is_empty() {
-                warn!("subscribe/broadcast without a pubsub: ignored");
+    fn tracker(&self) -> Option<&Tracker> {
+        self.env.as_ref().and_then(|env| env.presence.as_ref())
+    }
+
+    /// Subscribes this session to the topics a callback asked for, publishes its
+    /// broadcasts and applies its presence changes, in that order (so a session that
+    /// subscribes to a topic's presence and tracks itself there sees its own join).
+    fn cluster(
+        &mut self,
+        subscriptions: Vec<Subscription<V::Info>>,
+        broadcasts: Vec<(String, Value)>,
+        presences: Vec<PresenceChange>,
+    ) {
+        let pubsub = self.env.as_ref().and_then(|env| env.pubsub.clone());
+        for subscription in subscriptions {
+            let convert = subscription.convert;
+            let sink = self.sink(convert);
+            if subscription.kind == SubscriptionKind::Presence {
+                self.subscribe_presence(&subscription.topic, convert, sink);
+                continue;
             }
-            return;
-        };
-        for (topic, convert) in subscriptions {
-            let me = self.me.clone();
-            pubsub.subscribe(
-                &topic,
-                Box::new(move |message| {
-                    match me.try_send(Input::Info(Box::new(convert(message)))) {
-                        Ok(()) => Delivery::Delivered,
-                        Err(SendError::Full) => Delivery::Dropped,
-                        Err(SendError::Closed) => Delivery::Gone,
-                    }
-                }),
-            );
+            let Some(pubsub) = &pubsub else {
+                warn!(topic = %subscription.topic, "subscribe without a pubsub: ignored");
+                continue;
+            };
+            if subscription.kind == SubscriptionKind::MessagesAndGaps {
+                let gaps = self.sink(convert);
+                let gaps = Box::new(move |gap: &Gap| gaps(&gap_message(gap)));
+                pubsub.subscribe_with_gaps(&subscription.topic, sink, gaps);
+            } else {
+                pubsub.subscribe(&subscription.topic, sink);
+            }
         }
         for (topic, payload) in broadcasts {
-            pubsub.publish(&topic, payload);
+            match &pubsub {
+                Some(pubsub) => {
+                    pubsub.publish(&topic, payload);
+                }
+                None => warn!(%topic, "broadcast without a pubsub: ignored"),
+            }
+        }
+        if !presences.is_empty() {
+            self.presence(presences);
+        }
+    }
+
+    /// Hands a topic's messages to this session's `handle_info`, without waiting.
+    fn sink(
+        &self,
+        convert: fn(&Message) -> V::Info,
+    ) -> Box<dyn Fn(&Message) -> Delivery + Send + Sync> {
+        let me = self.me.clone();
+        Box::new(move |message: &Message| {
+            match me.try_send(Input::Info(Box::new(convert(message)))) {
+                Ok(()) => Delivery::Delivered,
+                Err(SendError::Full) => Delivery::Dropped,
+                Err(SendError::Closed) => Delivery::Gone,
+            }
+        })
+    }
+
+    /// Subscribes to `topic`'s presence diffs, then queues its current state: a diff
+    /// that lands between the two is already in the state, and applying it again
+    /// changes nothing.
+    fn subscribe_presence(
+        &self,
+        topic: &str,
+        convert: fn(&Message) -> V::Info,
+        sink: cinder_pubsub::Sink,
+    ) {
+        let Some(tracker) = self.tracker() else {
+            warn!(%topic, "presence without a tracker: ignored");
+            return;
+        };
+        tracker.subscribe(topic, sink);
+        let state = Message {
+            topic: topic.into(),
+            payload: Arc::new(json!({
+                "event": "presence_state",
+                "payload": tracker.list(topic).to_json(),
+            })),
+        };
+        if self
+            .me
+            .try_send(Input::Info(Box::new(convert(&state))))
+            .is_err()
+        {
+            warn!(%topic, "mailbox full: presence_state dropped");
+        }
+    }
+
+    fn presence(&mut self, changes: Vec<PresenceChange>) {
+        let Some(tracker) = self.tracker().cloned() else {
+            warn!("track/untrack without a tracker: ignored");
+            return;
+        };
+        let id = *self.presence_id.get_or_insert_with(|| {
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            SessionId(NEXT.fetch_add(1, Ordering::Relaxed))
+        });
+        for change in changes {
+            match change {
+                PresenceChange::Track { topic, key, meta } => {
+                    if let Err(err) = tracker.track(id, &topic, &key, meta) {
+                        warn!(%topic, %key, %err, "track refused");
+                    }
+                }
+                PresenceChange::Untrack { topic, key } => tracker.untrack(id, &topic, &key),
+            }
         }
     }
 
@@ -362,7 +472,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         }
         response.push('}');
         self.schedule(pending.timers);
-        self.pubsub(pending.subscriptions, pending.broadcasts);
+        self.cluster(pending.subscriptions, pending.broadcasts, pending.presences);
         debug!("joined");
         match self.reply(msg_ref, "ok", &response).await {
             Outcome::Continue => Some(socket),
@@ -494,7 +604,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             return self.crash().await;
         };
         self.schedule(pending.timers);
-        self.pubsub(pending.subscriptions, pending.broadcasts);
+        self.cluster(pending.subscriptions, pending.broadcasts, pending.presences);
         let stops = matches!(
             pending.navigation,
             Some(Navigation::Navigate { .. } | Navigation::Redirect { .. })

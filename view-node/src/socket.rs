@@ -7,7 +7,7 @@
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use cinder_pubsub::Message;
 
@@ -40,7 +40,45 @@ pub enum Navigation {
 }
 
 /// A topic to subscribe to, and how its messages become the view's `Info`.
-pub(crate) type Subscription<I> = (String, fn(&Message) -> I);
+pub(crate) struct Subscription<I> {
+    pub(crate) topic: String,
+    pub(crate) convert: fn(&Message) -> I,
+    pub(crate) kind: SubscriptionKind,
+}
+
+/// What a [`Subscription`] delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubscriptionKind {
+    /// The topic's messages.
+    Messages,
+    /// The topic's messages, and a `gap` message when some may have been lost.
+    MessagesAndGaps,
+    /// The topic's presence: a `presence_state`, then `presence_diff`s.
+    Presence,
+}
+
+impl<I> std::fmt::Debug for Subscription<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("topic", &self.topic)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A change to this session's presences.
+#[derive(Debug)]
+pub(crate) enum PresenceChange {
+    Track {
+        topic: String,
+        key: String,
+        meta: Map<String, Value>,
+    },
+    Untrack {
+        topic: String,
+        key: String,
+    },
+}
 
 /// Effects collected during one callback.
 #[derive(Debug)]
@@ -52,6 +90,7 @@ pub struct Pending<I> {
     pub(crate) timers: Vec<(Duration, I)>,
     pub(crate) subscriptions: Vec<Subscription<I>>,
     pub(crate) broadcasts: Vec<(String, Value)>,
+    pub(crate) presences: Vec<PresenceChange>,
 }
 
 impl<I> Default for Pending<I> {
@@ -64,6 +103,7 @@ impl<I> Default for Pending<I> {
             timers: Vec::new(),
             subscriptions: Vec::new(),
             broadcasts: Vec::new(),
+            presences: Vec::new(),
         }
     }
 }
@@ -151,6 +191,29 @@ impl<I> Effects<I> {
         self.pending().broadcasts.push((topic.into(), payload));
     }
 
+    /// Tracks this session's presence as `key` on `topic`, with `meta` (a JSON object;
+    /// anything else counts as `{}`), until [`Effects::untrack`] or the session's end.
+    /// Tracking the same key again updates its meta. Only a connected session tracks.
+    pub fn track(&mut self, topic: impl Into<String>, key: impl Into<String>, meta: Value) {
+        let meta = match meta {
+            Value::Object(meta) => meta,
+            _ => Map::new(),
+        };
+        self.pending().presences.push(PresenceChange::Track {
+            topic: topic.into(),
+            key: key.into(),
+            meta,
+        });
+    }
+
+    /// Stops tracking `key` on `topic` for this session.
+    pub fn untrack(&mut self, topic: impl Into<String>, key: impl Into<String>) {
+        self.pending().presences.push(PresenceChange::Untrack {
+            topic: topic.into(),
+            key: key.into(),
+        });
+    }
+
     /// Sets a navigation effect directly (for `replace` variants).
     pub fn navigate(&mut self, navigation: Navigation) {
         self.pending().navigation = Some(navigation);
@@ -162,8 +225,33 @@ impl<I: From<Message>> Effects<I> {
     /// for as long as the session lives. Only a connected mount subscribes; the dead
     /// render ignores it.
     pub fn subscribe(&mut self, topic: impl Into<String>) {
+        self.subscribe_to(topic.into(), SubscriptionKind::Messages);
+    }
+
+    /// Like [`Effects::subscribe`], and also tells the view when messages on `topic` may
+    /// have been lost (the node's link to Redis broke and came back, or a queue
+    /// overflowed), with a message whose payload is `{"event": "gap", "cause":
+    /// "reconnected" | "overflow"}`: the time to refetch whatever the view derived from
+    /// the topic.
+    pub fn subscribe_with_gaps(&mut self, topic: impl Into<String>) {
+        self.subscribe_to(topic.into(), SubscriptionKind::MessagesAndGaps);
+    }
+
+    /// Delivers who is on `topic` to `handle_info`: first one message whose payload is
+    /// `{"event": "presence_state", "payload": {key: {"metas": [...]}}}`, then one
+    /// `{"event": "presence_diff", "payload": {"joins": ..., "leaves": ...}}` per change —
+    /// phoenix.js's shapes, which [`crate::presence::ClientPresence`] folds into a list.
+    pub fn subscribe_presence(&mut self, topic: impl Into<String>) {
+        self.subscribe_to(topic.into(), SubscriptionKind::Presence);
+    }
+
+    fn subscribe_to(&mut self, topic: String, kind: SubscriptionKind) {
         let convert: fn(&Message) -> I = |message| I::from(message.clone());
-        self.pending().subscriptions.push((topic.into(), convert));
+        self.pending().subscriptions.push(Subscription {
+            topic,
+            convert,
+            kind,
+        });
     }
 }
 

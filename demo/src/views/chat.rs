@@ -1,7 +1,7 @@
-//! `/chat/:room?user=NAME`: messages through the pubsub, kept client-side in a stream.
+//! `/chat/:room?user=NAME`: messages through the pubsub, kept client-side in a stream,
+//! and who is in the room (`#online`) from presence.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
+use cinder::presence::ClientPresence;
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Stream, Tracked, html};
 use cinder_pubsub::Message as Published;
 use serde_json::{Value, json};
@@ -11,7 +11,15 @@ use serde_json::{Value, json};
 pub struct Chat {
     room: String,
     user: String,
+    /// The view-node serving this session.
+    node: &'static str,
+    /// Set when messages may have been missed (the node's pubsub reconnected).
+    gap: bool,
     messages: Stream<Line>,
+    /// Who is in the room, sorted; one entry per user however many tabs they have open.
+    online: Vec<String>,
+    /// The room's presences as phoenix.js would hold them; not rendered.
+    presence: ClientPresence,
 }
 
 /// One message as rendered.
@@ -30,9 +38,6 @@ impl From<Published> for Posted {
         Posted(message)
     }
 }
-
-/// Message ids: unique in this process. (A cluster-wide id comes with the Redis pubsub.)
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 fn topic(room: &str) -> String {
     format!("chat:{room}")
@@ -56,19 +61,30 @@ impl LiveView for Chat {
             .to_owned();
         cx.put_title(format!("Chat: {room}"));
         if cx.connected {
-            cx.subscribe(topic(&room));
+            let topic = topic(&room);
+            cx.subscribe_with_gaps(topic.clone());
+            cx.subscribe_presence(topic.clone());
+            cx.track(topic, user.clone(), json!({}));
         }
         Ok(Chat {
             room,
             user,
+            node: crate::cluster::node_name(),
+            gap: false,
             messages: Stream::new("messages").with_limit(-50),
+            online: Vec::new(),
+            presence: ClientPresence::new(),
         })
     }
 
     fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
         html!(
             r#"<main id="chat">
-  <h1>#{@room} <small>as {@user}</small></h1>
+  <h1>#{@room} <small>as {@user}, served by <span id="node">{@node}</span></small></h1>
+  <p :if={@gap} id="gap">Reconnected: messages sent meanwhile may be missing.</p>
+  <ul id="online">
+    <li :for={name in &@online} :key={name} id={format!("online-{name}")}>{name}</li>
+  </ul>
   <div id="messages" phx-update="stream">
     <p :for={(dom_id, line) in @messages} id={dom_id}>{line.user}: {line.body}</p>
   </div>
@@ -90,7 +106,8 @@ impl LiveView for Chat {
                     .trim()
                     .to_owned();
                 if !body.is_empty() {
-                    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                    // Random, so that ids minted on different view-nodes never collide.
+                    let id = format!("{:016x}", rand::random::<u64>());
                     let payload = json!({"id": id, "user": socket.user, "body": body});
                     let room = topic(&socket.room);
                     socket.broadcast(room, payload);
@@ -103,6 +120,24 @@ impl LiveView for Chat {
 
     fn handle_info(socket: &mut Socket<Self>, Posted(message): Posted) -> Result {
         let payload = &message.payload;
+        let presence = payload.get("payload").unwrap_or(&Value::Null);
+        match payload.get("event").and_then(Value::as_str) {
+            Some("presence_state") => {
+                socket.update_presence(|p| {
+                    p.sync_state(presence);
+                });
+                return show_online(socket);
+            }
+            Some("presence_diff") => {
+                socket.update_presence(|p| p.sync_diff(presence));
+                return show_online(socket);
+            }
+            Some("gap") => {
+                socket.set_gap(true);
+                return Ok(());
+            }
+            _ => {}
+        }
         let text = |key: &str| {
             payload
                 .get(key)
@@ -110,7 +145,7 @@ impl LiveView for Chat {
                 .unwrap_or("")
                 .to_owned()
         };
-        let id = payload.get("id").and_then(Value::as_u64).unwrap_or(0);
+        let id = payload.get("id").and_then(Value::as_str).unwrap_or("0");
         let line = Line {
             user: text("user"),
             body: text("body"),
@@ -118,4 +153,12 @@ impl LiveView for Chat {
         socket.update_messages(|messages| messages.insert(format!("messages-{id}"), line));
         Ok(())
     }
+}
+
+fn show_online(socket: &mut Socket<Chat>) -> Result {
+    let online: Vec<String> = socket.presence.state().keys().cloned().collect();
+    if online != socket.online {
+        socket.set_online(online);
+    }
+    Ok(())
 }

@@ -1,0 +1,126 @@
+//! How a view-node joins the others: the pubsub, presence and membership it runs with.
+//!
+//! Without Redis (embedded mode, or a lone view-node) topics and presence stay in the
+//! process. With `--redis`, topics go through Redis, presence replicates over them, and
+//! the node registers itself so that gateways started with `--redis` find it.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use cinder::presence::{Config as PresenceConfig, Tracker, TrackerOptions};
+use cinder_pubsub::membership::Registration;
+use cinder_pubsub::{Local, PubSub, Redis, RedisConfig};
+use tokio::sync::watch;
+use tracing::warn;
+
+/// How long a registration outlives its node's last heartbeat.
+const MEMBER_TTL: Duration = Duration::from_secs(3);
+
+/// The name of the node this process runs, once a [`Cluster`] started.
+static NODE: OnceLock<String> = OnceLock::new();
+
+/// This process's node name (`/chat` shows it, so one sees where a session lives).
+pub fn node_name() -> &'static str {
+    NODE.get().map_or("", String::as_str)
+}
+
+/// A view-node's place in the cluster.
+#[derive(Debug, Clone, Default)]
+pub struct NodeOptions {
+    /// `redis://host:port`; `None` keeps topics and presence in the process.
+    pub redis: Option<String>,
+    /// This node's name: unique in the cluster, stable across restarts. Defaults to the
+    /// address it advertises.
+    pub name: Option<String>,
+    /// The `host:port` gateways dial; defaults to the address the node listens on.
+    pub advertise: Option<String>,
+    /// Presence timing; Phoenix's defaults when `None`.
+    pub presence: Option<PresenceConfig>,
+    /// The bearer token of the topics API for outside services; closed when `None`.
+    pub api_token: Option<String>,
+}
+
+/// The running pubsub, tracker and registration of one node.
+pub struct Cluster {
+    /// Topics for the views.
+    pub pubsub: Arc<dyn PubSub>,
+    /// Presence for the views.
+    pub tracker: Tracker,
+    registration: Option<Registration>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("registered", &self.registration.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    /// Topics and presence inside this process only.
+    pub fn local(name: &str, presence: Option<PresenceConfig>) -> anyhow::Result<Self> {
+        let _ = NODE.set(name.to_owned());
+        let pubsub: Arc<dyn PubSub> = Arc::new(Local::new());
+        let mut options = TrackerOptions::new(name);
+        options.config = presence.unwrap_or_default();
+        let tracker = Tracker::start(pubsub.clone(), options).context("starting presence")?;
+        Ok(Cluster {
+            pubsub,
+            tracker,
+            registration: None,
+        })
+    }
+
+    /// Joins the cluster as the view-node listening on `listen`.
+    pub fn join(options: &NodeOptions, listen: &str) -> anyhow::Result<Self> {
+        let advertise = options.advertise.as_deref().unwrap_or(listen);
+        let name = options.name.as_deref().unwrap_or(advertise);
+        let Some(url) = &options.redis else {
+            return Self::local(name, options.presence.clone());
+        };
+        let _ = NODE.set(name.to_owned());
+        let redis = Redis::start(RedisConfig::new(url.as_str(), name))
+            .context("starting the Redis pubsub")?;
+        let mut presence = TrackerOptions::new(name);
+        presence.config = options.presence.clone().unwrap_or_default();
+        presence.link = Some(link_state(&redis));
+        let pubsub: Arc<dyn PubSub> = Arc::new(redis);
+        let tracker = Tracker::start(pubsub.clone(), presence).context("starting presence")?;
+        let registration = Registration::start(url, "cinder", name, advertise, MEMBER_TTL)
+            .context("registering the node")?;
+        Ok(Cluster {
+            pubsub,
+            tracker,
+            registration: Some(registration),
+        })
+    }
+
+    /// Drains: leaves the member set (gateways stop placing joins here) and presence (peers
+    /// drop this node's presences now instead of after the down period).
+    pub async fn leave(self) {
+        if let Some(registration) = self.registration
+            && let Err(err) = registration.leave().await
+        {
+            warn!(%err, "leaving the member set");
+        }
+        self.tracker.leave().await;
+    }
+}
+
+/// Whether the node's Redis connections are up, as the tracker wants it.
+fn link_state(redis: &Redis) -> watch::Receiver<bool> {
+    let mut health = redis.watch_health();
+    let (tx, rx) = watch::channel(health.borrow().is_up());
+    tokio::spawn(async move {
+        while health.changed().await.is_ok() {
+            let up = health.borrow_and_update().is_up();
+            tx.send_if_modified(|state| std::mem::replace(state, up) != up);
+            if tx.is_closed() {
+                break;
+            }
+        }
+    });
+    rx
+}

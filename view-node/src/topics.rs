@@ -1,0 +1,152 @@
+//! The topics API for services outside Cinder (`cinder.v1.Topics`, see
+//! `proto/cinder/v1/topics.proto`): publish to the topics views subscribe to, subscribe
+//! to the topics views broadcast on. Served by every view-node next to the link, through
+//! the node's own pubsub, so a message published here reaches every node of the cluster.
+//!
+//! Every call needs `authorization: Bearer <token>`: the node's API token. A node
+//! started without one refuses every call with `UNAVAILABLE`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use cinder_proto::v1::topics_server::{Topics, TopicsServer};
+use cinder_proto::v1::{PublishRequest, PublishResponse, SubscribeRequest, TopicMessage};
+use cinder_pubsub::{Delivery, PubSub};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+/// Longest topic name accepted.
+pub const MAX_TOPIC_BYTES: usize = 256;
+/// Largest payload accepted (the Redis backend's default envelope limit).
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+/// Most topics one `Subscribe` call may name.
+pub const MAX_TOPICS: usize = 256;
+/// Messages that may wait for a slow subscriber before newer ones are dropped.
+const SUBSCRIBER_BUFFER: usize = 1024;
+
+/// The `Topics` service over a node's pubsub.
+pub struct TopicsApi {
+    pubsub: Arc<dyn PubSub>,
+    token: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for TopicsApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TopicsApi")
+            .field("enabled", &self.token.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TopicsApi {
+    /// The API over `pubsub`, open to callers presenting `token` (`None`: closed).
+    pub fn new(pubsub: Arc<dyn PubSub>, token: Option<String>) -> Self {
+        TopicsApi {
+            pubsub,
+            token: token.filter(|t| !t.is_empty()).map(Arc::from),
+        }
+    }
+
+    /// The tonic service.
+    pub fn into_service(self) -> TopicsServer<TopicsApi> {
+        TopicsServer::new(self)
+    }
+
+    fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        let Some(token) = &self.token else {
+            return Err(Status::unavailable(
+                "the topics API is off: start the view-node with CINDER_API_TOKEN",
+            ));
+        };
+        let given = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match given {
+            Some(given) if same(given.as_bytes(), token.as_bytes()) => Ok(()),
+            _ => Err(Status::unauthenticated("missing or wrong bearer token")),
+        }
+    }
+}
+
+/// Compares in time independent of where the inputs differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn check_topic(topic: &str) -> Result<(), Status> {
+    if topic.is_empty() || topic.len() > MAX_TOPIC_BYTES {
+        return Err(Status::invalid_argument(format!(
+            "a topic is 1 to {MAX_TOPIC_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+type MessageStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<TopicMessage, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Topics for TopicsApi {
+    async fn publish(
+        &self,
+        request: Request<PublishRequest>,
+    ) -> Result<Response<PublishResponse>, Status> {
+        self.authorize(&request)?;
+        let PublishRequest { topic, payload } = request.into_inner();
+        check_topic(&topic)?;
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "the payload is over {MAX_PAYLOAD_BYTES} bytes"
+            )));
+        }
+        let payload: serde_json::Value = serde_json::from_str(&payload)
+            .map_err(|e| Status::invalid_argument(format!("the payload is not JSON: {e}")))?;
+        let delivered = self
+            .pubsub
+            .try_publish(&topic, payload)
+            .map_err(|e| Status::unavailable(format!("not published to the cluster: {e}")))?;
+        Ok(Response::new(PublishResponse {
+            local_subscribers: delivered as u64,
+        }))
+    }
+
+    type SubscribeStream = MessageStream;
+
+    async fn subscribe(
+        &self,
+        request: Request<SubscribeRequest>,
+    ) -> Result<Response<MessageStream>, Status> {
+        self.authorize(&request)?;
+        let topics = request.into_inner().topics;
+        if topics.is_empty() || topics.len() > MAX_TOPICS {
+            return Err(Status::invalid_argument(format!(
+                "name 1 to {MAX_TOPICS} topics"
+            )));
+        }
+        for topic in &topics {
+            check_topic(topic)?;
+        }
+        let (tx, rx) = mpsc::channel(SUBSCRIBER_BUFFER);
+        for topic in topics {
+            let tx = tx.clone();
+            // Dropped with the caller's stream: the next message finds the sink gone.
+            self.pubsub.subscribe(
+                &topic,
+                Box::new(move |message| {
+                    let item = TopicMessage {
+                        topic: message.topic.to_string(),
+                        payload: message.payload.to_string(),
+                    };
+                    match tx.try_send(Ok(item)) {
+                        Ok(()) => Delivery::Delivered,
+                        Err(mpsc::error::TrySendError::Full(_)) => Delivery::Dropped,
+                        Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+                    }
+                }),
+            );
+        }
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
