@@ -14,6 +14,9 @@ use cinder_pubsub::{Local, PubSub, Redis, RedisConfig};
 use tokio::sync::watch;
 use tracing::warn;
 
+/// The longest wait between two attempts to reach Redis again.
+const RECONNECT_MAX: Duration = Duration::from_secs(1);
+
 /// How long a registration outlives its node's last heartbeat.
 const MEMBER_TTL: Duration = Duration::from_secs(3);
 
@@ -81,8 +84,11 @@ impl Cluster {
             return Self::local(name, options.presence.clone());
         };
         let _ = NODE.set(name.to_owned());
-        let redis = Redis::start(RedisConfig::new(url.as_str(), name))
-            .context("starting the Redis pubsub")?;
+        let mut config = RedisConfig::new(url.as_str(), name);
+        // A node cut off from Redis is cut off from presence and topics: retry every
+        // second at worst, so a healed partition heals within about a second.
+        config.backoff_max = RECONNECT_MAX;
+        let redis = Redis::start(config).context("starting the Redis pubsub")?;
         let mut presence = TrackerOptions::new(name);
         presence.config = options.presence.clone().unwrap_or_default();
         presence.link = Some(link_state(&redis));

@@ -1,6 +1,7 @@
 //! The demo app: every view, its routes, and how the process runs.
 //!
-//! - `views` — the demo's live views (`/`, `/counter`, `/form`, `/chat/:room`, `/clock`).
+//! - `views` — the demo's live views (`/`, `/counter`, `/form`, `/chat/:room`, `/clock`,
+//!   `/feed/:name`).
 //! - [`router`] — the routes; the same for every way of running.
 //! - [`cluster`] — the pubsub, presence and membership a node runs with (Redis or none).
 //! - [`embedded`] — gateway + view-node + in-process pubsub and presence in one process.
@@ -31,6 +32,7 @@ pub fn router(secret: &[u8], cluster: &Cluster) -> Router<LinkOutbox> {
         .live::<views::form::Form>("/form")
         .live::<views::chat::Chat>("/chat/:room")
         .live::<views::clock::Clock>("/clock")
+        .live::<views::feed::Feed>("/feed/:name")
 }
 
 /// Where the pinned client bundles and `app.js` live: `CINDER_ASSETS`, else the

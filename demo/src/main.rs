@@ -88,6 +88,12 @@ fn node_options(args: &[String]) -> anyhow::Result<cinder_demo::NodeOptions> {
         if let Some(down) = down {
             config.down_period_ms = down;
         }
+        // A short down period needs idle heartbeats often enough to fit in it.
+        let fit = config.down_period_ms / config.broadcast_period_ms.max(1);
+        let fit = u32::try_from(fit.saturating_sub(1))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        config.max_silent_periods = config.max_silent_periods.min(fit);
         config
     });
     Ok(cinder_demo::NodeOptions {

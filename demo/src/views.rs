@@ -3,5 +3,6 @@
 pub mod chat;
 pub mod clock;
 pub mod counter;
+pub mod feed;
 pub mod form;
 pub mod home;

@@ -148,7 +148,7 @@ async fn a_redis_restart_resubscribes_fires_gaps_and_causes_no_leaves() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_view_node_cut_off_from_redis_converges_after_heal() {
     let redis = RedisServer::start().unwrap();
-    let proxy = Proxy::start(([127, 0, 0, 1], redis.port()).into());
+    let proxy = Proxy::start(([127, 0, 0, 1], redis.port()).into()).unwrap();
     let proxied = format!("redis://{}", proxy.addr);
     let _island = view_node("island", &proxied);
     let _mainland = view_node("mainland", &redis.url());

@@ -93,6 +93,9 @@ pub(crate) struct Nodes {
     nodes: RwLock<BTreeMap<Arc<str>, Arc<Node>>>,
     /// Links up to the nodes above.
     up: watch::Sender<usize>,
+    /// Held while counting and publishing the count, so that link tasks racing to
+    /// publish cannot leave an older count last.
+    publishing: Mutex<()>,
     metrics: Metrics,
     /// Turns true when the gateway stops; every link task ends then.
     stop: watch::Receiver<bool>,
@@ -268,6 +271,7 @@ impl Nodes {
         Ok(Self {
             nodes: RwLock::new(nodes),
             up,
+            publishing: Mutex::new(()),
             metrics,
             stop,
         })
@@ -288,6 +292,10 @@ impl Nodes {
     }
 
     fn publish(&self) {
+        let _publishing = self
+            .publishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let count = self
             .read()
             .values()

@@ -6,7 +6,7 @@ use cinder_client::{Client, Page, View};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

@@ -5,9 +5,17 @@
 //!   wire round trip; the client does not merge these replies).
 //! - `idle --url URL --sessions N` — N sockets, each joined to the page, held open;
 //!   prints `ready N` once all joined, then waits for stdin to close.
+//! - `crossnode --from URL --to URL [--messages 1000]` — chat messages between clients of
+//!   two gateways served by two view-nodes: p50/p99 of send → the other client's push.
+//! - `fanout --urls URL,URL… --sessions N` — N feed sessions, one publish through the
+//!   topics API (`CINDER_API_TOKEN`): time until each, and the last, received it.
+//! - `converge --url URL --redis HOST:PORT` — prints `proxy listening on ADDR` for a
+//!   view-node named `island` to use as its Redis; partitions it, heals, and times
+//!   presence convergence.
 //!
 //! Every loop is bounded by its count; the tool stops by itself.
 
+mod cluster;
 mod latency;
 
 use anyhow::{Context, bail};
@@ -42,6 +50,30 @@ async fn main() -> anyhow::Result<()> {
             let sessions = number(&args, "--sessions", 1000)?;
             latency::idle(&url, sessions).await
         }
-        _ => bail!("usage: cinder-loadtest latency|idle --url URL [...]"),
+        Some("crossnode") => {
+            let from = flag(&args, "--from").context("--from URL")?;
+            let to = flag(&args, "--to").context("--to URL")?;
+            let messages = number(&args, "--messages", 1000)?;
+            cluster::crossnode(from, to, messages).await
+        }
+        Some("fanout") => {
+            let urls: Vec<String> = flag(&args, "--urls")
+                .context("--urls URL,URL")?
+                .split(',')
+                .map(str::to_owned)
+                .collect();
+            let sessions = number(&args, "--sessions", 10_000)?;
+            let token =
+                std::env::var("CINDER_API_TOKEN").context("fanout needs CINDER_API_TOKEN")?;
+            cluster::fanout(&urls, sessions, &token).await
+        }
+        Some("converge") => {
+            let redis = flag(&args, "--redis")
+                .context("--redis HOST:PORT")?
+                .parse()
+                .context("--redis takes HOST:PORT")?;
+            cluster::converge(&url, redis).await
+        }
+        _ => bail!("usage: cinder-loadtest latency|idle|crossnode|fanout|converge [...]"),
     }
 }

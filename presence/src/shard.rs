@@ -375,12 +375,15 @@ impl Shard {
     }
 
     /// Our link is back at `now`: every peer counts as heard now, and every peer not
-    /// gone is asked for a transfer, since anything may have been lost meanwhile.
+    /// gone is asked for a transfer, since anything may have been lost meanwhile. The
+    /// next tick heartbeats, so peers that marked us down see us up again within one
+    /// broadcast period instead of after `max_silent_periods`.
     pub fn link_up(&mut self, now: u64) -> Effects {
         if self.link_up {
             return Effects::default();
         }
         self.link_up = true;
+        self.silent_periods = self.config.max_silent_periods;
         self.resync(now)
     }
 

@@ -98,3 +98,31 @@ fn a_peer_that_stays_silent_after_reconnect_goes_down_one_period_later() {
     net.rounds(3);
     assert!(net.shards[1].peers().all(|(_, s)| s == PeerStatus::Down));
 }
+
+#[test]
+fn a_node_back_from_its_own_outage_heartbeats_at_the_next_tick() {
+    let mut net = Net::new(2);
+    net.track(0, "lobby", 1, "alice", json!({}));
+    net.rounds(3);
+    // Node 0 alone loses its link, long enough for node 1 to mark it down.
+    net.shards[0].link_down();
+    net.cut.insert(0);
+    net.rounds(10);
+    assert!(net.shards[1].peers().all(|(_, s)| s == PeerStatus::Down));
+    assert_eq!(net.keys(1, "lobby"), Vec::<String>::new());
+
+    net.cut.clear();
+    let effects = net.shards[0].link_up(net.now);
+    net.effects(0, effects);
+    let _ = net.take_sent(0);
+    net.round();
+    // Without changes of its own, node 0 still heartbeats at once (not after
+    // `max_silent_periods`), and node 1 sees alice again.
+    assert!(
+        net.take_sent(0)
+            .iter()
+            .any(|m| matches!(m, Message::Heartbeat { .. }))
+    );
+    net.deliver_all();
+    assert_eq!(net.keys(1, "lobby"), ["alice"]);
+}

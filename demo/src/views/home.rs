@@ -23,6 +23,7 @@ impl LiveView for Home {
     <li><a id="to-form" href="/form" data-phx-link="redirect" data-phx-link-state="push">Form</a></li>
     <li><a id="to-chat" href="/chat/lobby?user=guest" data-phx-link="redirect" data-phx-link-state="push">Chat</a></li>
     <li><a id="to-clock" href="/clock" data-phx-link="redirect" data-phx-link-state="push">Clock</a></li>
+    <li><a id="to-feed" href="/feed/news" data-phx-link="redirect" data-phx-link-state="push">Feed</a></li>
   </ul>
 </main>"#
         )

@@ -1,7 +1,6 @@
 //! A whole cluster as real processes on loopback: `redis-server`, `cinder-demo
 //! view-node`s and `cinder-gateway`s, started from the built binaries, killed (SIGKILL)
-//! when dropped. Also a TCP proxy the test can cut, standing between one view-node and
-//! Redis, for partitions.
+//! when dropped. Partitions use `cinder_loadtest::proxy::Proxy`.
 #![allow(dead_code, reason = "each test file uses a part of the support")]
 #![allow(
     clippy::unwrap_used,
@@ -15,13 +14,12 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use cinder_client::{Client, Page, Status, View};
 
 pub use crate::harness::RedisServer;
+pub use cinder_loadtest::proxy::Proxy;
 
 /// No step of a test waits longer than this.
 pub const STEP: Duration = Duration::from_secs(20);
@@ -218,11 +216,22 @@ fn http(addr: SocketAddr, request: &str) -> (u16, String) {
 /// Waits until `gateway` has a link up to `count` view-nodes.
 pub fn wait_links(gateway: &Process, count: usize) {
     let want = format!("cinder_gateway_links_up {count}");
-    eventually(
-        &format!("{} to link {count} nodes", gateway.name),
-        STEP,
-        || get(gateway.addr, "/metrics").1.lines().any(|l| l == want),
-    );
+    let deadline = Instant::now() + STEP;
+    loop {
+        let (status, metrics) = get(gateway.addr, "/metrics");
+        if metrics.lines().any(|l| l == want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not link {count} nodes; /metrics answered {status}: {:?}",
+            gateway.name,
+            metrics
+                .lines()
+                .find(|l| l.starts_with("cinder_gateway_links_up"))
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The view-node that rendered a chat page (the demo shows it in `#node`).
@@ -325,10 +334,9 @@ impl Chatter {
 
     /// Waits until the view's HTML satisfies `predicate`.
     pub async fn wait_html(&self, what: &str, predicate: impl FnMut(&str) -> bool) -> String {
-        match tokio::time::timeout(STEP, self.view.wait_for(predicate)).await {
-            Ok(Ok(html)) => html,
-            Ok(Err(e)) => panic!("waiting for {what}: {e}"),
-            Err(_) => panic!("timed out waiting for {what}; html: {}", self.view.html()),
+        match self.view.wait_for_within(STEP, predicate).await {
+            Ok(html) => html,
+            Err(e) => panic!("waiting for {what}: {e}"),
         }
     }
 
@@ -379,89 +387,4 @@ fn online_html(users: &[&str]) -> String {
         .map(|u| format!(r#"<liid="online-{u}">{u}</li>"#))
         .collect();
     format!(r#"<ulid="online">{items}</ul>"#)
-}
-
-/// A TCP proxy to `target` that the test can cut (every connection dropped, new ones
-/// refused) and heal.
-pub struct Proxy {
-    pub addr: SocketAddr,
-    cut: Arc<AtomicBool>,
-    generation: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Proxy {
-    pub fn start(target: SocketAddr) -> Proxy {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let cut = Arc::new(AtomicBool::new(false));
-        let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (c, g) = (cut.clone(), generation.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                if c.load(Ordering::SeqCst) {
-                    continue; // dropped: refused
-                }
-                let Ok(server) = TcpStream::connect(target) else {
-                    continue;
-                };
-                let born = g.load(Ordering::SeqCst);
-                pipe(client, server, &c, &g, born);
-            }
-        });
-        Proxy {
-            addr,
-            cut,
-            generation,
-        }
-    }
-
-    /// Drops every connection through the proxy and refuses new ones.
-    pub fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Accepts connections again.
-    pub fn heal(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
-/// Copies both ways until either side closes or the proxy is cut.
-fn pipe(
-    a: TcpStream,
-    b: TcpStream,
-    cut: &Arc<AtomicBool>,
-    generation: &Arc<std::sync::atomic::AtomicU64>,
-    born: u64,
-) {
-    for (mut from, mut to) in [(a.try_clone().unwrap(), b.try_clone().unwrap()), (b, a)] {
-        let (cut, generation) = (cut.clone(), generation.clone());
-        std::thread::spawn(move || {
-            let _ = from.set_read_timeout(Some(Duration::from_millis(50)));
-            let mut buf = [0u8; 16 * 1024];
-            loop {
-                if cut.load(Ordering::SeqCst) || generation.load(Ordering::SeqCst) != born {
-                    break;
-                }
-                match from.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        if to.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) => {}
-                    Err(_) => break,
-                }
-            }
-            let _ = from.shutdown(std::net::Shutdown::Both);
-            let _ = to.shutdown(std::net::Shutdown::Both);
-        });
-    }
 }

@@ -1,0 +1,259 @@
+//! The cluster's figures, against running gateways (the demo's `/chat/:room` and
+//! `/feed/:name`, whose pages name the view-node serving them in `#node`… for chat).
+//!
+//! - [`crossnode`]: a chat message sent on one gateway and view-node, timed until the
+//!   `diff` push reaches a client of another gateway served by another view-node.
+//! - [`fanout`]: one publish (`POST /api/topics/feed:<name>`) timed until it reached every
+//!   one of N sessions spread over the gateways (and so the view-nodes).
+//! - [`converge`]: a view-node partitioned from Redis through a [`Proxy`] long enough
+//!   for the others to drop its presences, then healed; timed until both sides list
+//!   each other again.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use cinder_client::{Client, Page, View};
+use cinder_loadtest::proxy::Proxy;
+use tokio::sync::mpsc;
+
+use crate::latency::percentile;
+
+/// The longest any one wait of a measurement may take.
+const STEP: Duration = Duration::from_secs(60);
+
+#[expect(clippy::print_stdout, reason = "the tool's output is its figures")]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+/// A joined page.
+struct Joined {
+    page: Page,
+    _client: Client,
+    view: View,
+}
+
+async fn open(url: String) -> anyhow::Result<Joined> {
+    let page = Page::fetch(&url).await?;
+    let client = page.connect().await?;
+    client.start_heartbeat(Duration::from_secs(30));
+    let view = page.join(&client).await?;
+    Ok(Joined {
+        page,
+        _client: client,
+        view,
+    })
+}
+
+/// The node a chat page names in `#node`.
+fn node_of(html: &str) -> &str {
+    html.split_once(r#"id="node">"#)
+        .and_then(|(_, rest)| rest.split('<').next())
+        .unwrap_or("")
+}
+
+/// Opens `url` until the page is served by a node `wanted` accepts.
+async fn open_where(url: &str, wanted: impl Fn(&str) -> bool) -> anyhow::Result<Joined> {
+    for _ in 0..64 {
+        let page = Page::fetch(url).await?;
+        if wanted(node_of(&page.html)) {
+            let client = page.connect().await?;
+            client.start_heartbeat(Duration::from_secs(30));
+            let view = page.join(&client).await?;
+            return Ok(Joined {
+                page,
+                _client: client,
+                view,
+            });
+        }
+    }
+    bail!("no page of {url} landed on a wanted node")
+}
+
+fn room() -> String {
+    format!("figures-{:08x}", rand::random::<u32>())
+}
+
+/// Waits for a push on `view` whose payload mentions `marker`.
+async fn push_with(view: &View, marker: &str) -> anyhow::Result<Instant> {
+    loop {
+        let push = view.next_push_within(STEP).await?;
+        if push.payload.to_string().contains(marker) {
+            return Ok(Instant::now());
+        }
+    }
+}
+
+/// `messages` chat messages from `from` (a gateway's base URL) to a client on `to`
+/// served by another view-node, one at a time.
+pub(crate) async fn crossnode(from: &str, to: &str, messages: u64) -> anyhow::Result<()> {
+    let room = room();
+    let alice = open(format!("{from}/chat/{room}?user=alice")).await?;
+    let alice_node = node_of(&alice.page.html).to_owned();
+    let bob = open_where(&format!("{to}/chat/{room}?user=bob"), |n| n != alice_node).await?;
+    let bob_node = node_of(&bob.page.html).to_owned();
+    let mut samples = Vec::new();
+    for i in 0..messages + 100 {
+        let marker = format!("m{i}x");
+        let sent = Instant::now();
+        let form = format!("body={marker}");
+        let submit = alice.view.submit("send", &form);
+        let (reply, arrived) = tokio::join!(submit, push_with(&bob.view, &marker));
+        reply?;
+        // The first 100 warm the path up.
+        if i >= 100 {
+            samples.push(arrived? - sent);
+        }
+    }
+    samples.sort();
+    say(&format!(
+        "chat message {alice_node} → Redis → {bob_node}, client to client across gateways ({messages} messages): p50 {:?}, p99 {:?}, max {:?}",
+        percentile(&samples, 0.50),
+        percentile(&samples, 0.99),
+        samples.last().copied().unwrap_or_default(),
+    ));
+    Ok(())
+}
+
+/// `sessions` feed sessions over `urls`, then one publish through the first gateway's
+/// topics API, timed until every session received it.
+pub(crate) async fn fanout(urls: &[String], sessions: u64, token: &str) -> anyhow::Result<()> {
+    let name = room();
+    let opened = Instant::now();
+    let (tx, mut arrivals) = mpsc::unbounded_channel();
+    let (joined_tx, mut joined) = mpsc::unbounded_channel::<()>();
+    let marker = format!("fanout-{name}");
+    let mut tasks = Vec::new();
+    // Joins in waves, so a gateway is not asked for thousands of pages at once.
+    for wave in 0..sessions.div_ceil(200) {
+        let mut opening = Vec::new();
+        for i in wave * 200..((wave + 1) * 200).min(sessions) {
+            let gateway = &urls[usize::try_from(i).unwrap_or(0) % urls.len()];
+            opening.push(open(format!("{gateway}/feed/{name}")));
+        }
+        for session in futures_util::future::join_all(opening).await {
+            let session = session?;
+            let (tx, joined_tx, marker) = (tx.clone(), joined_tx.clone(), marker.clone());
+            tasks.push(tokio::spawn(async move {
+                let _ = joined_tx.send(());
+                if let Ok(at) = push_with(&session.view, &marker).await {
+                    let _ = tx.send(at);
+                }
+                session
+            }));
+        }
+    }
+    for _ in 0..sessions {
+        joined.recv().await.context("a session task ended")?;
+    }
+    say(&format!(
+        "{sessions} feed sessions joined over {} gateways in {:.1?}",
+        urls.len(),
+        opened.elapsed()
+    ));
+    let body = format!(r#"{{"text":"{marker}"}}"#);
+    let sent = Instant::now();
+    let (status, answer) = post(&urls[0], &format!("/api/topics/feed:{name}"), token, &body)?;
+    if status != 202 {
+        bail!("publish refused: {status} {answer}");
+    }
+    let mut samples = Vec::new();
+    while samples.len() < usize::try_from(sessions).unwrap_or(usize::MAX) {
+        match tokio::time::timeout(STEP, arrivals.recv()).await {
+            Ok(Some(at)) => samples.push(at - sent),
+            _ => break,
+        }
+    }
+    samples.sort();
+    say(&format!(
+        "one publish → {} of {sessions} sessions: p50 {:?}, p99 {:?}, last {:?}",
+        samples.len(),
+        percentile(&samples, 0.50),
+        percentile(&samples, 0.99),
+        samples.last().copied().unwrap_or_default(),
+    ));
+    for task in tasks {
+        task.abort();
+    }
+    Ok(())
+}
+
+/// A plain HTTP/1.1 `POST` with a bearer token: status and body.
+fn post(base: &str, path: &str, token: &str, body: &str) -> anyhow::Result<(u16, String)> {
+    let host = base.trim_start_matches("http://");
+    let addr: SocketAddr = host.parse().context("a gateway URL is http://HOST:PORT")?;
+    let mut stream = TcpStream::connect(addr)?;
+    let len = body.len();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n{body}"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, response))
+}
+
+/// Starts a proxy to `redis` and prints `proxy listening on ADDR`; the caller starts a
+/// view-node named `island` whose Redis is that address, behind the gateway `url`. Then
+/// cuts, waits until the rest of the cluster dropped the island's presence, heals and
+/// times the convergence.
+pub(crate) async fn converge(url: &str, redis: SocketAddr) -> anyhow::Result<()> {
+    let proxy = Proxy::start(redis)?;
+    say(&format!("proxy listening on {}", proxy.addr));
+    let room = room();
+    let island =
+        open_where_patiently(&format!("{url}/chat/{room}?user=alice"), |n| n == "island").await?;
+    let mainland = open_where(&format!("{url}/chat/{room}?user=bob"), |n| {
+        n != "island" && !n.is_empty()
+    })
+    .await?;
+    let both =
+        |html: &str| html.contains(r#"id="online-alice""#) && html.contains(r#"id="online-bob""#);
+    wait_html(&island.view, both).await?;
+    wait_html(&mainland.view, both).await?;
+
+    let cut = Instant::now();
+    proxy.cut();
+    wait_html(&mainland.view, |html| {
+        !html.contains(r#"id="online-alice""#)
+    })
+    .await?;
+    let dropped = cut.elapsed();
+    let healed = Instant::now();
+    proxy.heal();
+    wait_html(&mainland.view, both).await?;
+    let mainland_sees = healed.elapsed();
+    wait_html(&island.view, both).await?;
+    say(&format!(
+        "partition: the others dropped the island's presence {dropped:.1?} after the cut; after the heal they list it again in {mainland_sees:.1?} and the island agrees at {:.1?}",
+        healed.elapsed()
+    ));
+    Ok(())
+}
+
+/// Like [`open_where`], while the node may still be starting and registering.
+async fn open_where_patiently(
+    url: &str,
+    wanted: impl Fn(&str) -> bool + Copy,
+) -> anyhow::Result<Joined> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        match open_where(url, wanted).await {
+            Ok(joined) => return Ok(joined),
+            Err(e) if Instant::now() > deadline => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn wait_html(view: &View, predicate: impl FnMut(&str) -> bool) -> anyhow::Result<()> {
+    view.wait_for_within(STEP, predicate).await?;
+    Ok(())
+}
