@@ -8,6 +8,7 @@
 //! - [`membership`] — cluster membership in Redis: a node's [`Registration`](membership::Registration)
 //!   under a TTL heartbeat, and the live [`Members`](membership::Members) a gateway places
 //!   sessions on.
+//! - `backoff` — reconnect and retry delays: doubling, capped, with jitter.
 //! - `registry` — each topic's subscribers on this node and the fan-out to them, shared by
 //!   both backends.
 //! - [`Error`] — what a publish or a backend start can fail with.
@@ -22,6 +23,7 @@
 //! is reported, not repaired), and does not do presence. Membership says who is live; it
 //! does not place sessions (the gateway does).
 
+mod backoff;
 mod error;
 mod local;
 pub mod membership;

@@ -14,7 +14,7 @@
 //! # Redis outages
 //!
 //! Both sides keep going through an outage and agree on how fast they recover. A
-//! registration retries a failed heartbeat after [`RETRY_MIN`], doubling up to
+//! registration retries a failed heartbeat after [`RETRY_MIN`], doubling (with jitter) up to
 //! [`RETRY_MAX`] (or its heartbeat period, if shorter), so once Redis answers again — even
 //! a Redis restarted empty — every live node is registered again within about
 //! [`RETRY_MAX`]. A watcher keeps its last set while Redis does not answer, and after

@@ -8,9 +8,7 @@
 //!   resubscribe, gaps, `PING`.
 //! - `dispatch` — decodes each received envelope once and fans it out locally.
 //! - `publisher` — the publishing connection: a bounded queue drained in pipelines.
-//! - `backoff` — reconnect delays with jitter.
 
-mod backoff;
 mod channel;
 mod dispatch;
 mod envelope;

@@ -6,6 +6,7 @@ use tokio::sync::oneshot;
 
 use super::{Connection, Keys, RETRY_MAX, RETRY_MIN, non_empty};
 use crate::Error;
+use crate::backoff::Backoff;
 
 /// Where [`Registration::leave`] waits for the removal's outcome.
 type Leave = oneshot::Sender<Result<(), Error>>;
@@ -128,7 +129,7 @@ impl Heartbeat {
     /// Renews the member until asked to leave, or until the [`Registration`] is dropped.
     async fn run(mut self, mut leave: oneshot::Receiver<Leave>) {
         let longest_retry = RETRY_MAX.min(self.period);
-        let mut retry = RETRY_MIN.min(longest_retry);
+        let mut retry = Backoff::new(RETRY_MIN.min(longest_retry), longest_retry);
         let mut failures = 0u64;
         loop {
             // Not raced against `leave`: a heartbeat in flight finishes before a removal.
@@ -140,7 +141,7 @@ impl Heartbeat {
                         tracing::trace!(member = %self.name, "membership renewed");
                     }
                     failures = 0;
-                    retry = RETRY_MIN.min(longest_retry);
+                    retry.reset();
                     self.period
                 }
                 Err(error) => {
@@ -150,9 +151,7 @@ impl Heartbeat {
                         tracing::debug!(member = %self.name, %error, failures, "membership still not renewed");
                     }
                     failures += 1;
-                    let wait = retry;
-                    retry = (retry * 2).min(longest_retry);
-                    wait
+                    retry.next_delay()
                 }
             };
             tokio::select! {

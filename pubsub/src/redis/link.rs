@@ -19,10 +19,10 @@ use redis::aio::{PubSubSink, PubSubStream};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::backoff::Backoff;
 use super::channel::Route;
 use super::{LinkError, LinkState, Shared, Stop, within};
 use crate::GapCause;
+use crate::backoff::Backoff;
 
 /// Keeps the subscriber connection up until the backend stops.
 pub(super) async fn run(

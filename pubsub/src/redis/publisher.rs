@@ -14,9 +14,9 @@ use redis::aio::MultiplexedConnection;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::backoff::Backoff;
 use super::{LinkError, LinkState, Outbound, Shared, Stop, within};
 use crate::Error;
+use crate::backoff::Backoff;
 
 /// Most messages in one pipeline.
 const BATCH: usize = 256;

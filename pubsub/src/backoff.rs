@@ -5,7 +5,7 @@ use std::time::Duration;
 
 /// The delays between reconnect attempts.
 #[derive(Debug)]
-pub(super) struct Backoff {
+pub(crate) struct Backoff {
     min: Duration,
     max: Duration,
     /// The delay the next attempt waits for, before jitter.
@@ -13,7 +13,7 @@ pub(super) struct Backoff {
 }
 
 impl Backoff {
-    pub(super) fn new(min: Duration, max: Duration) -> Self {
+    pub(crate) fn new(min: Duration, max: Duration) -> Self {
         let max = max.max(min);
         Backoff {
             min,
@@ -24,7 +24,7 @@ impl Backoff {
 
     /// The next delay: a random point in the upper half of the current step. Doubles the
     /// step, up to the maximum.
-    pub(super) fn next_delay(&mut self) -> Duration {
+    pub(crate) fn next_delay(&mut self) -> Duration {
         let step = self.next;
         self.next = (self.next * 2).min(self.max);
         let half = step / 2;
@@ -33,12 +33,12 @@ impl Backoff {
     }
 
     /// Starts again from the minimum, after a connection that stayed up.
-    pub(super) fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next = self.min;
     }
 
     /// The longest step: a connection that stayed up this long earns a [`Backoff::reset`].
-    pub(super) fn max(&self) -> Duration {
+    pub(crate) fn max(&self) -> Duration {
         self.max
     }
 }
