@@ -11,6 +11,7 @@
 //! - [`socket`] — what callbacks act through: state, title, events, timers, navigation.
 //! - [`rendered`] — what `html!` produces: statics plus lazily evaluated dynamics.
 //! - [`mod@html`] — escaping and the values a template may interpolate.
+//! - [`js`] — JS commands (`JS::new().push("inc").show("#help")`) for `phx-*` attributes.
 //! - [`diff`] — the diff engine producing the 1.2.12 wire format.
 //! - [`stream`] — collections rendered once and forgotten (`phx-update="stream"`).
 //! - [`slot`] — content handed to function components.
@@ -33,6 +34,7 @@ pub mod diff;
 mod error;
 pub mod frame;
 pub mod html;
+pub mod js;
 mod json;
 mod mailbox;
 pub mod node;

@@ -1,6 +1,8 @@
-//! `/`: links to every demo, navigated live.
+//! `/`: links to every demo, navigated live, and a few JS commands run by the client.
 
-use cinder::{Assigns, LiveView, Mount, Rendered, Result, Tracked, html};
+use cinder::js::JS;
+use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
+use serde_json::Value;
 
 /// The index page.
 #[derive(Assigns)]
@@ -15,8 +17,13 @@ impl LiveView for Home {
     }
 
     fn render(_assigns: &Tracked<Self>) -> Rendered<'_> {
+        // Bound to locals, not written inline: a dynamic that reads neither an assign nor
+        // a local does not compile in `html!` yet (the tracked guard refers to an
+        // undefined `__cinder_changed`). As locals they are evaluated on every render.
+        let toggle_about = JS::new().toggle("#about");
+        let mark_seen = JS::new().push("noop_about").add_class("seen", "#about");
         html!(
-            r#"<main id="home">
+            r##"<main id="home">
   <h1>Cinder demos</h1>
   <ul>
     <li><a id="to-counter" href="/counter" data-phx-link="redirect" data-phx-link-state="push">Counter</a></li>
@@ -25,7 +32,18 @@ impl LiveView for Home {
     <li><a id="to-clock" href="/clock" data-phx-link="redirect" data-phx-link-state="push">Clock</a></li>
     <li><a id="to-feed" href="/feed/news" data-phx-link="redirect" data-phx-link-state="push">Feed</a></li>
   </ul>
-</main>"#
+  <button id="toggle-about" phx-click={toggle_about}>About</button>
+  <button id="about-push" phx-click={mark_seen}>Mark seen</button>
+  <p id="about" style="display: none">Cinder renders LiveView's JS commands as the JSON the official client runs.</p>
+</main>"##
         )
+    }
+
+    fn handle_event(_socket: &mut Socket<Self>, event: &str, _value: Value) -> Result {
+        match event {
+            // Pushed by #about-push before its add_class; nothing changes on the server.
+            "noop_about" => Ok(()),
+            _ => Err(cinder::Error::UnknownEvent(event.to_owned())),
+        }
     }
 }
