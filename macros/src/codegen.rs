@@ -274,11 +274,22 @@ impl Builder {
     }
 }
 
-/// A dynamic evaluated only when untracked or when an assign it reads changed.
+/// A dynamic evaluated only when untracked or when an assign it reads changed (never
+/// again, for one that reads no assign and no local).
 fn guarded(dynamic: &Dynamic) -> TokenStream {
     let tokens = &dynamic.tokens;
     if dynamic.reads.has_locals() {
         return quote!(::core::option::Option::Some(#tokens));
+    }
+    // Reads nothing that can change: evaluated for a full render only.
+    if dynamic.reads.assigns.is_empty() {
+        return quote! {
+            if !__cinder_track {
+                ::core::option::Option::Some(#tokens)
+            } else {
+                ::core::option::Option::None
+            }
+        };
     }
     let bits = dynamic.reads.assigns.iter().map(|name| {
         let method = format_ident!("__cinder_bit_{}", name);

@@ -508,6 +508,12 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                         .reply(msg_ref, "error", &frame::reason("live_patch needs a url"))
                         .await;
                 };
+                // Another view's URL: the client navigates there instead (a live
+                // redirect), and this view stays as it is.
+                let route = self.env.as_ref().and_then(|env| env.route.as_ref());
+                if route.is_some_and(|route| route.matches(path_of(&url)).is_none()) {
+                    return self.reply(msg_ref, "ok", r#"{"link_redirect":true}"#).await;
+                }
                 self.uri = url.as_str().into();
                 let query = self.params(&url);
                 self.callback(socket, msg_ref, |socket| {

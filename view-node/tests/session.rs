@@ -10,7 +10,10 @@
 use std::time::Duration;
 
 use cinder::frame::ClientFrame;
-use cinder::session::{self, Input, SessionConfig, SessionHandle};
+use std::sync::Arc;
+
+use cinder::route::Pattern;
+use cinder::session::{self, Env, Input, SessionConfig, SessionHandle};
 use cinder::{Assigns, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -80,11 +83,16 @@ struct Client {
 
 impl Client {
     async fn join(url: &str) -> (Client, Value) {
+        Self::join_in(url, None).await
+    }
+
+    /// Joins as a view mounted at a route (`env`).
+    async fn join_in(url: &str, env: Option<Arc<Env>>) -> (Client, Value) {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let join = frame(
             json!(["1", "1", "lv:phx-test", "phx_join", {"url": url, "params": {}, "session": "", "static": null}]),
         );
-        let handle = session::spawn::<Counter, _>(join, tx, SessionConfig::default());
+        let handle = session::spawn_in::<Counter, _>(join, tx, SessionConfig::default(), env);
         let reply = read(&mut rx).await;
         (
             Client {
@@ -161,6 +169,28 @@ async fn params_apply_on_mount_and_patch() {
     assert_eq!(reply[4]["response"], json!({"diff": {"1": "7"}}));
     let reply = client.click("inc").await;
     assert_eq!(reply[4]["response"], json!({"diff": {"0": "7"}}));
+}
+
+#[tokio::test]
+async fn a_patch_to_another_view_s_url_is_a_link_redirect() {
+    let env = Env {
+        route: Some(Pattern::new("/counter")),
+        pubsub: None,
+        presence: None,
+    };
+    let (mut client, _) = Client::join_in("http://localhost/counter", Some(Arc::new(env))).await;
+    let reply = client
+        .push("live_patch", json!({"url": "http://localhost/form"}))
+        .await;
+    assert_eq!(reply[4]["response"], json!({"link_redirect": true}));
+    // The view is unchanged and still answers.
+    let reply = client
+        .push(
+            "live_patch",
+            json!({"url": "http://localhost/counter?step=2"}),
+        )
+        .await;
+    assert_eq!(reply[4]["response"], json!({"diff": {"1": "2"}}));
 }
 
 #[tokio::test]

@@ -93,3 +93,28 @@ fn only_changed_dynamics_are_sent() {
     let third = diff(&mut prints, &state);
     println!("{third}");
 }
+
+#[derive(Assigns, Default)]
+struct Constant {
+    count: i64,
+}
+
+/// A dynamic that reads no assign (a computed constant, a JS command) is rendered once
+/// and never resent.
+fn constant(assigns: &Tracked<Constant>) -> Rendered<'_> {
+    html!(r#"<button data-x={String::from("fixed")}>{@count}</button>"#)
+}
+
+#[test]
+fn a_dynamic_reading_no_assign_is_sent_once() {
+    let mut state = Tracked::new(Constant { count: 0 });
+    let mut prints = Prints::new();
+    let first: Value =
+        serde_json::from_str(&prints.render(constant(&state), Extras::default())).unwrap();
+    assert_eq!(first["0"], json!(r#" data-x="fixed""#));
+    state.clear();
+    state.set_count(1);
+    let second: Value =
+        serde_json::from_str(&prints.render(constant(&state), Extras::default())).unwrap();
+    assert_eq!(second, json!({"1": "1"}));
+}

@@ -17,11 +17,6 @@ impl LiveView for Home {
     }
 
     fn render(_assigns: &Tracked<Self>) -> Rendered<'_> {
-        // Bound to locals, not written inline: a dynamic that reads neither an assign nor
-        // a local does not compile in `html!` yet (the tracked guard refers to an
-        // undefined `__cinder_changed`). As locals they are evaluated on every render.
-        let toggle_about = JS::new().toggle("#about");
-        let mark_seen = JS::new().push("noop_about").add_class("seen", "#about");
         html!(
             r##"<main id="home">
   <h1>Cinder demos</h1>
@@ -32,8 +27,8 @@ impl LiveView for Home {
     <li><a id="to-clock" href="/clock" data-phx-link="redirect" data-phx-link-state="push">Clock</a></li>
     <li><a id="to-feed" href="/feed/news" data-phx-link="redirect" data-phx-link-state="push">Feed</a></li>
   </ul>
-  <button id="toggle-about" phx-click={toggle_about}>About</button>
-  <button id="about-push" phx-click={mark_seen}>Mark seen</button>
+  <button id="toggle-about" phx-click={JS::new().toggle("#about")}>About</button>
+  <button id="about-push" phx-click={JS::new().push("noop_about").add_class("seen", "#about")}>Mark seen</button>
   <p id="about" style="display: none">Cinder renders LiveView's JS commands as the JSON the official client runs.</p>
 </main>"##
         )
