@@ -12,12 +12,10 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cinder_presence::{SessionId, Tracker};
 use cinder_pubsub::{Delivery, Gap, GapCause, Message, PubSub};
-
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, warn};
@@ -354,7 +352,14 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         for change in changes {
             match change {
                 PresenceChange::Track { topic, key, meta } => {
-                    if let Err(err) = tracker.track(id, &topic, &key, meta) {
+                    let tracked = match tracker.track(id, &topic, &key, meta.clone()) {
+                        // Tracking again replaces the meta.
+                        Err(cinder_presence::Error::AlreadyTracked { .. }) => {
+                            tracker.update(id, &topic, &key, meta)
+                        }
+                        other => other,
+                    };
+                    if let Err(err) = tracked {
                         warn!(%topic, %key, %err, "track refused");
                     }
                 }

@@ -1,0 +1,143 @@
+//! Presence through the session actor: `track`, `subscribe_presence`, the
+//! `presence_state` / `presence_diff` messages in `handle_info`, and the untrack when a
+//! session ends. Real tracker over the in-process pubsub.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_pass_by_value,
+    reason = "test code fails loudly"
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cinder::frame::ClientFrame;
+use cinder::presence::{ClientPresence, Tracker, TrackerOptions};
+use cinder::session::{self, Env, Input, SessionConfig, SessionHandle};
+use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
+use cinder_pubsub::{Local, Message, PubSub};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+#[derive(Assigns)]
+struct Room {
+    online: String,
+    presence: ClientPresence,
+}
+
+struct Seen(Message);
+
+impl From<Message> for Seen {
+    fn from(message: Message) -> Self {
+        Seen(message)
+    }
+}
+
+impl LiveView for Room {
+    type Info = Seen;
+
+    fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
+        let user = cx
+            .params
+            .get("user")
+            .and_then(Value::as_str)
+            .unwrap_or("x")
+            .to_owned();
+        cx.subscribe_presence("room");
+        cx.track("room", user.clone(), json!({"v": 1}));
+        // Tracking again replaces the meta instead of failing or duplicating.
+        cx.track("room", user, json!({"v": 2}));
+        Ok(Room {
+            online: String::new(),
+            presence: ClientPresence::new(),
+        })
+    }
+
+    fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
+        html!(r#"<p id="online">{@online}</p>"#)
+    }
+
+    fn handle_info(socket: &mut Socket<Self>, Seen(message): Seen) -> Result {
+        let payload = message
+            .payload
+            .get("payload")
+            .cloned()
+            .unwrap_or(Value::Null);
+        match message.payload.get("event").and_then(Value::as_str) {
+            Some("presence_state") => socket.update_presence(|p| {
+                p.sync_state(&payload);
+            }),
+            Some("presence_diff") => socket.update_presence(|p| p.sync_diff(&payload)),
+            _ => return Ok(()),
+        }
+        let online: Vec<String> = socket
+            .presence
+            .state()
+            .iter()
+            .map(|(key, presence)| {
+                let metas = presence["metas"].as_array().cloned().unwrap_or_default();
+                format!(
+                    "{key}:{}x{}",
+                    metas.len(),
+                    metas.last().map_or(json!(null), |m| m["v"].clone())
+                )
+            })
+            .collect();
+        socket.set_online(online.join(","));
+        Ok(())
+    }
+}
+
+fn env() -> Arc<Env> {
+    let pubsub: Arc<dyn PubSub> = Arc::new(Local::new());
+    let tracker = Tracker::start(pubsub.clone(), TrackerOptions::new("test")).unwrap();
+    Arc::new(Env {
+        route: None,
+        pubsub: Some(pubsub),
+        presence: Some(tracker),
+    })
+}
+
+fn join(env: &Arc<Env>, user: &str) -> (SessionHandle, mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let text = json!(["1", "1", format!("lv:phx-{user}"), "phx_join",
+        {"url": format!("http://localhost/room?user={user}"), "params": {}, "session": "", "static": null}])
+    .to_string();
+    let join = ClientFrame::parse(&text).unwrap();
+    let handle =
+        session::spawn_in::<Room, _>(join, tx, SessionConfig::default(), Some(env.clone()));
+    (handle, rx)
+}
+
+/// `#online` reads `key:<metas>x<v of the last meta>` per user: one meta with `v` 2
+/// means the second `track` replaced the first.
+///
+/// Reads frames until one shows `#online` reading `wanted`.
+async fn until_online(rx: &mut mpsc::UnboundedReceiver<String>, wanted: &str) {
+    let needle = format!("\"{wanted}\"");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("#online never read {wanted:?}"))
+            .unwrap();
+        if frame.contains(&needle) {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn sessions_see_each_other_and_a_session_that_ends_leaves() {
+    let env = env();
+    let (alice, mut alice_rx) = join(&env, "alice");
+    until_online(&mut alice_rx, "alice:1x2").await;
+    let (bob, mut bob_rx) = join(&env, "bob");
+    until_online(&mut bob_rx, "alice:1x2,bob:1x2").await;
+    until_online(&mut alice_rx, "alice:1x2,bob:1x2").await;
+
+    alice.try_send(Input::Shutdown).unwrap();
+    until_online(&mut bob_rx, "bob:1x2").await;
+    drop(bob);
+}
