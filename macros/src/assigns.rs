@@ -70,19 +70,28 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             let bit = 1u64 << i;
             let set = format_ident!("set_{}", ident);
             let update = format_ident!("update_{}", ident);
+            let mut_ = format_ident!("{}_mut", ident);
             let set_doc = format!("Sets `{ident}` and marks it changed.");
             let update_doc = format!("Changes `{ident}` in place and marks it changed.");
+            let mut_doc = format!(
+                "Marks `{ident}` changed and borrows it mutably (for hooks such as \
+                 `LiveView::flash`)."
+            );
             sigs.push(quote! {
                 #[doc = #set_doc]
                 fn #set(&mut self, value: #ty);
                 #[doc = #update_doc]
                 fn #update<R>(&mut self, f: impl FnOnce(&mut #ty) -> R) -> R;
+                #[doc = #mut_doc]
+                fn #mut_(&mut self) -> &mut #ty;
             });
             impls.push(quote! {
                 #[inline]
                 fn #set(&mut self, value: #ty) { self.mark(#bit).#ident = value; }
                 #[inline]
                 fn #update<R>(&mut self, f: impl FnOnce(&mut #ty) -> R) -> R { f(&mut self.mark(#bit).#ident) }
+                #[inline]
+                fn #mut_(&mut self) -> &mut #ty { &mut self.mark(#bit).#ident }
             });
         }
         let doc =

@@ -73,8 +73,8 @@ fn expand(source: &str, span: Span, file: Option<&str>) -> proc_macro2::TokenStr
 /// Derives change tracking for a view's state or a component's props.
 ///
 /// Generates one bit per field and, for structs without generics, a trait
-/// `<Name>Assigns` with `set_<field>` / `update_<field>` on `cinder::Tracked<Name>`
-/// (reached through `Socket`), which mark the field changed.
+/// `<Name>Assigns` with `set_<field>` / `update_<field>` / `<field>_mut` on
+/// `cinder::Tracked<Name>` (reached through `Socket`), which mark the field changed.
 #[proc_macro_derive(Assigns)]
 pub fn derive_assigns(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as syn::DeriveInput);

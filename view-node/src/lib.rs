@@ -15,6 +15,7 @@
 //! - [`diff`] — the diff engine producing the 1.2.12 wire format.
 //! - [`stream`] — collections rendered once and forgotten (`phx-update="stream"`).
 //! - [`slot`] — content handed to function components.
+//! - [`flash`] — flash messages (`put_flash`), and their signed tokens across navigation.
 //! - [`session`] — the actor running one live session.
 //! - [`frame`] — Phoenix channel V2 frames.
 //! - [`params`] — URL-encoded parameters into nested JSON.
@@ -32,6 +33,7 @@
 pub mod assigns;
 pub mod diff;
 mod error;
+pub mod flash;
 pub mod frame;
 pub mod html;
 pub mod js;
@@ -56,6 +58,7 @@ pub use cinder_macros::{Assigns, html, html_file};
 /// Presence: who is on a topic, across the cluster (`cinder-presence`).
 pub use cinder_presence as presence;
 pub use error::{Error, Result};
+pub use flash::Flash;
 pub use html::{AttrValue, IntoDynamic, Raw, Text};
 pub use rendered::{Comprehension, Dynamic, Rendered, Template};
 pub use slot::{Slot, render_slot};

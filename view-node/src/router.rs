@@ -15,6 +15,7 @@ use cinder_pubsub::PubSub;
 use serde_json::Value;
 use tracing::{debug, warn};
 
+use crate::flash::Flash;
 use crate::frame::ClientFrame;
 use crate::page::{self, Layout, Page};
 use crate::route::{Pattern, path_of};
@@ -89,7 +90,7 @@ impl<V: LiveView, O: Outbox> Kind<O> for ViewKind<V> {
 
     fn dead_render(&self, params: &Params, url: &str) -> DeadRender {
         let rendered = catch_unwind(AssertUnwindSafe(|| -> Result<DeadRender, crate::Error> {
-            let (socket, pending) = crate::socket::mount::<V>(params, url, false)?;
+            let (socket, pending) = crate::socket::mount::<V>(params, url, false, &Flash::new())?;
             let navigation = pending.as_ref().and_then(|p| p.navigation.clone());
             if let Some(Navigation::Navigate { to, .. } | Navigation::Redirect { to }) = navigation
             {
@@ -184,6 +185,7 @@ impl<O: Outbox> Router<O> {
             route: Some(Pattern::new(pattern)),
             pubsub: Some(self.pubsub.clone()),
             presence: self.presence.clone(),
+            signer: Some(self.signer.clone()),
         };
         self.entries.push(Entry {
             env: Arc::new(env),

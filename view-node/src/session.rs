@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tracing::{Instrument, debug, warn};
 
 use crate::diff::{Extras, Prints};
+use crate::flash::{Flash, FlashOp};
 use crate::frame::{self, ClientFrame};
 use crate::json;
 use crate::mailbox;
@@ -28,6 +29,7 @@ pub use crate::mailbox::SendError;
 use crate::params;
 use crate::route::{Pattern, path_of};
 use crate::socket::{Mounted, Navigation, PresenceChange, Socket, Subscription, SubscriptionKind};
+use crate::token::Signer;
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
@@ -144,6 +146,9 @@ pub struct Env {
     pub pubsub: Option<Arc<dyn PubSub>>,
     /// Presence for `track` and `subscribe_presence`.
     pub presence: Option<Tracker>,
+    /// Signs the flash a navigation takes along and checks the one a join brings.
+    /// Without one, flash stays within its view.
+    pub signer: Option<Signer>,
 }
 
 impl std::fmt::Debug for Env {
@@ -372,6 +377,32 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         self.join_ref.as_deref()
     }
 
+    fn signer(&self) -> Option<&Signer> {
+        self.env.as_ref().and_then(|env| env.signer.as_ref())
+    }
+
+    /// The event and payload that send the client away (`live_redirect` for
+    /// `push_navigate`, `redirect`), with the `flash` the callback changed as a signed
+    /// token; `None` when the view stays.
+    fn leaving(
+        &self,
+        navigation: Option<&Navigation>,
+        flash: Option<Flash>,
+    ) -> Option<(&'static str, String)> {
+        let (event, mut payload) = match navigation? {
+            Navigation::Navigate { to, replace } => ("live_redirect", redirect(to, *replace)),
+            Navigation::Redirect { to } => ("redirect", json!({ "to": to })),
+            Navigation::Patch { .. } => return None,
+        };
+        let signer = self.signer();
+        if let (Some(flash), Some(signer), Value::Object(payload)) = (flash, signer, &mut payload)
+            && !flash.is_empty()
+        {
+            payload.insert("flash".into(), Value::String(flash.sign(signer)));
+        }
+        Some((event, to_json(&payload)))
+    }
+
     async fn send(&mut self, frame: String) -> Outcome {
         if self.outbox.send(frame).await {
             Outcome::Continue
@@ -415,8 +446,12 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             .unwrap_or("");
         self.uri = url.into();
         let query = self.params(url);
+        let flash = match (payload.get("flash").and_then(Value::as_str), self.signer()) {
+            (Some(token), Some(signer)) => Flash::verify(signer, token),
+            _ => Flash::new(),
+        };
         let mounted = catch_unwind(AssertUnwindSafe(|| -> Result<Mounted<V>, Error> {
-            crate::socket::mount::<V>(&query, url, true)
+            crate::socket::mount::<V>(&query, url, true, &flash)
         }));
         let (mut socket, pending) = match mounted {
             Ok(Ok(mounted)) => mounted,
@@ -433,23 +468,20 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 return None;
             }
         };
-        let pending = pending.map(|p| *p).unwrap_or_default();
-        match &pending.navigation {
-            Some(Navigation::Redirect { to }) => {
-                let response = format!(
-                    "{{\"redirect\":{}}}",
-                    to_json(&serde_json::json!({ "to": to }))
-                );
-                self.reply(msg_ref, "error", &response).await;
-                return None;
-            }
-            Some(Navigation::Navigate { to, replace }) => {
-                let response =
-                    format!("{{\"live_redirect\":{}}}", to_json(&redirect(to, *replace)));
-                self.reply(msg_ref, "error", &response).await;
-                return None;
-            }
-            _ => {}
+        let mut pending = pending.map(|p| *p).unwrap_or_default();
+        let Ok(flash) = catch_unwind(AssertUnwindSafe(|| {
+            apply_flash(&mut socket, std::mem::take(&mut pending.flash))
+        })) else {
+            warn!("flash hook panicked during join");
+            self.reply(msg_ref, "error", &frame::reason("join crashed"))
+                .await;
+            return None;
+        };
+        // A mount that navigates away answers the join with the navigation instead.
+        if let Some((event, payload)) = self.leaving(pending.navigation.as_ref(), flash) {
+            let response = format!("{{\"{event}\":{payload}}}");
+            self.reply(msg_ref, "error", &response).await;
+            return None;
         }
         let mut response = String::from("{\"rendered\":");
         let extras = Extras {
@@ -497,6 +529,18 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                             .await;
                     }
                 };
+                if event == CLEAR_FLASH {
+                    let key = value.get("key").and_then(Value::as_str).map(str::to_owned);
+                    return self
+                        .callback(socket, msg_ref, |socket| {
+                            match key {
+                                Some(kind) => socket.clear_flash_kind(kind),
+                                None => socket.clear_flash(),
+                            }
+                            Ok(())
+                        })
+                        .await;
+                }
                 self.callback(socket, msg_ref, |socket| {
                     V::handle_event(socket, &event, value)
                 })
@@ -562,7 +606,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             warn!("callback panicked");
             return self.crash().await;
         };
-        let pending = socket.effects.take().map(|p| *p).unwrap_or_default();
+        let mut pending = socket.effects.take().map(|p| *p).unwrap_or_default();
         if let Err(err) = result {
             warn!(error = %err, "callback failed");
             socket.assigns.clear();
@@ -573,6 +617,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             }
             return Outcome::Continue;
         }
+        let ops = std::mem::take(&mut pending.flash);
+        let Ok(flash) = catch_unwind(AssertUnwindSafe(|| apply_flash(socket, ops))) else {
+            warn!("flash hook panicked");
+            return self.crash().await;
+        };
         let mut patched = None;
         if let Some(Navigation::Patch { to, replace }) = &pending.navigation {
             // Phoenix pushes `live_patch` first, runs handle_params, then replies with the diff.
@@ -616,10 +665,8 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         };
         self.schedule(pending.timers);
         self.cluster(pending.subscriptions, pending.broadcasts, pending.presences);
-        let stops = matches!(
-            pending.navigation,
-            Some(Navigation::Navigate { .. } | Navigation::Redirect { .. })
-        );
+        let leaving = self.leaving(pending.navigation.as_ref(), flash);
+        let stops = leaving.is_some();
         let outcome = match msg_ref {
             Some(_) => {
                 let mut response = String::from("{");
@@ -627,16 +674,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     response.push_str("\"diff\":");
                     response.push_str(&diff);
                 }
-                match &pending.navigation {
-                    Some(Navigation::Navigate { to, replace }) => {
-                        json::key(&mut response, "live_redirect");
-                        response.push_str(&to_json(&redirect(to, *replace)));
-                    }
-                    Some(Navigation::Redirect { to }) => {
-                        json::key(&mut response, "redirect");
-                        response.push_str(&to_json(&serde_json::json!({ "to": to })));
-                    }
-                    _ => {}
+                if let Some((event, payload)) = &leaving {
+                    json::key(&mut response, event);
+                    response.push_str(payload);
                 }
                 response.push('}');
                 self.reply(msg_ref, "ok", &response).await
@@ -648,16 +688,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     let push = frame::encode(jr, None, &self.topic, "diff", &diff);
                     outcome = self.send(push).await;
                 }
-                let navigation = match &pending.navigation {
-                    Some(Navigation::Navigate { to, replace }) => {
-                        Some(("live_redirect", to_json(&redirect(to, *replace))))
-                    }
-                    Some(Navigation::Redirect { to }) => {
-                        Some(("redirect", to_json(&serde_json::json!({ "to": to }))))
-                    }
-                    _ => None,
-                };
-                if let (Outcome::Continue, Some((event, payload))) = (&outcome, navigation) {
+                if let (Outcome::Continue, Some((event, payload))) = (&outcome, leaving) {
                     let push = frame::encode(self.join_ref(), None, &self.topic, event, &payload);
                     outcome = self.send(push).await;
                 }
@@ -709,6 +740,25 @@ fn event_payload(payload: Value) -> Result<(String, Value), Error> {
         (_, value) => value,
     };
     Ok((event, value))
+}
+
+/// The reserved event the client sends to clear the flash (value `{key}`).
+const CLEAR_FLASH: &str = "lv:clear-flash";
+
+/// Applies a callback's flash effects to the view's [`Flash`] field (marking it
+/// changed) and returns the flash a navigation takes along: the view's whole flash, or
+/// for a view without one the effects alone. `None` when the callback left the flash
+/// alone, which then stays behind, as Phoenix carries only a changed flash.
+fn apply_flash<V: LiveView>(socket: &mut Socket<V>, ops: Vec<FlashOp>) -> Option<Flash> {
+    if ops.is_empty() {
+        return None;
+    }
+    let mut scratch = Flash::new();
+    let flash = V::flash(&mut socket.assigns).unwrap_or(&mut scratch);
+    for op in ops {
+        flash.apply(op);
+    }
+    Some(flash.clone())
 }
 
 fn redirect(to: &str, replace: bool) -> Value {

@@ -1,6 +1,6 @@
 //! The handles a view's callbacks act through: [`Socket`] after mount, [`Mount`] during it.
 //!
-//! Both collect *effects* — a new title, pushed events, a hook reply, navigation, timers —
+//! Both collect *effects* — a new title, pushed events, a hook reply, navigation, timers, flash —
 //! that the session turns into wire frames after the callback returns. Effects are kept
 //! behind one `Option<Box<_>>`, so an idle session pays a single pointer for them.
 
@@ -13,6 +13,7 @@ use cinder_pubsub::Message;
 
 use crate::assigns::Tracked;
 use crate::diff::PushedEvent;
+use crate::flash::{Flash, FlashOp};
 use crate::view::{LiveView, Params};
 
 /// Where the client should go after this callback.
@@ -91,6 +92,7 @@ pub struct Pending<I> {
     pub(crate) subscriptions: Vec<Subscription<I>>,
     pub(crate) broadcasts: Vec<(String, Value)>,
     pub(crate) presences: Vec<PresenceChange>,
+    pub(crate) flash: Vec<FlashOp>,
 }
 
 impl<I> Default for Pending<I> {
@@ -104,6 +106,7 @@ impl<I> Default for Pending<I> {
             subscriptions: Vec::new(),
             broadcasts: Vec::new(),
             presences: Vec::new(),
+            flash: Vec::new(),
         }
     }
 }
@@ -214,6 +217,27 @@ impl<I> Effects<I> {
         });
     }
 
+    /// Shows `message` as the flash of `kind` (`"info"`, `"error"`…), replacing the
+    /// previous one. The view's [`Flash`] field (see [`LiveView::flash`]) changes after
+    /// the callback returns; a `push_navigate` or `redirect` in the same callback takes
+    /// the flash along to the next view.
+    pub fn put_flash(&mut self, kind: impl Into<String>, message: impl Into<String>) {
+        self.pending().flash.push(FlashOp::Put {
+            kind: kind.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Removes every flash message.
+    pub fn clear_flash(&mut self) {
+        self.pending().flash.push(FlashOp::Clear);
+    }
+
+    /// Removes the flash message of `kind`.
+    pub fn clear_flash_kind(&mut self, kind: impl Into<String>) {
+        self.pending().flash.push(FlashOp::ClearKind(kind.into()));
+    }
+
     /// Sets a navigation effect directly (for `replace` variants).
     pub fn navigate(&mut self, navigation: Navigation) {
         self.pending().navigation = Some(navigation);
@@ -264,6 +288,9 @@ pub struct Mount<'a, V: LiveView> {
     pub uri: &'a str,
     /// Whether this is the socket join (true) or the dead HTTP render (false).
     pub connected: bool,
+    /// The flash the previous view sent along a live navigation (empty otherwise). The
+    /// session also puts it into the view's own [`Flash`] field after `mount`.
+    pub flash: &'a Flash,
     pub(crate) effects: Effects<V::Info>,
 }
 
@@ -274,10 +301,14 @@ impl<'a, V: LiveView> Mount<'a, V> {
             params,
             uri,
             connected,
+            flash: &NO_FLASH,
             effects: Effects::default(),
         }
     }
 }
+
+/// The flash of a mount that was sent none.
+static NO_FLASH: Flash = Flash::new();
 
 impl<V: LiveView> Deref for Mount<'_, V> {
     type Target = Effects<V::Info>;
@@ -358,21 +389,44 @@ impl<V: LiveView> Socket<V> {
     pub fn redirect(&mut self, to: impl Into<String>) {
         self.effects.redirect(to);
     }
+
+    /// See [`Effects::put_flash`].
+    pub fn put_flash(&mut self, kind: impl Into<String>, message: impl Into<String>) {
+        self.effects.put_flash(kind, message);
+    }
+
+    /// See [`Effects::clear_flash`].
+    pub fn clear_flash(&mut self) {
+        self.effects.clear_flash();
+    }
+
+    /// See [`Effects::clear_flash_kind`].
+    pub fn clear_flash_kind(&mut self, kind: impl Into<String>) {
+        self.effects.clear_flash_kind(kind);
+    }
 }
 
 /// A mounted socket and the effects its mount left.
 pub(crate) type Mounted<V> = (Socket<V>, Option<Box<Pending<<V as LiveView>::Info>>>);
 
 /// Mounts `V` for `url`: `mount`, then `handle_params`, as LiveView does for a root view.
-/// Returns the socket and the effects both callbacks left.
+/// The `flash` a navigation brought is in [`Mount::flash`] and, after `mount`, in the
+/// view's [`Flash`] field. Returns the socket and the effects both callbacks left.
 pub(crate) fn mount<V: LiveView>(
     params: &Params,
     url: &str,
     connected: bool,
+    flash: &Flash,
 ) -> Result<Mounted<V>, crate::Error> {
     let mut cx = Mount::<V>::new(params, url, connected);
+    cx.flash = flash;
     let view = V::mount(&mut cx)?;
     let mut socket = Socket::new(view);
+    if let Some(own) = V::flash(&mut socket.assigns) {
+        for (kind, message) in flash.iter() {
+            own.put(kind, message);
+        }
+    }
     socket.effects = cx.effects;
     V::handle_params(&mut socket, params, url)?;
     let pending = socket.effects.take();

@@ -96,6 +96,7 @@ fn env() -> Arc<Env> {
         route: None,
         pubsub: Some(pubsub),
         presence: Some(tracker),
+        signer: None,
     })
 }
 

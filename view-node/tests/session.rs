@@ -177,6 +177,7 @@ async fn a_patch_to_another_view_s_url_is_a_link_redirect() {
         route: Some(Pattern::new("/counter")),
         pubsub: None,
         presence: None,
+        signer: None,
     };
     let (mut client, _) = Client::join_in("http://localhost/counter", Some(Arc::new(env))).await;
     let reply = client

@@ -1,6 +1,7 @@
-//! `/counter`: the count, buttons by a step, and a patch link changing the step.
+//! `/counter`: the count, buttons by a step, a patch link changing the step, and the
+//! `Reset` flash that a click on it clears (`lv:clear-flash`).
 
-use cinder::{Assigns, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
+use cinder::{Assigns, Flash, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
 use serde_json::Value;
 
 /// A counter whose step comes from the URL (`?step=5`).
@@ -8,6 +9,7 @@ use serde_json::Value;
 pub struct Counter {
     count: i64,
     step: i64,
+    flash: Flash,
 }
 
 impl LiveView for Counter {
@@ -15,10 +17,15 @@ impl LiveView for Counter {
 
     fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
         cx.put_title("Counter");
-        Ok(Counter { count: 0, step: 1 })
+        Ok(Counter {
+            count: 0,
+            step: 1,
+            flash: Flash::new(),
+        })
     }
 
     fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
+        // The flash comes last, so the dynamics above keep their numbers (and diffs).
         html!(
             r#"<main id="counter">
   <h1 id="count">{@count}</h1>
@@ -30,6 +37,7 @@ impl LiveView for Counter {
     <a id="step-5" href="/counter?step=5" data-phx-link="patch" data-phx-link-state="push">5</a>
   </p>
   <a id="home" href="/" data-phx-link="redirect" data-phx-link-state="push">All demos</a>
+  <p :if={@flash.get("info").is_some()} id="flash-info" phx-click="lv:clear-flash" phx-value-key="info">{@flash.get("info").unwrap_or_default()}</p>
 </main>"#
         )
     }
@@ -39,10 +47,17 @@ impl LiveView for Counter {
         match event {
             "inc" => socket.update_count(|c| *c += step),
             "dec" => socket.update_count(|c| *c -= step),
-            "reset" => socket.set_count(0),
+            "reset" => {
+                socket.set_count(0);
+                socket.put_flash("info", "Reset");
+            }
             _ => return Err(cinder::Error::UnknownEvent(event.to_owned())),
         }
         Ok(())
+    }
+
+    fn flash(assigns: &mut Tracked<Self>) -> Option<&mut Flash> {
+        Some(assigns.flash_mut())
     }
 
     fn handle_params(socket: &mut Socket<Self>, params: &Params, _uri: &str) -> Result {
