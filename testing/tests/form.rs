@@ -85,3 +85,46 @@ async fn a_form_without_the_binding_is_an_error() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_rejoined_session_recovers_the_form_from_the_replayed_change() {
+    let app = support::demo().await;
+    let mut live = app.live("/form").await.unwrap();
+    live.change_form(
+        "#signup",
+        "user[name]=Jo&user[email]=jo.example",
+        "user[email]",
+    )
+    .await
+    .unwrap();
+    assert!(live.has_element("#email-error"));
+
+    // A rejoin mounts a blank form on a new session; the client then replays phx-change
+    // with the inputs' values, naming the first input as the target.
+    let mut rejoined = app.live("/form").await.unwrap();
+    assert!(!rejoined.has_element("#email-error"));
+    rejoined
+        .change_form(
+            "#signup",
+            "user[name]=Jo&user[email]=jo.example",
+            "user[name]",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rejoined.html(),
+        live.html(),
+        "the recovered form renders as before"
+    );
+    assert_eq!(
+        rejoined.element("#email-error").unwrap().text(),
+        "Email must contain @"
+    );
+    assert_eq!(
+        rejoined
+            .element(r#"input[name="user[email]"]"#)
+            .unwrap()
+            .attr("value"),
+        Some("jo.example")
+    );
+}

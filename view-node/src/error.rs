@@ -30,5 +30,11 @@ impl From<serde_json::Error> for Error {
     }
 }
 
+impl From<crate::form::DecodeError> for Error {
+    fn from(err: crate::form::DecodeError) -> Self {
+        Error::InvalidPayload(err.to_string())
+    }
+}
+
 /// The result type of view callbacks.
 pub type Result<T = (), E = Error> = std::result::Result<T, E>;

@@ -19,6 +19,7 @@
 //! - [`session`] — the actor running one live session.
 //! - [`frame`] — Phoenix channel V2 frames.
 //! - [`params`] — URL-encoded parameters into nested JSON.
+//! - [`form`] — form events read as forms: touched inputs, serde decoding, per-field errors.
 //! - [`route`] — path patterns (`/chat/:room`).
 //! - [`router`] — the app's routes: dead renders and checked joins.
 //! - [`token`] — signed session and static tokens.
@@ -34,6 +35,7 @@ pub mod assigns;
 pub mod diff;
 mod error;
 pub mod flash;
+pub mod form;
 pub mod frame;
 pub mod html;
 pub mod js;

@@ -1,42 +1,46 @@
 //! `/form`: validation on change, errors only for touched fields, a submit.
+//!
+//! The view keeps the last params the client sent ([`form::Form`]) and the errors found in
+//! them; the template shows an error only once its input was touched. After a rejoin the
+//! client replays `validate` with the inputs' values, which rebuilds both: the form
+//! recovers with no code of its own.
 
+use cinder::form::{self, Errors};
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// A sign-up form.
 #[derive(Assigns)]
 pub struct Form {
-    name: String,
-    email: String,
-    /// Fields the user has touched; errors show only for them.
-    touched: (bool, bool),
+    /// The `user` params of the last form event, `_unused_` markers included.
+    form: form::Form,
+    /// What is wrong with them, per field.
+    errors: Errors,
+    /// The name of the last valid submit.
     saved: Option<String>,
 }
 
-fn name_error(name: &str) -> Option<&'static str> {
-    (name.trim().chars().count() < 2).then_some("must have at least 2 characters")
+/// What the form holds.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct User {
+    name: String,
+    email: String,
 }
 
-fn email_error(email: &str) -> Option<&'static str> {
-    (!email.contains('@')).then_some("must contain @")
-}
-
-/// The `user` params of a form event, and which fields the client marks untouched.
-fn fields(value: &Value) -> (String, String, bool, bool) {
-    let user = &value["user"];
-    let text = |key: &str| {
-        user.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let untouched = |key: &str| user.get(format!("_unused_{key}")).is_some();
-    (
-        text("name"),
-        text("email"),
-        !untouched("name"),
-        !untouched("email"),
-    )
+impl User {
+    fn errors(&self) -> Errors {
+        let mut errors = Errors::new();
+        errors
+            .check(
+                "name",
+                self.name.trim().chars().count() >= 2,
+                "must have at least 2 characters",
+            )
+            .check("email", self.email.contains('@'), "must contain @");
+        errors
+    }
 }
 
 impl LiveView for Form {
@@ -45,9 +49,8 @@ impl LiveView for Form {
     fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
         cx.put_title("Sign up");
         Ok(Form {
-            name: String::new(),
-            email: String::new(),
-            touched: (false, false),
+            form: form::Form::new("user"),
+            errors: Errors::new(),
             saved: None,
         })
     }
@@ -56,10 +59,10 @@ impl LiveView for Form {
         html!(
             r#"<main id="form">
   <form id="signup" phx-change="validate" phx-submit="save">
-    <label>Name <input type="text" name="user[name]" value={@name}></label>
-    <p :if={@touched.0 && name_error(&@name).is_some()} id="name-error" class="error">Name {name_error(&@name).unwrap_or("")}</p>
-    <label>Email <input type="email" name="user[email]" value={@email}></label>
-    <p :if={@touched.1 && email_error(&@email).is_some()} id="email-error" class="error">Email {email_error(&@email).unwrap_or("")}</p>
+    <label>Name <input type="text" name="user[name]" value={@form.get("name")}></label>
+    <p :if={@errors.shown("name", &@form).is_some()} id="name-error" class="error">Name {@errors.shown("name", &@form).unwrap_or("")}</p>
+    <label>Email <input type="email" name="user[email]" value={@form.get("email")}></label>
+    <p :if={@errors.shown("email", &@form).is_some()} id="email-error" class="error">Email {@errors.shown("email", &@form).unwrap_or("")}</p>
     <button type="submit">Sign up</button>
   </form>
   <p :if={@saved.is_some()} id="signup-ok">Welcome, {@saved.as_deref().unwrap_or("")}!</p>
@@ -68,24 +71,21 @@ impl LiveView for Form {
     }
 
     fn handle_event(socket: &mut Socket<Self>, event: &str, value: Value) -> Result {
-        let (name, email, name_touched, email_touched) = fields(&value);
+        let form = form::Form::from_event(&value, "user");
+        let user: User = form.decode()?;
+        let errors = user.errors();
         match event {
-            "validate" => {
-                socket.set_name(name);
-                socket.set_email(email);
-                socket.set_touched((name_touched, email_touched));
-            }
+            "validate" => {}
+            // A submit sends no `_unused_` markers: every error shows.
             "save" => {
-                let valid = name_error(&name).is_none() && email_error(&email).is_none();
-                socket.set_touched((true, true));
-                if valid {
-                    socket.set_saved(Some(name.trim().to_owned()));
+                if errors.is_empty() {
+                    socket.set_saved(Some(user.name.trim().to_owned()));
                 }
-                socket.set_name(name);
-                socket.set_email(email);
             }
             _ => return Err(cinder::Error::UnknownEvent(event.to_owned())),
         }
+        socket.set_form(form);
+        socket.set_errors(errors);
         Ok(())
     }
 }
