@@ -71,3 +71,16 @@ async fn follow_needs_a_redirect() {
         Err(cinder_test::Error::NoRedirect)
     ));
 }
+
+/// `#to-feed` is rendered by the `<.link navigate>` component, not written by hand.
+#[tokio::test]
+async fn a_link_component_navigates_live() {
+    let app = support::demo().await;
+    let mut live = app.live("/").await.unwrap();
+    let anchor = live.element("#to-feed").unwrap();
+    assert_eq!(anchor.attr("data-phx-link"), Some("redirect"));
+    let html = live.follow_link("#to-feed").await.unwrap();
+    assert!(html.contains(r#"<main id="feed">"#), "{html}");
+    assert_eq!(live.path(), "/feed/news");
+    assert_eq!(live.title().as_deref(), Some("Feed: news"));
+}

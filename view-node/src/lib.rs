@@ -14,6 +14,7 @@
 //! - [`js`] — JS commands (`JS::new().push("inc").show("#help")`) for `phx-*` attributes.
 //! - [`diff`] — the diff engine producing the 1.2.12 wire format.
 //! - [`stream`] — collections rendered once and forgotten (`phx-update="stream"`).
+//! - [`link`] — `<.link navigate/patch/href>`, the anchors the client follows live.
 //! - [`slot`] — content handed to function components.
 //! - [`flash`] — flash messages (`put_flash`), and their signed tokens across navigation.
 //! - [`session`] — the actor running one live session.
@@ -31,6 +32,9 @@
 //! gateway's (`cinder-gateway`). Topics come from `cinder-pubsub`, presence from
 //! `cinder-presence`.
 
+// `html!` and `#[derive(Assigns)]` name `::cinder`, also inside this crate (`link`).
+extern crate self as cinder;
+
 pub mod assigns;
 pub mod diff;
 mod error;
@@ -40,6 +44,7 @@ pub mod frame;
 pub mod html;
 pub mod js;
 mod json;
+pub mod link;
 mod mailbox;
 pub mod node;
 pub mod page;

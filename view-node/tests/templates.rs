@@ -118,3 +118,28 @@ fn a_dynamic_reading_no_assign_is_sent_once() {
         serde_json::from_str(&prints.render(constant(&state), Extras::default())).unwrap();
     assert_eq!(second, json!({"1": "1"}));
 }
+
+mod links {
+    use cinder::link::{Link, link};
+    use cinder::{Rendered, Tracked, html};
+
+    fn nav(_assigns: &Tracked<super::Constant>) -> Rendered<'_> {
+        html!(
+            r#"<nav><.link patch="/counter?step=5" id="step-5" class="step">+5</.link><.link navigate="/form" replace>Form</.link><.link href="https://example.com/">Out</.link></nav>"#
+        )
+    }
+
+    /// The attributes `Phoenix.Component.link/1` renders, in its order.
+    #[test]
+    fn links_render_what_the_client_follows() {
+        let state = Tracked::new(super::Constant { count: 0 });
+        assert_eq!(
+            nav(&state).to_html(),
+            concat!(
+                r#"<nav><a href="/counter?step=5" data-phx-link="patch" data-phx-link-state="push" id="step-5" class="step">+5</a>"#,
+                r#"<a href="/form" data-phx-link="redirect" data-phx-link-state="replace">Form</a>"#,
+                r#"<a href="https://example.com/">Out</a></nav>"#
+            )
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! `/`: links to every demo, navigated live, and a few JS commands run by the client.
 
 use cinder::js::JS;
+use cinder::link::{Link, link};
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use serde_json::Value;
 
@@ -25,7 +26,7 @@ impl LiveView for Home {
     <li><a id="to-form" href="/form" data-phx-link="redirect" data-phx-link-state="push">Form</a></li>
     <li><a id="to-chat" href="/chat/lobby?user=guest" data-phx-link="redirect" data-phx-link-state="push">Chat</a></li>
     <li><a id="to-clock" href="/clock" data-phx-link="redirect" data-phx-link-state="push">Clock</a></li>
-    <li><a id="to-feed" href="/feed/news" data-phx-link="redirect" data-phx-link-state="push">Feed</a></li>
+    <li><.link navigate="/feed/news" id="to-feed">Feed</.link></li>
   </ul>
   <button id="toggle-about" phx-click={JS::new().toggle("#about")}>About</button>
   <button id="about-push" phx-click={JS::new().push("noop_about").add_class("seen", "#about")}>Mark seen</button>
