@@ -4,8 +4,8 @@
 //! **Shape.** A tracker is `pool_size` [`Shard`]s, each behind its own mutex, and one
 //! task. Session actors call [`Tracker::track`] and friends synchronously: they lock
 //! the one shard that owns the topic, and the local join or leave reaches this node's
-//! subscribers at once, before the lock is released, so that each topic's diffs are
-//! delivered in the order the shard made them. Peers hear of the change on the next
+//! subscribers at once (within [`DELIVERY_BATCH`]), queued before the lock is released, so that each
+//! topic's diffs are delivered in the order the shard made them. Peers hear of the change on the next
 //! tick. The task does everything else: it ticks every shard every
 //! `broadcast_period_ms` (the first tick after a random quarter period, as in Phoenix),
 //! hands each received message to its shard, follows the link state, and publishes
@@ -34,8 +34,8 @@
 //! after the down period, as after a crash.
 //!
 //! Local subscribers get `{"event": "presence_diff", "payload": {"joins", "leaves"}}` on
-//! the presence topic itself, one message per topic per shard step. A subscriber's sink
-//! must not call back into the tracker (it runs under the shard's lock).
+//! the presence topic itself: the shards' diffs gather for [`DELIVERY_BATCH`] (50 ms)
+//! and go out coalesced, one message per topic, in the order the shards made them.
 
 mod run;
 mod wire;
@@ -47,7 +47,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cinder_pubsub::{Local, PubSub, Sink, SubscriptionId};
 use serde_json::{Map, Value, json};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::warn;
@@ -60,6 +60,11 @@ use crate::message::Outbound;
 use crate::presence_state::PresenceState;
 use crate::replica::ReplicaRef;
 use crate::shard::{Effects, Shard, shard_for};
+
+/// How long this node's diffs gather before its subscribers get them: a burst of joins
+/// on a topic (a room filling up, a node's sessions rejoining after a deploy) reaches
+/// each subscriber as one coalesced diff, not one per join.
+pub const DELIVERY_BATCH: Duration = Duration::from_millis(50);
 
 /// Received messages waiting for the task, for all shards together. Past this the
 /// pubsub drops them and reports a gap, which ends in a transfer.
@@ -143,6 +148,11 @@ struct Core {
     started: Instant,
     /// How often the task ticks.
     period: Duration,
+    /// Diffs not yet handed to subscribers, coalesced per topic in the order the shards
+    /// made them.
+    pending: Mutex<Diffs>,
+    /// Wakes the task when `pending` stops being empty.
+    flush: Notify,
 }
 
 /// One shard and its index.
@@ -184,6 +194,8 @@ impl Tracker {
             local: Local::new(),
             started: Instant::now(),
             period,
+            pending: Mutex::new(Diffs::new()),
+            flush: Notify::new(),
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = runtime.spawn(run::run(
@@ -331,9 +343,27 @@ impl Core {
         wire::send(&*self.pubsub, slot.index, outbound);
     }
 
-    /// Hands each topic's diff to this node's subscribers of that topic.
+    /// Queues diffs for this node's subscribers: called under the shard's lock, so each
+    /// topic's diffs queue in the order its shard made them.
     fn deliver(&self, diffs: Diffs) {
+        if diffs.is_empty() {
+            return;
+        }
+        let mut pending = lock(&self.pending);
+        let wake = pending.is_empty();
+        pending.append(diffs);
+        if wake {
+            self.flush.notify_one();
+        }
+    }
+
+    /// Hands each topic's coalesced diff to this node's subscribers of that topic.
+    fn flush(&self) {
+        let diffs = std::mem::take(&mut *lock(&self.pending));
         for (topic, diff) in diffs {
+            if diff.is_empty() {
+                continue;
+            }
             let message = json!({"event": "presence_diff", "payload": diff.to_json()});
             self.local.publish(&topic, message);
         }

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cinder_presence::{Config, SessionId, Tracker, TrackerOptions, shard_for};
+use cinder_presence::{Config, DELIVERY_BATCH, SessionId, Tracker, TrackerOptions, shard_for};
 use cinder_pubsub::{Local, PubSub, Redis};
 use harness::{Event, Inbox, RedisServer, within};
 use serde_json::{Map, Value, json};
@@ -125,10 +125,11 @@ fn left(keys: &[&str]) -> Keys {
     }
 }
 
-/// The diff already waiting in `inbox`: local changes are delivered before `track`
-/// returns.
-fn waiting(inbox: &mut Inbox, topic: &str) -> Keys {
-    let event = now_or_never(inbox.next()).expect("the local diff was not delivered at once");
+/// The next diff in `inbox`, which a local change delivers within one batch.
+async fn waiting(inbox: &mut Inbox, topic: &str) -> Keys {
+    let event = tokio::time::timeout(DELIVERY_BATCH * 4, inbox.next())
+        .await
+        .expect("the local diff was not delivered within a batch");
     diff_keys(topic, &event)
 }
 
@@ -163,7 +164,7 @@ async fn a_track_replicates_and_untrack_session_leaves_on_both() {
         meta(json!({"status": "online"})),
     )
     .unwrap();
-    assert_eq!(waiting(&mut on_a, LOBBY), joined(&["alice"]));
+    assert_eq!(waiting(&mut on_a, LOBBY).await, joined(&["alice"]));
     let join = on_b.next().await;
     assert_eq!(diff_keys(LOBBY, &join), joined(&["alice"]));
     let Event::Message(_, message) = &join else {
@@ -187,7 +188,7 @@ async fn a_track_replicates_and_untrack_session_leaves_on_both() {
     until(|| keys(&b, &other) == set(&["alice"])).await;
 
     a.untrack_session(SessionId(1));
-    assert_eq!(waiting(&mut on_a, LOBBY), left(&["alice"]));
+    assert_eq!(waiting(&mut on_a, LOBBY).await, left(&["alice"]));
     assert_eq!(diff_keys(LOBBY, &on_b.next().await), left(&["alice"]));
     assert!(a.list(LOBBY).is_empty() && a.list(&other).is_empty());
     until(|| b.list(LOBBY).is_empty() && b.list(&other).is_empty()).await;
@@ -339,4 +340,33 @@ async fn a_redis_restart_shorter_than_the_down_period_causes_no_leaves() {
     a.leave().await;
     until(|| keys(&b, LOBBY) == set(&["bob", "dave"])).await;
     b.leave().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_joins_reaches_a_subscriber_as_one_diff() {
+    let (a, b) = local_pair();
+    let mut on_a = Inbox::new();
+    let mut on_b = Inbox::new();
+    a.subscribe(LOBBY, on_a.sink());
+    b.subscribe(LOBBY, on_b.sink());
+    let names: Vec<String> = (0..100).map(|i| format!("user{i:03}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        a.track(SessionId(i as u64), LOBBY, name, Map::new())
+            .unwrap();
+    }
+    // Here and on the peer, the 100 joins come in one diff (two if a batch or a
+    // heartbeat boundary falls inside the burst), never one per join.
+    for inbox in [&mut on_a, &mut on_b] {
+        let mut seen = BTreeSet::new();
+        let mut diffs = 0;
+        while seen.len() < names.len() {
+            let keys = waiting(inbox, LOBBY).await;
+            assert!(keys.leaves.is_empty());
+            seen.extend(keys.joins);
+            diffs += 1;
+        }
+        assert!(diffs <= 2, "100 joins came in {diffs} diffs");
+    }
+    tokio::time::sleep(DELIVERY_BATCH * 2).await;
+    assert!(drain(&mut on_a).is_empty() && drain(&mut on_b).is_empty());
 }

@@ -8,8 +8,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
 use tracing::{debug, warn};
 
-use super::Core;
 use super::wire::Inbound;
+use super::{Core, DELIVERY_BATCH};
 use crate::codec;
 
 /// Runs until `stop` changes or its sender is dropped, then unsubscribes the shards'
@@ -35,9 +35,18 @@ pub(super) async fn run(
     let jitter = Duration::from_millis(core.me.vsn() % (period_ms / 4 + 1));
     let mut ticks = interval_at(Instant::now() + jitter, core.period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // When the diffs gathered since the last delivery go out.
+    let mut deliver_at: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = stop.changed() => break,
+            () = core.flush.notified(), if deliver_at.is_none() => {
+                deliver_at = Some(Instant::now() + DELIVERY_BATCH);
+            }
+            () = sleep_until_some(deliver_at) => {
+                deliver_at = None;
+                core.flush();
+            }
             _ = ticks.tick() => {
                 let now = core.now();
                 for slot in &core.slots {
@@ -56,6 +65,7 @@ pub(super) async fn run(
             },
         }
     }
+    core.flush();
     for (topic, id) in subscriptions {
         core.pubsub.unsubscribe(&topic, id);
     }
@@ -101,6 +111,14 @@ fn set_link(core: &Core, up: bool) {
         } else {
             core.with_shard(slot, |shard| shard.link_down());
         }
+    }
+}
+
+/// Waits until `at`; never resolves without one.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
