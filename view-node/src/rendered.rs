@@ -139,6 +139,8 @@ pub enum Dynamic<'a> {
     Rendered(Rendered<'a>),
     /// A `:for` comprehension.
     Comprehension(Comprehension<'a>),
+    /// A stateful (live) component: the parent holds its cid, its render goes to `"c"`.
+    Component(Box<Component<'a>>),
 }
 
 impl Default for Dynamic<'_> {
@@ -147,7 +149,12 @@ impl Default for Dynamic<'_> {
     }
 }
 
-impl Dynamic<'_> {
+impl<'a> Dynamic<'a> {
+    /// A live component instance identified by `kind` (its type) and `id`.
+    pub fn component(kind: &'static str, id: impl Into<String>, rendered: Rendered<'a>) -> Self {
+        Dynamic::Component(Box::new(Component::new(kind, id, rendered)))
+    }
+
     /// Evaluates nested templates now, so the value no longer borrows anything.
     pub fn into_owned<'b>(self) -> Dynamic<'b> {
         match self {
@@ -165,6 +172,11 @@ impl Dynamic<'_> {
                     })
                     .collect(),
             }),
+            Dynamic::Component(component) => Dynamic::Component(Box::new(Component {
+                kind: component.kind,
+                id: component.id,
+                rendered: component.rendered.into_owned(),
+            })),
         }
     }
 
@@ -177,6 +189,9 @@ impl Dynamic<'_> {
                     write_parts(list.template.statics, entry.dynamics.into_iter(), out);
                 }
             }
+            // The client adds `data-phx-component` (and its ids) to the root tag itself;
+            // the HTML here is what it renders once those are stripped.
+            Dynamic::Component(component) => component.rendered.write_html(out),
         }
     }
 }
@@ -187,7 +202,43 @@ impl fmt::Debug for Dynamic<'_> {
             Dynamic::Text(text) => f.debug_tuple("Text").field(text).finish(),
             Dynamic::Rendered(r) => r.fmt(f),
             Dynamic::Comprehension(c) => c.fmt(f),
+            Dynamic::Component(c) => c.fmt(f),
         }
+    }
+}
+
+/// A live component instance: its identity and its render.
+///
+/// The diff engine gives every `(kind, id)` a cid, from 1, that lasts until the client
+/// reports it destroyed; the parent's slot holds that cid and the render is diffed
+/// against the component's own prints into the diff's `"c"` map.
+pub struct Component<'a> {
+    /// The component's type; ids are unique per kind, and only components of one kind
+    /// share statics (as Phoenix's `id_to_cid` is keyed by module).
+    pub(crate) kind: &'static str,
+    /// The author's `id`, unique among the components of one kind in a render.
+    pub(crate) id: String,
+    pub(crate) rendered: Rendered<'a>,
+}
+
+impl<'a> Component<'a> {
+    /// An instance of `kind` identified by `id`, rendering `rendered` (one root tag).
+    pub fn new(kind: &'static str, id: impl Into<String>, rendered: Rendered<'a>) -> Self {
+        Component {
+            kind,
+            id: id.into(),
+            rendered,
+        }
+    }
+}
+
+impl fmt::Debug for Component<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Component")
+            .field("kind", &self.kind)
+            .field("id", &self.id)
+            .field("rendered", &self.rendered)
+            .finish()
     }
 }
 

@@ -27,7 +27,13 @@
 //! 3. An already-empty comprehension that is still empty is omitted (Phoenix resends
 //!    `{"k":{"kc":0}}`).
 //!
-//! Component (`"c"`, cids) cases are not covered: components are not implemented yet.
+//! 4. Live components: a duplicate `(kind, id)` in one render is rendered once (Phoenix
+//!    raises), and a component shares statics with `+cid` where Phoenix would point at
+//!    the tree from before the diff (`-cid`) of a component already re-rendered in it.
+//!
+//! Live components (`describe "live components"`) are [`Dynamic::component`]s of a
+//! `kind` (Phoenix's module) and an id; Phoenix's `update/2`/`mount/1` assigns become
+//! the component's lazy render (tracked: `None` for what did not change).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -1356,5 +1362,405 @@ fn protocol_text_is_always_a_string() {
         "diff",
         &render(&mut prints, build()),
         r#"{"0":"5","1":"-1.5","2":"a&lt;b &amp; &quot;c&quot;"}"#,
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Live components (`describe "live components"`, L1104)
+// ---------------------------------------------------------------------------------------
+
+const MY: &str = "MyComponent";
+
+/// `component_template/1`: `<div>\n  {@component}\n</div>`.
+fn component_template(component: Dyn) -> Rendered<'static> {
+    lazy(
+        t(&["<div>\n  ", "\n</div>"], 1_300, true),
+        vec![Some(component)],
+    )
+}
+
+/// `another_component_template/1`: `<span>\n  {@component}\n</span>`.
+fn another_component_template(component: Dyn) -> Rendered<'static> {
+    lazy(
+        t(&["<span>\n  ", "\n</span>"], 1_301, true),
+        vec![Some(component)],
+    )
+}
+
+/// `MyComponent`: `<div>FROM {@from} {@hello}</div>` with `hello: "world"` from mount.
+/// With change tracking, only `from` is sent, and only when `from_changed`.
+fn my_component(id: &str, from: &str, from_changed: bool) -> Dyn {
+    let tpl = t(&["<div>FROM ", " ", "</div>"], 1_302, true);
+    let from = from.to_owned();
+    Dynamic::component(
+        MY,
+        id,
+        Rendered::new(tpl, move |track| {
+            if track {
+                vec![from_changed.then(|| s(&from)), None]
+            } else {
+                vec![some(&from), some("world")]
+            }
+        }),
+    )
+}
+
+/// Mirrors `test "on mount"` (L1205, expected L1210): the parent holds cid 1, the
+/// component's tree goes to `"c"` with inline statics and `"r":1`. Deviation 1: no
+/// top-level `"r"`.
+#[test]
+fn component_on_mount() {
+    let mut prints = Prints::new();
+    check(
+        "render 1",
+        &render(
+            &mut prints,
+            component_template(my_component("hello", "component", true)),
+        ),
+        r#"{"0":1,"c":{"1":{"0":"component","1":"world","r":1,"s":["<div>FROM "," ","</div>"]}},"s":0,"p":{"0":["<div>\n  ","\n</div>"]}}"#,
+    );
+    assert_eq!(prints.cid(MY, "hello"), Some(1));
+}
+
+/// Mirrors `test "on root fingerprint change"` (L1239, expected L1244, L1272): a new
+/// root template starts the components over, with the next cid.
+#[test]
+fn component_on_root_fingerprint_change() {
+    let mut prints = Prints::new();
+    render(
+        &mut prints,
+        component_template(my_component("hello", "component", true)),
+    );
+    check(
+        "another template",
+        &render(
+            &mut prints,
+            another_component_template(my_component("hello", "component", true)),
+        ),
+        r#"{"0":2,"c":{"2":{"0":"component","1":"world","r":1,"s":["<div>FROM "," ","</div>"]}},"s":0,"p":{"0":["<span>\n  ","\n</span>"]}}"#,
+    );
+}
+
+/// Mirrors `test "on update without render"` (L1310, expected L1318): the parent
+/// re-evaluates and sends the cid, the unchanged component sends nothing.
+#[test]
+fn component_on_update_without_render() {
+    let mut prints = Prints::new();
+    render(
+        &mut prints,
+        component_template(my_component("hello", "component", true)),
+    );
+    check(
+        "render 2",
+        &render(
+            &mut prints,
+            component_template(my_component("hello", "component", false)),
+        ),
+        r#"{"0":1}"#,
+    );
+}
+
+/// Mirrors `test "on update with render"` (L1332, expected L1343) and `test "on update
+/// with temporary"` (L1363, expected L1382): only the changed dynamic, under its cid.
+#[test]
+fn component_on_update_with_render() {
+    let mut prints = Prints::new();
+    render(
+        &mut prints,
+        component_template(my_component("hello", "component", true)),
+    );
+    check(
+        "render 2",
+        &render(
+            &mut prints,
+            component_template(my_component("hello", "rerender", true)),
+        ),
+        r#"{"0":1,"c":{"1":{"0":"rerender"}}}"#,
+    );
+}
+
+/// Mirrors `test "on addition"` (L1467, expected L1478): a new component of the same
+/// kind and template shares the statics of cid 1 as the client held it (`"s":-1`).
+#[test]
+fn component_on_addition_shares_statics() {
+    let mut prints = Prints::new();
+    render(
+        &mut prints,
+        component_template(my_component("hello", "component", true)),
+    );
+    check(
+        "render 2",
+        &render(
+            &mut prints,
+            component_template(my_component("another", "another", true)),
+        ),
+        r#"{"0":2,"c":{"2":{"0":"another","1":"world","s":-1}}}"#,
+    );
+}
+
+/// Mirrors `test "duplicate IDs"` (L1492, expected L1503): the same id under another
+/// kind is another component (cid 2), and kinds do not share statics.
+#[test]
+fn component_same_id_other_kind() {
+    let temp = t(&["<div>FROM ", "</div>"], 1_303, true);
+    let mut prints = Prints::new();
+    render(
+        &mut prints,
+        component_template(Dynamic::component(
+            "TempComponent",
+            "hello",
+            lazy(temp, vec![some("WELCOME!")]),
+        )),
+    );
+    check(
+        "render 2",
+        &render(
+            &mut prints,
+            component_template(my_component("hello", "replaced", true)),
+        ),
+        r#"{"0":2,"c":{"2":{"0":"replaced","1":"world","r":1,"s":["<div>FROM "," ","</div>"]}}}"#,
+    );
+}
+
+/// The `for {component, index} <- Enum.with_index(@components, 0)` template of the
+/// "inside comprehension" tests.
+fn components_list(components: Vec<Dyn>) -> Rendered<'static> {
+    let body = t(&["\n    ", ": ", "\n  "], 1_304, false);
+    let entries = components
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| vec![s(&i.to_string()), c])
+        .collect();
+    lazy(
+        t(&["<div>\n  ", "\n</div>"], 1_305, true),
+        vec![Some(list(body, entries))],
+    )
+}
+
+/// Mirrors `test "inside comprehension"` (L1526, expected L1545): the second component
+/// shares the first one's statics from the same diff (`"s":1`).
+#[test]
+fn component_inside_comprehension() {
+    let mut prints = Prints::new();
+    check(
+        "render 1",
+        &render(
+            &mut prints,
+            components_list(vec![
+                my_component("index_1", "index_1", true),
+                my_component("index_2", "index_2", true),
+            ]),
+        ),
+        r#"{"0":{"s":0,"k":{"0":{"0":"0","1":1},"1":{"0":"1","1":2},"kc":2}},"c":{"1":{"0":"index_1","1":"world","r":1,"s":["<div>FROM "," ","</div>"]},"2":{"0":"index_2","1":"world","s":1}},"s":1,"p":{"0":["\n    ",": ","\n  "],"1":["<div>\n  ","\n</div>"]}}"#,
+    );
+}
+
+/// `IfComponent`: `<div>\n  {if @if do}IF {@from}{else}ELSE {@from}{end}\n</div>`.
+fn if_component(id: &str, from: &str, cond: bool) -> Dyn {
+    let root = t(&["<div>\n  ", "\n</div>"], 1_306, true);
+    let branch = if cond {
+        t(&["\n    IF ", "\n  "], 1_307, false)
+    } else {
+        t(&["\n    ELSE ", "\n  "], 1_308, false)
+    };
+    Dynamic::component(
+        "IfComponent",
+        id,
+        lazy(root, vec![Some(node(branch, vec![some(from)]))]),
+    )
+}
+
+/// Mirrors `test "inside comprehension with subtree"` (L1575, expected L1596, L1623,
+/// L1639, L1657): shared statics reach into the subtree (`"s":-1` leaves out the `IF`
+/// statics, not the `ELSE` ones), and a component changed in the same diff is shared
+/// as the client held it before.
+///
+/// Phoenix renders 2 to 4 against render 1's prints (two entries) but chained
+/// components; our prints are one state, chained, so in render 4 the second entry is
+/// new to the client (it holds one after render 3) and is sent whole: `"1":{"0":"1","1":5}`
+/// where Phoenix sends `"1":{"1":5}`.
+#[test]
+fn component_inside_comprehension_with_subtree() {
+    let mut prints = Prints::new();
+    check(
+        "render 1",
+        &render(
+            &mut prints,
+            components_list(vec![
+                if_component("index_1", "index_1", true),
+                if_component("index_2", "index_2", true),
+            ]),
+        ),
+        r#"{"0":{"s":0,"k":{"0":{"0":"0","1":1},"1":{"0":"1","1":2},"kc":2}},"c":{"1":{"0":{"0":"index_1","s":["\n    IF ","\n  "]},"r":1,"s":["<div>\n  ","\n</div>"]},"2":{"0":{"0":"index_2"},"s":1}},"s":1,"p":{"0":["\n    ",": ","\n  "],"1":["<div>\n  ","\n</div>"]}}"#,
+    );
+    check(
+        "render 2 (index_3 reuses index_1)",
+        &render(
+            &mut prints,
+            components_list(vec![if_component("index_3", "index_3", true)]),
+        ),
+        r#"{"0":{"k":{"0":{"1":3},"kc":1}},"c":{"3":{"0":{"0":"index_3"},"s":-1}}}"#,
+    );
+    check(
+        "render 3 (index_4, another subtree)",
+        &render(
+            &mut prints,
+            components_list(vec![if_component("index_4", "index_4", false)]),
+        ),
+        r#"{"0":{"k":{"0":{"1":4},"kc":1}},"c":{"4":{"0":{"0":"index_4","s":["\n    ELSE ","\n  "]},"s":-1}}}"#,
+    );
+    check(
+        "render 4 (index_1 changes, index_5 points at its old tree)",
+        &render(
+            &mut prints,
+            components_list(vec![
+                if_component("index_1", "index_1", false),
+                if_component("index_5", "index_5", true),
+            ]),
+        ),
+        r#"{"0":{"k":{"0":{"1":1},"1":{"0":"1","1":5},"kc":2}},"c":{"1":{"0":{"0":"index_1","s":["\n    ELSE ","\n  "]}},"5":{"0":{"0":"index_5"},"s":-1}}}"#,
+    );
+}
+
+/// `LiveComponentForIssue3904` with `count`: `<div :for={i <- 1..count}>` holding an
+/// `if i == 2` node and an always-true `if i > 0` node.
+fn issue_3904(id: &str, count: u32) -> Dyn {
+    let root = t(&["<div>\n  ", "\n</div>"], 1_310, true);
+    let body = t(
+        &["<div>\n    Shared\n    ", "\n    ", "\n  </div>"],
+        1_311,
+        false,
+    );
+    let two = t(&["\n      1 ", " 3\n    "], 1_312, false);
+    let always = t(&["\n      Always\n    "], 1_313, false);
+    let entries = (1..=count)
+        .map(|i| {
+            let first = if i == 2 {
+                node(two, vec![some("2")])
+            } else {
+                s("")
+            };
+            vec![first, node(always, vec![])]
+        })
+        .collect();
+    Dynamic::component(
+        "LiveComponentForIssue3904",
+        id,
+        lazy(root, vec![Some(list(body, entries))]),
+    )
+}
+
+/// Mirrors `test "considers element rendered in shared live component trees as new"`
+/// (L2734, expected L2744): inside components statics are inline and comprehensions
+/// carry their own `"p"`; against a shared tree every entry is sent whole.
+#[test]
+fn component_shared_tree_entries_are_new() {
+    let root = t(&["", "\n", ""], 1_314, false);
+    let mut prints = Prints::new();
+    check(
+        "render 1",
+        &render(
+            &mut prints,
+            lazy(
+                root,
+                vec![Some(issue_3904("0", 1)), Some(issue_3904("1", 2))],
+            ),
+        ),
+        r#"{"0":1,"1":2,"c":{"1":{"0":{"p":{"0":["\n      Always\n    "]},"s":["<div>\n    Shared\n    ","\n    ","\n  </div>"],"k":{"0":{"0":"","1":{"s":0}},"kc":1}},"r":1,"s":["<div>\n  ","\n</div>"]},"2":{"0":{"p":{"0":["\n      Always\n    "],"1":["\n      1 "," 3\n    "]},"k":{"0":{"0":"","1":{"s":0}},"1":{"0":{"0":"2","s":1},"1":{"s":0}},"kc":2}},"s":1}},"p":{"0":["","\n",""]},"s":0}"#,
+    );
+}
+
+/// `TreeComponent`: `{@id}` and its children (components) in a comprehension.
+fn tree(id: &str, children: Vec<Dyn>) -> Dyn {
+    let root = t(&["<div>\n  ", " - true\n  ", "\n</div>"], 1_320, true);
+    let body = t(&["\n    ", ": ", "\n  "], 1_321, false);
+    let entries = children
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| vec![s(&i.to_string()), c])
+        .collect();
+    Dynamic::component(
+        "TreeComponent",
+        id,
+        lazy(root, vec![some(id), Some(list(body, entries))]),
+    )
+}
+
+/// Mirrors `test "on update_many"` (L1392, expected L1432): cids are given breadth
+/// first, as components are met level by level.
+#[test]
+fn component_cids_breadth_first() {
+    let rendered = component_template(tree(
+        "R",
+        vec![
+            tree(
+                "A",
+                vec![tree("B", vec![]), tree("C", vec![]), tree("D", vec![])],
+            ),
+            tree("X", vec![tree("Y", vec![]), tree("Z", vec![])]),
+        ],
+    ));
+    let mut prints = Prints::new();
+    let diff = render(&mut prints, rendered);
+    for (cid, id) in [
+        (1, "R"),
+        (2, "A"),
+        (3, "X"),
+        (4, "B"),
+        (5, "C"),
+        (6, "D"),
+        (7, "Y"),
+        (8, "Z"),
+    ] {
+        assert_eq!(diff["c"][cid.to_string()]["0"], json!(id), "{diff}");
+        assert_eq!(prints.cid("TreeComponent", id), Some(cid));
+    }
+}
+
+/// Mirrors `test "does not revive children that are no longer rendered"` (L1138) and
+/// `test "revives a subtree that change tracking skipped"` (L1105): cids are deleted on
+/// `cids_destroyed` only when marked by `cids_will_destroy` and not rendered since; a
+/// revived component renders whole.
+#[test]
+fn component_destroy_and_revive() {
+    let mut prints = Prints::new();
+    render(
+        &mut prints,
+        components_list(vec![
+            my_component("a", "a", true),
+            my_component("b", "b", true),
+        ]),
+    );
+    // Only "a" stays; the client removes "b" (cid 2).
+    render(
+        &mut prints,
+        components_list(vec![my_component("a", "a", false)]),
+    );
+    prints.will_destroy(&[2]);
+    // Rendered again while marked: revived, sent whole, and not deleted.
+    prints.will_destroy(&[1]);
+    check(
+        "revived",
+        &render(
+            &mut prints,
+            components_list(vec![my_component("a", "a", false)]),
+        ),
+        r#"{"c":{"1":{"0":"a","1":"world","r":1,"s":["<div>FROM "," ","</div>"]}}}"#,
+    );
+    assert_eq!(prints.destroy(&[1, 2, 9]), vec![2]);
+    assert_eq!(prints.cid(MY, "b"), None);
+    assert_eq!(prints.cid(MY, "a"), Some(1));
+    // Not marked: never deleted. A new component gets a fresh cid.
+    assert_eq!(prints.destroy(&[1]), Vec::<u32>::new());
+    check(
+        "new after destroy",
+        &render(
+            &mut prints,
+            components_list(vec![
+                my_component("a", "a", false),
+                my_component("b", "b", true),
+            ]),
+        ),
+        r#"{"0":{"k":{"1":{"0":"1","1":3},"kc":2}},"c":{"3":{"0":"b","1":"world","s":-1}}}"#,
     );
 }

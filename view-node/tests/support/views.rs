@@ -12,7 +12,9 @@
 
 use std::fmt::Debug;
 
-use cinder::{Assigns, Rendered, Slot, Tracked, html, render_slot};
+use cinder::{
+    Assigns, Comprehension, Dynamic, Rendered, Slot, Template, Tracked, html, render_slot,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
@@ -601,5 +603,96 @@ pub(crate) fn apply_shell(state: &mut Tracked<Shell>, op: &ShellOp) {
         }),
         ShellOp::Label(v) => state.set_label(v.clone()),
         ShellOp::Score(v) => state.set_score(*v),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// View 5: live components in a keyed list, with two templates
+// ---------------------------------------------------------------------------------------
+
+// Only `view-node/tests/oracle.rs` renders this view; the port's oracle test shares the file.
+#[allow(
+    dead_code,
+    reason = "not every test crate sharing this file uses the view"
+)]
+pub(crate) mod roster {
+    use super::*;
+
+    /// The body of the members' comprehension: just the component's cid.
+    static MEMBER_ENTRY: Template = Template {
+        statics: &["", ""],
+        fingerprint: 0x5eed_c0de_0001,
+        root: false,
+    };
+
+    /// A `Member` live component: one of two templates, by the row's flag. Rendered
+    /// eagerly, so its text is compared by hash and an unchanged member sends nothing.
+    fn member(row: &Row, wide: bool) -> Dynamic<'_> {
+        let rendered = if row.flag {
+            html!(
+                r#"<article class={if wide { "hot wide" } else { "hot" }} data-id={row.id}>{row.label} <b :for={t in &row.tags}>{t}</b></article>"#
+            )
+        } else {
+            html!(r#"<p class="cold">{row.label} ({row.tags.len()})<i :if={wide}>wide</i></p>"#)
+        };
+        Dynamic::component("Member", row.id.to_string(), rendered.into_owned())
+    }
+
+    fn members(rows: &[Row], wide: bool) -> Comprehension<'_> {
+        let mut list = Comprehension::with_capacity(&MEMBER_ENTRY, rows.len());
+        for row in rows {
+            list.push_keyed(&row.id, vec![member(row, wide)]);
+        }
+        list
+    }
+
+    /// A `Summary` live component, shown only when wide.
+    fn summary(heading: &str, count: usize) -> Dynamic<'_> {
+        let rendered = html!(r#"<aside class="summary">{heading}: {count}</aside>"#);
+        Dynamic::component("Summary", "top", rendered.into_owned())
+    }
+
+    #[derive(Assigns, Debug, Clone)]
+    pub(crate) struct Roster {
+        pub(crate) heading: String,
+        pub(crate) members: Vec<Row>,
+        pub(crate) wide: bool,
+    }
+
+    pub(crate) fn roster_view(assigns: &Tracked<Roster>) -> Rendered<'_> {
+        html!(
+            r#"<div class="roster"><h2>{@heading}</h2>{if @wide { Some(summary(&@heading, @members.len())) } else { None }}<div class="members">{members(&@members, @wide)}</div></div>"#
+        )
+    }
+
+    #[derive(Debug, Clone)]
+    pub(crate) enum RosterOp {
+        Members(RowsOp),
+        Heading(String),
+        Wide(bool),
+    }
+
+    pub(crate) fn roster() -> impl Strategy<Value = Roster> {
+        (text(), rows(6), any::<bool>()).prop_map(|(heading, members, wide)| Roster {
+            heading,
+            members,
+            wide,
+        })
+    }
+
+    pub(crate) fn roster_op() -> impl Strategy<Value = RosterOp> {
+        prop_oneof![
+            6 => rows_op().prop_map(RosterOp::Members),
+            1 => text().prop_map(RosterOp::Heading),
+            1 => any::<bool>().prop_map(RosterOp::Wide),
+        ]
+    }
+
+    pub(crate) fn apply_roster(state: &mut Tracked<Roster>, op: &RosterOp) {
+        match op {
+            RosterOp::Members(op) => state.update_members(|rows| apply_rows(rows, op)),
+            RosterOp::Heading(v) => state.set_heading(v.clone()),
+            RosterOp::Wide(v) => state.set_wide(*v),
+        }
     }
 }
