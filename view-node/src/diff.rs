@@ -217,6 +217,48 @@ impl Prints {
         deleted
     }
 
+    /// The `(kind, id)` of the component with `cid`, if the session has it.
+    pub fn component(&self, cid: u32) -> Option<(&'static str, &str)> {
+        let state = self.components.states.get(&cid)?;
+        Some((state.kind, state.id.as_str()))
+    }
+
+    /// Diffs `rendered` (the root) and `components` (rendered on their own, as after one
+    /// of them handled an event) against what the client holds. Without a root, the diff
+    /// holds only `"c"` and the extras; a component the root renders too is rendered
+    /// once, as the root meets it.
+    pub fn render_with<'r>(
+        &mut self,
+        rendered: Option<Rendered<'r>>,
+        components: Vec<Component<'r>>,
+        extras: Extras<'_>,
+    ) -> String {
+        let mut out = String::with_capacity(64);
+        match rendered {
+            Some(rendered) => self.render_parts(&mut out, rendered, components, extras),
+            None => {
+                out.push('{');
+                let mut writer = Writer {
+                    out: &mut out,
+                    table: None,
+                    top: false,
+                    full: false,
+                    registry: &mut self.components,
+                    pending: Vec::new(),
+                    seen: HashSet::new(),
+                    done: HashSet::new(),
+                };
+                for component in components {
+                    writer.meet(component);
+                }
+                writer.components();
+                write_extras(writer.out, extras);
+                out.push('}');
+            }
+        }
+        out
+    }
+
     /// Diffs `rendered` against what the client holds and returns the diff as a JSON
     /// object. An unchanged render with no extras gives `{}`.
     pub fn render(&mut self, rendered: Rendered<'_>, extras: Extras<'_>) -> String {
@@ -227,6 +269,16 @@ impl Prints {
 
     /// Like [`Prints::render`], appending to `out` (which may already hold a frame prefix).
     pub fn render_into(&mut self, out: &mut String, rendered: Rendered<'_>, extras: Extras<'_>) {
+        self.render_parts(out, rendered, Vec::new(), extras);
+    }
+
+    fn render_parts<'r>(
+        &mut self,
+        out: &mut String,
+        rendered: Rendered<'r>,
+        components: Vec<Component<'r>>,
+        extras: Extras<'_>,
+    ) {
         if self
             .root
             .as_ref()
@@ -262,6 +314,9 @@ impl Prints {
         if !shared.is_empty() {
             json::key(writer.out, "p");
             write_table(writer.out, &shared);
+        }
+        for component in components {
+            writer.meet(component);
         }
         writer.components();
         write_extras(writer.out, extras);
@@ -702,7 +757,7 @@ impl<'r> Writer<'_, 'r> {
     /// The cid of a component met in a render, allocated on first sight; its render is
     /// queued, to be written under `"c"` after the tree that holds it.
     fn meet(&mut self, component: Component<'r>) -> u32 {
-        let Component { kind, id, rendered } = component;
+        let Component { kind, id, body } = component;
         let registry = &mut *self.registry;
         let cid = match registry.by_key.get(&(kind, id.clone())) {
             Some(&cid) => cid,
@@ -722,6 +777,7 @@ impl<'r> Writer<'_, 'r> {
         };
         // A duplicate id renders as the first one (Phoenix raises instead).
         if self.seen.insert(cid) {
+            let rendered = body.into_rendered(cid);
             self.pending.push((cid, rendered));
         }
         cid

@@ -8,6 +8,7 @@
 //!
 //! - [`view`] — the `LiveView` trait app authors implement.
 //! - [`assigns`] — state with one change bit per field (`#[derive(Assigns)]`).
+//! - [`component`] — live components: stateful parts of a view with their own events.
 //! - [`socket`] — what callbacks act through: state, title, events, timers, navigation.
 //! - [`rendered`] — what `html!` produces: statics plus lazily evaluated dynamics.
 //! - [`mod@html`] — escaping and the values a template may interpolate.
@@ -36,6 +37,7 @@
 extern crate self as cinder;
 
 pub mod assigns;
+pub mod component;
 pub mod diff;
 mod error;
 pub mod flash;

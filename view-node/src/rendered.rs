@@ -175,7 +175,10 @@ impl<'a> Dynamic<'a> {
             Dynamic::Component(component) => Dynamic::Component(Box::new(Component {
                 kind: component.kind,
                 id: component.id,
-                rendered: component.rendered.into_owned(),
+                body: match component.body {
+                    Body::Ready(rendered) => Body::Ready(rendered.into_owned()),
+                    Body::Deferred(render) => Body::Deferred(render),
+                },
             })),
         }
     }
@@ -191,7 +194,9 @@ impl<'a> Dynamic<'a> {
             }
             // The client adds `data-phx-component` (and its ids) to the root tag itself;
             // the HTML here is what it renders once those are stripped.
-            Dynamic::Component(component) => component.rendered.write_html(out),
+            // A render waiting for its cid gets 0 here: a dead render has no cids, and
+            // the join replaces it.
+            Dynamic::Component(component) => component.body.into_rendered(0).write_html(out),
         }
     }
 }
@@ -218,7 +223,24 @@ pub struct Component<'a> {
     pub(crate) kind: &'static str,
     /// The author's `id`, unique among the components of one kind in a render.
     pub(crate) id: String,
-    pub(crate) rendered: Rendered<'a>,
+    pub(crate) body: Body<'a>,
+}
+
+/// A component's render: ready, or made once its cid is known (a stateful component
+/// renders its own `phx-target`, the cid).
+pub(crate) enum Body<'a> {
+    Ready(Rendered<'a>),
+    Deferred(Box<dyn FnOnce(u32) -> Rendered<'static>>),
+}
+
+impl<'a> Body<'a> {
+    /// The render for `cid`.
+    pub(crate) fn into_rendered(self, cid: u32) -> Rendered<'a> {
+        match self {
+            Body::Ready(rendered) => rendered,
+            Body::Deferred(render) => render(cid).into_owned(),
+        }
+    }
 }
 
 impl<'a> Component<'a> {
@@ -227,7 +249,22 @@ impl<'a> Component<'a> {
         Component {
             kind,
             id: id.into(),
-            rendered,
+            body: Body::Ready(rendered),
+        }
+    }
+
+    /// An instance whose render depends on its cid: `render` runs once the engine has
+    /// given the instance its cid, and only if the client needs this render (a
+    /// duplicate id is rendered once).
+    pub fn deferred(
+        kind: &'static str,
+        id: impl Into<String>,
+        render: impl FnOnce(u32) -> Rendered<'static> + 'static,
+    ) -> Self {
+        Component {
+            kind,
+            id: id.into(),
+            body: Body::Deferred(Box::new(render)),
         }
     }
 }
@@ -237,8 +274,7 @@ impl fmt::Debug for Component<'_> {
         f.debug_struct("Component")
             .field("kind", &self.kind)
             .field("id", &self.id)
-            .field("rendered", &self.rendered)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

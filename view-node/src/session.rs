@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, warn};
 
+use crate::component::{self, Handled, Registry};
 use crate::diff::{Extras, Prints};
 use crate::flash::{Flash, FlashOp};
 use crate::frame::{self, ClientFrame};
@@ -186,6 +187,8 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         join_ref: None,
         uri: Box::from(""),
         prints: Prints::new(),
+        components: Registry::default(),
+        rerender: Vec::new(),
         outbox,
         me: tx.downgrade(),
         env,
@@ -202,6 +205,11 @@ struct Actor<V, O> {
     /// The current URL, for resolving patches.
     uri: Box<str>,
     prints: Prints,
+    /// The live components' state, by `(type, id)`.
+    components: Registry,
+    /// Components to render after the next callback although the view may not render
+    /// them (one of them handled an event).
+    rerender: Vec<(&'static str, String)>,
     outbox: O,
     me: mailbox::WeakSender<Input>,
     env: Option<Arc<Env>>,
@@ -489,12 +497,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             events: &pending.events,
             reply: None,
         };
+        let (prints, components) = (&mut self.prints, &mut self.components);
+        *components = Registry::default();
         let rendered = catch_unwind(AssertUnwindSafe(|| {
-            self.prints.reset();
-            self.prints
-                .render_into(&mut response, V::render(&socket.assigns), extras);
+            prints.reset();
+            components.with(|| {
+                prints.render_into(&mut response, V::render(&socket.assigns), extras);
+            });
         }));
-        if rendered.is_err() {
+        if rendered.is_err() || components.take_failure().is_some() {
             warn!("render panicked during join");
             self.reply(msg_ref, "error", &frame::reason("join crashed"))
                 .await;
@@ -521,6 +532,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let msg_ref = frame.msg_ref.as_deref();
         match frame.event.as_str() {
             "event" => {
+                let cid = frame.payload.get("cid").map(|cid| cid.as_u64());
                 let (event, value) = match event_payload(frame.payload) {
                     Ok(parts) => parts,
                     Err(err) => {
@@ -541,10 +553,19 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                         })
                         .await;
                 }
-                self.callback(socket, msg_ref, |socket| {
-                    V::handle_event(socket, &event, value)
-                })
-                .await
+                match cid {
+                    None => {
+                        self.callback(socket, msg_ref, |socket| {
+                            V::handle_event(socket, &event, value)
+                        })
+                        .await
+                    }
+                    Some(cid) => {
+                        let cid = cid.and_then(|cid| u32::try_from(cid).ok());
+                        self.component_event(socket, msg_ref, cid, &event, value)
+                            .await
+                    }
+                }
             }
             "live_patch" => {
                 let Some(url) = frame
@@ -574,8 +595,28 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 self.reply(msg_ref, "ok", "{}").await;
                 Outcome::Stop
             }
-            "cids_will_destroy" => self.reply(msg_ref, "ok", "{}").await,
-            "cids_destroyed" => self.reply(msg_ref, "ok", r#"{"cids":[]}"#).await,
+            "cids_will_destroy" => {
+                self.prints.will_destroy(&cids(&frame.payload));
+                self.reply(msg_ref, "ok", "{}").await
+            }
+            "cids_destroyed" => {
+                let cids = cids(&frame.payload);
+                let keys: Vec<(u32, &'static str, String)> = cids
+                    .iter()
+                    .filter_map(|&cid| {
+                        let (kind, id) = self.prints.component(cid)?;
+                        Some((cid, kind, id.to_owned()))
+                    })
+                    .collect();
+                let deleted = self.prints.destroy(&cids);
+                for (cid, kind, id) in keys {
+                    if deleted.contains(&cid) {
+                        self.components.remove(kind, &id);
+                    }
+                }
+                let response = to_json(&json!({ "cids": deleted }));
+                self.reply(msg_ref, "ok", &response).await
+            }
             "phx_join" => {
                 self.reply(msg_ref, "error", &frame::reason("already joined"))
                     .await
@@ -586,6 +627,67 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     .await
             }
         }
+    }
+
+    /// An event for the component with `cid`: its `handle_event`, then a reply with its
+    /// diff (and the view's, if the component changed the view's flash).
+    async fn component_event(
+        &mut self,
+        socket: &mut Socket<V>,
+        msg_ref: Option<&str>,
+        cid: Option<u32>,
+        event: &str,
+        value: Value,
+    ) -> Outcome {
+        let Some((kind, id)) = cid
+            .and_then(|cid| self.prints.component(cid))
+            .map(|(kind, id)| (kind, id.to_owned()))
+        else {
+            debug!(?cid, "event for an unknown component");
+            return self
+                .reply(msg_ref, "error", &frame::reason("unknown component"))
+                .await;
+        };
+        let components = &mut self.components;
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            components.handle_event(kind, &id, event, value)
+        }));
+        let (result, effects) = match ran {
+            Err(_) => {
+                warn!("component callback panicked");
+                return self.crash().await;
+            }
+            Ok(Handled::Missing) => {
+                return self
+                    .reply(msg_ref, "error", &frame::reason("unknown component"))
+                    .await;
+            }
+            Ok(Handled::Ran(result, effects)) => (result, effects),
+        };
+        if let Err(err) = result {
+            warn!(error = %err, "component callback failed");
+            return self
+                .reply(msg_ref, "error", &frame::reason(&err.to_string()))
+                .await;
+        }
+        for event in effects.events {
+            let effects = socket.effects();
+            if event.before_patch {
+                effects.push_event_before_patch(event.name, event.payload);
+            } else {
+                effects.push_event(event.name, event.payload);
+            }
+        }
+        for op in effects.flash {
+            socket.effects().flash(op);
+        }
+        for info in effects.to_parent {
+            if self.me.try_send(Input::Info(info)).is_err() {
+                warn!("a component's message to its view was dropped: mailbox full");
+            }
+        }
+        self.rerender.push((kind, id));
+        self.callback(socket, msg_ref, |_| Ok(())).await
     }
 
     async fn info(&mut self, socket: &mut Socket<V>, info: V::Info) -> Outcome {
@@ -654,15 +756,31 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             events: &pending.events,
             reply: pending.reply.as_ref(),
         };
-        let prints = &mut self.prints;
+        let (prints, registry) = (&mut self.prints, &mut self.components);
+        let rerender: Vec<_> = self
+            .rerender
+            .drain(..)
+            .map(|(kind, id)| component::rerender(kind, id))
+            .collect();
         let rendered = catch_unwind(AssertUnwindSafe(|| {
-            prints.render(V::render(&socket.assigns), extras)
+            registry.with(|| {
+                if rerender.is_empty() {
+                    prints.render(V::render(&socket.assigns), extras)
+                } else {
+                    prints.render_with(Some(V::render(&socket.assigns)), rerender, extras)
+                }
+            })
         }));
         socket.assigns.clear();
+        let failed = registry.take_failure();
         let Ok(diff) = rendered else {
             warn!("render panicked");
             return self.crash().await;
         };
+        if let Some(err) = failed {
+            warn!(error = %err, "a component failed during the render");
+            return self.crash().await;
+        }
         self.schedule(pending.timers);
         self.cluster(pending.subscriptions, pending.broadcasts, pending.presences);
         let leaving = self.leaving(pending.navigation.as_ref(), flash);
@@ -740,6 +858,19 @@ fn event_payload(payload: Value) -> Result<(String, Value), Error> {
         (_, value) => value,
     };
     Ok((event, value))
+}
+
+/// The `cids` of a `cids_will_destroy` or `cids_destroyed` payload.
+fn cids(payload: &Value) -> Vec<u32> {
+    payload
+        .get("cids")
+        .and_then(Value::as_array)
+        .map(|cids| {
+            cids.iter()
+                .filter_map(|cid| u32::try_from(cid.as_u64()?).ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The reserved event the client sends to clear the flash (value `{key}`).

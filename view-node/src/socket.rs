@@ -233,6 +233,11 @@ impl<I> Effects<I> {
         self.pending().flash.push(FlashOp::Clear);
     }
 
+    /// Queues a flash operation (a component's, applied to its view).
+    pub(crate) fn flash(&mut self, op: FlashOp) {
+        self.pending().flash.push(op);
+    }
+
     /// Removes the flash message of `kind`.
     pub fn clear_flash_kind(&mut self, kind: impl Into<String>) {
         self.pending().flash.push(FlashOp::ClearKind(kind.into()));
