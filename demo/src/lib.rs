@@ -1,7 +1,7 @@
 //! The demo app: every view, its routes, and how the process runs.
 //!
 //! - `views` — the demo's live views (`/`, `/counter`, `/form`, `/chat/:room`, `/clock`,
-//!   `/feed/:name`).
+//!   `/feed/:name`, `/todos`).
 //! - [`router`] — the routes; the same for every way of running.
 //! - [`cluster`] — the pubsub, presence and membership a node runs with (Redis or none).
 //! - [`embedded`] — gateway + view-node + in-process pubsub and presence in one process.
@@ -33,6 +33,7 @@ pub fn router(secret: &[u8], cluster: &Cluster) -> Router<LinkOutbox> {
         .live::<views::chat::Chat>("/chat/:room")
         .live::<views::clock::Clock>("/clock")
         .live::<views::feed::Feed>("/feed/:name")
+        .live::<views::todos::Todos>("/todos")
 }
 
 /// Where the pinned client bundles and `app.js` live: `CINDER_ASSETS`, else the

@@ -6,3 +6,4 @@ pub mod counter;
 pub mod feed;
 pub mod form;
 pub mod home;
+pub mod todos;
