@@ -27,6 +27,7 @@
 //! - [`mod@frame`] — [`Frame`]: V2 text frames and the binary push layout.
 //! - [`mod@reply`] — [`Reply`]: a `phx_reply` after its diff was merged.
 //! - [`mod@page`] — [`Page`]: the HTTP page and the tokens a join needs.
+//! - [`mod@html`] — start tags and attributes of a server-rendered page.
 //! - `endpoint` — the socket URL and `Origin`; `inbox` — bounded queues for frames and
 //!   pushes; `error` — [`Error`].
 //!
@@ -41,6 +42,7 @@ pub mod diff;
 mod endpoint;
 mod error;
 pub mod frame;
+pub mod html;
 mod inbox;
 pub mod page;
 pub mod rendered;

@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 
 use crate::endpoint::Url;
 use crate::error::{Error, Result};
+use crate::html::{Tag, next_start_tag};
 use crate::socket::Client;
 use crate::view::View;
 
@@ -77,7 +78,7 @@ impl Page {
             .find(|tag| tag.attr("data-phx-main").is_some())
             .ok_or_else(|| Error::Page(format!("{url} has no [data-phx-main] element")))?;
         let required = |name: &str| {
-            main.attr(name).flatten().map(str::to_owned).ok_or_else(|| {
+            main.attr(name).map(str::to_owned).ok_or_else(|| {
                 Error::Page(format!(
                     "the [data-phx-main] element of {url} has no {name}"
                 ))
@@ -87,13 +88,12 @@ impl Page {
         let session = required("data-phx-session")?;
         let static_token = main
             .attr("data-phx-static")
-            .flatten()
             .filter(|token| !token.is_empty())
             .map(str::to_owned);
         let csrf = tags
             .iter()
-            .find(|tag| tag.name == "meta" && tag.attr("name").flatten() == Some("csrf-token"))
-            .and_then(|tag| tag.attr("content").flatten())
+            .find(|tag| tag.name == "meta" && tag.attr("name") == Some("csrf-token"))
+            .and_then(|tag| tag.attr("content"))
             .map(str::to_owned)
             .ok_or_else(|| Error::Page(format!("{url} has no <meta name=\"csrf-token\">")))?;
         Ok(Page {
@@ -235,142 +235,15 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// A start tag: its lowercased name and its attributes, values entity-decoded.
-#[derive(Debug, PartialEq)]
-struct Tag {
-    name: String,
-    attrs: Vec<(String, Option<String>)>,
-}
-
-impl Tag {
-    /// `None`: no such attribute; `Some(None)`: a bare attribute.
-    fn attr(&self, name: &str) -> Option<Option<&str>> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_deref())
-    }
-}
-
-/// The start tags of a document, skipping comments and the insides of `<script>` and
-/// `<style>`. Enough for a server-rendered page; not a full HTML tokenizer.
+/// The start tags of a document.
 fn start_tags(html: &str) -> Vec<Tag> {
     let mut tags = Vec::new();
     let mut rest = html;
-    while let Some(at) = rest.find('<') {
-        rest = &rest[at..];
-        if let Some(comment) = rest.strip_prefix("<!--") {
-            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
-            continue;
-        }
-        let after = &rest[1..];
-        if !after.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            rest = after;
-            continue;
-        }
-        let (tag, remaining) = start_tag(after);
-        rest = remaining;
-        if matches!(tag.name.as_str(), "script" | "style") {
-            let close = format!("</{}", tag.name);
-            rest = rest
-                .to_ascii_lowercase()
-                .find(&close)
-                .map_or("", |end| &rest[end..]);
-        }
+    while let Some((tag, after)) = next_start_tag(rest) {
         tags.push(tag);
+        rest = after;
     }
     tags
-}
-
-/// Parses a start tag after its `<`; returns it and the text after its `>`.
-fn start_tag(text: &str) -> (Tag, &str) {
-    let name_end = text
-        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
-        .unwrap_or(text.len());
-    let mut tag = Tag {
-        name: text[..name_end].to_ascii_lowercase(),
-        attrs: Vec::new(),
-    };
-    let mut rest = &text[name_end..];
-    loop {
-        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
-        if rest.is_empty() {
-            return (tag, rest);
-        }
-        if let Some(after) = rest.strip_prefix('>') {
-            return (tag, after);
-        }
-        let name_end = rest
-            .find(|c: char| c.is_whitespace() || c == '/' || c == '>' || c == '=')
-            .unwrap_or(rest.len());
-        let name = rest[..name_end].to_ascii_lowercase();
-        rest = rest[name_end..].trim_start();
-        let value = if let Some(after) = rest.strip_prefix('=') {
-            let after = after.trim_start();
-            let (value, remaining) = match after.chars().next() {
-                Some(quote @ ('"' | '\'')) => {
-                    let inner = &after[1..];
-                    let end = inner.find(quote).unwrap_or(inner.len());
-                    (&inner[..end], inner.get(end + 1..).unwrap_or(""))
-                }
-                _ => {
-                    let end = after
-                        .find(|c: char| c.is_whitespace() || c == '>')
-                        .unwrap_or(after.len());
-                    after.split_at(end)
-                }
-            };
-            rest = remaining;
-            Some(decode_entities(value))
-        } else {
-            None
-        };
-        if name.is_empty() {
-            // A stray character; skip it.
-            rest = rest.get(1..).unwrap_or("");
-            continue;
-        }
-        tag.attrs.push((name, value));
-    }
-}
-
-/// Decodes the character references a server puts in attribute values.
-fn decode_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let decoded = rest.find(';').and_then(|end| {
-            let entity = &rest[1..end];
-            let c = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => entity
-                    .strip_prefix("#x")
-                    .or_else(|| entity.strip_prefix("#X"))
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .or_else(|| entity.strip_prefix('#').and_then(|dec| dec.parse().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((c, end))
-        });
-        match decoded {
-            Some((c, end)) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
@@ -440,13 +313,5 @@ mod tests {
         let chunked = parse_response(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n").unwrap();
         assert_eq!(chunked.body, "hello world");
         assert!(parse_response(b"garbage").is_err());
-    }
-
-    #[test]
-    fn entities() {
-        assert_eq!(
-            decode_entities("a&amp;b&#39;&#x41;&unknown;&"),
-            "a&b'A&unknown;&"
-        );
     }
 }

@@ -6,6 +6,8 @@
 //! `a > b`), no pseudo-classes. That is what a server-rendered view needs to be tested:
 //! ids on what a test reads and clicks.
 
+use cinder_client::html::{Tag, decode_entities, next_start_tag, start_tag};
+
 use crate::error::{Error, Result};
 
 /// Elements without content or end tag.
@@ -215,106 +217,6 @@ impl Element {
     }
 }
 
-/// A start tag: its lowercased name and attributes, values entity-decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Tag {
-    name: String,
-    attrs: Vec<(String, String)>,
-    self_closing: bool,
-}
-
-impl Tag {
-    fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// The next start tag in `html` and the text after it, skipping comments, end tags and
-/// the contents of `<script>` and `<style>`.
-fn next_start_tag(html: &str) -> Option<(Tag, &str)> {
-    let mut rest = html;
-    loop {
-        let at = rest.find('<')?;
-        rest = &rest[at..];
-        if let Some(comment) = rest.strip_prefix("<!--") {
-            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
-            continue;
-        }
-        let after = &rest[1..];
-        if !after.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            rest = after;
-            continue;
-        }
-        let (tag, mut remaining) = start_tag(after);
-        if matches!(tag.name.as_str(), "script" | "style") {
-            remaining = content_end(&tag.name, remaining).map_or("", |end| &remaining[end..]);
-        }
-        return Some((tag, remaining));
-    }
-}
-
-/// Parses a start tag after its `<`; returns it and the text after its `>`.
-fn start_tag(text: &str) -> (Tag, &str) {
-    let name_end = text
-        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
-        .unwrap_or(text.len());
-    let mut tag = Tag {
-        name: text[..name_end].to_ascii_lowercase(),
-        attrs: Vec::new(),
-        self_closing: false,
-    };
-    let mut rest = &text[name_end..];
-    loop {
-        rest = rest.trim_start();
-        if let Some(after) = rest.strip_prefix("/>") {
-            tag.self_closing = true;
-            return (tag, after);
-        }
-        rest = rest.trim_start_matches('/');
-        if rest.is_empty() {
-            return (tag, rest);
-        }
-        if let Some(after) = rest.strip_prefix('>') {
-            return (tag, after);
-        }
-        let name_end = rest
-            .find(|c: char| c.is_whitespace() || c == '/' || c == '>' || c == '=')
-            .unwrap_or(rest.len());
-        let name = rest[..name_end].to_ascii_lowercase();
-        rest = rest[name_end..].trim_start();
-        let value = match rest.strip_prefix('=') {
-            Some(after) => {
-                let after = after.trim_start();
-                let (value, remaining) = match after.chars().next() {
-                    Some(quote @ ('"' | '\'')) => {
-                        let inner = &after[1..];
-                        let end = inner.find(quote).unwrap_or(inner.len());
-                        (&inner[..end], inner.get(end + 1..).unwrap_or(""))
-                    }
-                    _ => {
-                        let end = after
-                            .find(|c: char| c.is_whitespace() || c == '>')
-                            .unwrap_or(after.len());
-                        after.split_at(end)
-                    }
-                };
-                rest = remaining;
-                decode_entities(value)
-            }
-            None => String::new(),
-        };
-        if name.is_empty() {
-            // A stray character; skip it.
-            rest = rest.get(1..).unwrap_or("");
-            continue;
-        }
-        tag.attrs.push((name, value));
-    }
-}
-
 /// The content of a `name` element whose start tag ended right before `html`: up to
 /// the end tag that closes it, counting nested elements of the same name. Unclosed: to
 /// the end.
@@ -364,46 +266,6 @@ fn names(text: &str, name: &str) -> bool {
             .chars()
             .next()
             .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
-}
-
-/// Decodes the character references a server writes.
-fn decode_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let decoded = rest.find(';').and_then(|end| {
-            let entity = &rest[1..end];
-            let c = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some('\u{a0}'),
-                _ => entity
-                    .strip_prefix("#x")
-                    .or_else(|| entity.strip_prefix("#X"))
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .or_else(|| entity.strip_prefix('#').and_then(|dec| dec.parse().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((c, end))
-        });
-        match decoded {
-            Some((c, end)) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
