@@ -13,14 +13,15 @@
 //! figure is the growth of resident memory (and of live heap, from a counting
 //! allocator) between a warmed-up gateway and one holding every socket idle.
 
-use std::alloc::{GlobalAlloc, Layout};
+#[path = "../../view-node/benches/support/heap.rs"]
+mod heap;
+
 use std::io::{BufRead as _, Write as _};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
 use cinder_proto::v1::{
     Down, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down, up,
@@ -30,44 +31,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Counts live heap bytes, to tell what sockets allocate from what the allocator keeps.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: delegates to the system allocator and only counts sizes.
-#[allow(
-    unsafe_code,
-    reason = "a counting allocator is the only way to see live heap bytes"
-)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
 const CLIENT_ENV: &str = "CINDER_IDLE_CLIENT";
-
-fn resident_bytes() -> anyhow::Result<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm")?;
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .ok_or_else(|| anyhow!("statm"))?
-        .parse()?;
-    Ok(pages * 4096)
-}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -224,9 +188,9 @@ fn main() -> anyhow::Result<()> {
         // link's buffers, the runtime's) is in the baseline.
         run_clients(addr, 0, 64, 64).await?.finish()?;
 
-        let (rss_before, heap_before) = (resident_bytes()?, LIVE.load(Ordering::Relaxed));
+        let (rss_before, heap_before) = (heap::resident_bytes()?, heap::live());
         let clients = run_clients(addr, 1_000_000, sockets, per_client).await?;
-        let (rss_after, heap_after) = (resident_bytes()?, LIVE.load(Ordering::Relaxed));
+        let (rss_after, heap_after) = (heap::resident_bytes()?, heap::live());
         clients.finish()?;
 
         #[expect(clippy::cast_precision_loss, reason = "display only")]

@@ -6,8 +6,9 @@
 //! The figure counts everything a session keeps: its task, mailbox, state, prints and
 //! the handle the node routes by.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "support/heap.rs"]
+mod heap;
+
 use std::time::Instant;
 
 use cinder::frame::ClientFrame;
@@ -33,43 +34,6 @@ impl LiveView for Counter {
     }
 }
 
-/// Counts live heap bytes, to tell what sessions allocate from what the allocator keeps.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: delegates to the system allocator and only counts sizes.
-#[allow(
-    unsafe_code,
-    reason = "a counting allocator is the only way to see live heap bytes"
-)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-fn resident_bytes() -> anyhow::Result<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm")?;
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .ok_or_else(|| anyhow::anyhow!("statm"))?
-        .parse()?;
-    Ok(pages * 4096)
-}
-
 fn main() -> anyhow::Result<()> {
     let sessions: usize = std::env::var("SESSIONS")
         .ok()
@@ -89,8 +53,8 @@ fn main() -> anyhow::Result<()> {
         };
         let warm = session::spawn::<Counter, _>(join(0)?, tx.clone(), SessionConfig::default());
         rx.recv().await;
-        let before = resident_bytes()?;
-        let heap_before = LIVE.load(Ordering::Relaxed);
+        let before = heap::resident_bytes()?;
+        let heap_before = heap::live();
         let started = Instant::now();
         // Sessions join one after another, each reply read before the next join, as a
         // node under steady load sees them (a burst of queued replies would leave holes
@@ -110,8 +74,8 @@ fn main() -> anyhow::Result<()> {
             }
         }
         let elapsed = started.elapsed();
-        let after = resident_bytes()?;
-        let heap = LIVE.load(Ordering::Relaxed).saturating_sub(heap_before) as f64 / sessions as f64;
+        let after = heap::resident_bytes()?;
+        let heap = heap::live().saturating_sub(heap_before) as f64 / sessions as f64;
         let per = (after.saturating_sub(before)) as f64 / sessions as f64;
         let open = handles.iter().filter(|h| !h.is_closed()).count();
         #[expect(clippy::print_stdout, reason = "a benchmark prints its figure")]

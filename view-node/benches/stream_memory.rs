@@ -5,8 +5,8 @@
 //! Run: `cargo bench -p cinder --bench stream_memory`. A stream's items are rendered
 //! once into the diff and dropped, so the per-item figure should be ~0.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "support/heap.rs"]
+mod heap;
 
 use cinder::frame::ClientFrame;
 use cinder::session::{self, SessionConfig};
@@ -55,33 +55,6 @@ impl LiveView for Rows {
     }
 }
 
-/// Counts live heap bytes.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: delegates to the system allocator and only counts sizes.
-#[allow(
-    unsafe_code,
-    reason = "a counting allocator is the only way to see live heap bytes"
-)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
 fn main() -> anyhow::Result<()> {
     let items: usize = std::env::var("ITEMS")
         .ok()
@@ -97,7 +70,7 @@ fn main() -> anyhow::Result<()> {
         )?;
         let handle = session::spawn::<Rows, _>(join, tx, SessionConfig::default());
         rx.recv().await.ok_or_else(|| anyhow::anyhow!("no join reply"))?;
-        let heap_before = LIVE.load(Ordering::Relaxed);
+        let heap_before = heap::live();
         let mut sent = 0usize;
         for from in (0..items).step_by(100) {
             handle
@@ -106,7 +79,7 @@ fn main() -> anyhow::Result<()> {
             let diff = rx.recv().await.ok_or_else(|| anyhow::anyhow!("no diff"))?;
             sent += diff.len();
         }
-        let heap_after = LIVE.load(Ordering::Relaxed);
+        let heap_after = heap::live();
         let grown = heap_after as f64 - heap_before as f64;
         #[expect(clippy::print_stdout, reason = "a benchmark prints its figure")]
         {

@@ -1,0 +1,51 @@
+//! What a memory benchmark reads: the live heap (a counting global allocator installed
+//! by including this file) and the process's resident memory. Included with `#[path]`
+//! by the memory benches of `cinder` and `cinder-gateway`.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Counts live heap bytes, to tell what the measured thing allocates from what the
+/// allocator keeps.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: delegates to the system allocator and only counts sizes.
+#[allow(
+    unsafe_code,
+    reason = "a counting allocator is the only way to see live heap bytes"
+)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Live heap bytes now.
+pub(crate) fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// The process's resident memory in bytes (`/proc/self/statm`).
+#[allow(dead_code, reason = "not every bench reads it")]
+pub(crate) fn resident_bytes() -> anyhow::Result<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm")?;
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("statm"))?
+        .parse()?;
+    Ok(pages * 4096)
+}
