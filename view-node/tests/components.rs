@@ -9,14 +9,14 @@
     reason = "test code fails loudly"
 )]
 
-use std::time::Duration;
-
 use cinder::component::{ComponentSocket, LiveComponent, Myself, live_component};
-use cinder::frame::ClientFrame;
-use cinder::session::{self, Input, SessionConfig, SessionHandle};
 use cinder::{Assigns, Flash, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+
+#[path = "support/frames.rs"]
+mod frames;
+
+use frames::Frames;
 
 /// One row: a label from the parent and a counter of its own.
 #[derive(Assigns)]
@@ -100,35 +100,14 @@ impl LiveView for Board {
     }
 }
 
-struct Client {
-    handle: SessionHandle,
-    rx: mpsc::UnboundedReceiver<String>,
-    next_ref: u32,
-}
+type Client = Frames;
 
-impl Client {
-    async fn join() -> (Client, Value) {
-        let (tx, mut rx) = mpsc::unbounded_channel();
+impl Frames {
+    async fn join_board() -> (Client, Value) {
         let payload = json!({"url": "http://h/board", "params": {}, "session": "", "static": null});
-        let join = frame(json!(["1", "1", "lv:phx-board", "phx_join", payload]));
-        let handle = session::spawn::<Board, _>(join, tx, SessionConfig::default());
-        let reply = read(&mut rx).await;
+        let (client, reply) = Frames::join::<Board>("lv:phx-board", payload, None).await;
         assert_eq!(reply[4]["status"], "ok", "{reply}");
-        let client = Client {
-            handle,
-            rx,
-            next_ref: 1,
-        };
         (client, reply[4]["response"]["rendered"].clone())
-    }
-
-    /// Pushes `event` and returns the whole reply frame.
-    async fn push(&mut self, event: &str, payload: Value) -> Value {
-        self.next_ref += 1;
-        let r = self.next_ref.to_string();
-        let f = frame(json!(["1", r, "lv:phx-board", event, payload]));
-        self.handle.try_send(Input::Frame(Box::new(f))).unwrap();
-        read(&mut self.rx).await
     }
 
     /// The response of a successful push.
@@ -147,21 +126,9 @@ impl Client {
     }
 }
 
-fn frame(value: Value) -> ClientFrame {
-    ClientFrame::parse(&value.to_string()).unwrap()
-}
-
-async fn read(rx: &mut mpsc::UnboundedReceiver<String>) -> Value {
-    let text = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-        .await
-        .expect("a frame")
-        .expect("open");
-    serde_json::from_str(&text).unwrap()
-}
-
 #[tokio::test]
 async fn join_renders_each_component_under_c() {
-    let (_client, rendered) = Client::join().await;
+    let (_client, rendered) = Client::join_board().await;
     // The keyed list holds the cids; each component's tree is under "c", the first one
     // with its statics and the others sharing them ("s": +1).
     assert_eq!(rendered["1"]["k"]["0"]["0"], json!(1), "{rendered}");
@@ -179,7 +146,7 @@ async fn join_renders_each_component_under_c() {
 
 #[tokio::test]
 async fn an_event_with_a_cid_changes_only_that_component() {
-    let (mut client, _) = Client::join().await;
+    let (mut client, _) = Client::join_board().await;
     let response = client.click("click", json!({"value": ""}), Some(2)).await;
     assert_eq!(response, json!({"diff": {"c": {"2": {"2": "1"}}}}));
     let response = client.click("click", json!({"value": ""}), Some(2)).await;
@@ -195,7 +162,7 @@ async fn an_event_with_a_cid_changes_only_that_component() {
 
 #[tokio::test]
 async fn a_removed_component_is_destroyed_by_the_handshake() {
-    let (mut client, _) = Client::join().await;
+    let (mut client, _) = Client::join_board().await;
     client.click("click", json!({}), Some(2)).await;
     let response = client.click("remove", json!({"id": 2}), None).await;
     let diff = &response["diff"];
@@ -231,7 +198,7 @@ async fn a_removed_component_is_destroyed_by_the_handshake() {
 
 #[tokio::test]
 async fn a_component_rendered_again_before_destroyed_is_kept() {
-    let (mut client, _) = Client::join().await;
+    let (mut client, _) = Client::join_board().await;
     assert_eq!(
         client.ok("cids_will_destroy", json!({"cids": [3]})).await,
         json!({})
@@ -246,7 +213,7 @@ async fn a_component_rendered_again_before_destroyed_is_kept() {
 
 #[tokio::test]
 async fn an_unknown_cid_gets_an_error_reply() {
-    let (mut client, _) = Client::join().await;
+    let (mut client, _) = Client::join_board().await;
     let reply = client
         .push(
             "event",
@@ -262,8 +229,8 @@ async fn an_unknown_cid_gets_an_error_reply() {
 
 #[tokio::test]
 async fn a_component_panic_ends_only_its_session() {
-    let (mut client, _) = Client::join().await;
-    let (mut other, _) = Client::join().await;
+    let (mut client, _) = Client::join_board().await;
+    let (mut other, _) = Client::join_board().await;
     let reply = client
         .push(
             "event",

@@ -9,15 +9,17 @@
 )]
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use cinder::frame::ClientFrame;
 use cinder::route::Pattern;
-use cinder::session::{self, Env, Input, SessionConfig, SessionHandle};
+use cinder::session::Env;
 use cinder::token::Signer;
 use cinder::{Assigns, Flash, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+
+#[path = "support/frames.rs"]
+mod frames;
+
+use frames::Frames;
 
 const SECRET: &[u8] = b"flash test secret";
 
@@ -72,11 +74,7 @@ impl LiveView for Notes {
     }
 }
 
-struct Client {
-    handle: SessionHandle,
-    rx: mpsc::UnboundedReceiver<String>,
-    next_ref: u32,
-}
+type Client = Frames;
 
 fn env() -> Arc<Env> {
     Arc::new(Env {
@@ -87,30 +85,13 @@ fn env() -> Arc<Env> {
     })
 }
 
-impl Client {
+impl Frames {
     /// Joins with `payload` (plus `params`, `session` and `static`).
-    async fn join(mut payload: Value) -> (Client, Value) {
+    async fn join_notes(mut payload: Value) -> (Client, Value) {
         payload["params"] = json!({});
         payload["session"] = json!("");
         payload["static"] = Value::Null;
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let join = frame(json!(["1", "1", "lv:phx-notes", "phx_join", payload]));
-        let handle = session::spawn_in::<Notes, _>(join, tx, SessionConfig::default(), Some(env()));
-        let reply = read(&mut rx).await;
-        let client = Client {
-            handle,
-            rx,
-            next_ref: 1,
-        };
-        (client, reply)
-    }
-
-    async fn push(&mut self, event: &str, payload: Value) -> Value {
-        self.next_ref += 1;
-        let r = self.next_ref.to_string();
-        let f = frame(json!(["1", r, "lv:phx-notes", event, payload]));
-        self.handle.try_send(Input::Frame(Box::new(f))).unwrap();
-        read(&mut self.rx).await
+        Frames::join::<Notes>("lv:phx-notes", payload, Some(env())).await
     }
 
     /// The response of a click's reply.
@@ -126,21 +107,9 @@ impl Client {
     }
 }
 
-fn frame(value: Value) -> ClientFrame {
-    ClientFrame::parse(&value.to_string()).unwrap()
-}
-
-async fn read(rx: &mut mpsc::UnboundedReceiver<String>) -> Value {
-    let text = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-        .await
-        .expect("a frame")
-        .expect("open");
-    serde_json::from_str(&text).unwrap()
-}
-
 #[tokio::test]
 async fn put_flash_resends_only_the_flash() {
-    let (mut client, reply) = Client::join(json!({"url": "http://localhost/notes"})).await;
+    let (mut client, reply) = Client::join_notes(json!({"url": "http://localhost/notes"})).await;
     assert_eq!(reply[4]["response"]["rendered"]["0"], "");
     let response = client.click("put", json!({"value": ""})).await;
     assert_eq!(response, json!({"diff": {"0": "Saved", "1": "Oops"}}));
@@ -151,7 +120,7 @@ async fn put_flash_resends_only_the_flash() {
 
 #[tokio::test]
 async fn lv_clear_flash_clears_the_key_or_everything() {
-    let (mut client, _) = Client::join(json!({"url": "http://localhost/notes"})).await;
+    let (mut client, _) = Client::join_notes(json!({"url": "http://localhost/notes"})).await;
     client.click("put", json!({})).await;
     let response = client
         .click("lv:clear-flash", json!({"key": "info", "value": ""}))
@@ -165,7 +134,7 @@ async fn lv_clear_flash_clears_the_key_or_everything() {
 
 #[tokio::test]
 async fn push_navigate_carries_the_flash_to_the_next_join() {
-    let (mut client, _) = Client::join(json!({"url": "http://localhost/notes"})).await;
+    let (mut client, _) = Client::join_notes(json!({"url": "http://localhost/notes"})).await;
     let response = client.click("delete", json!({})).await;
     assert_eq!(response["diff"], json!({"0": "Deleted", "1": ""}));
     let live_redirect = &response["live_redirect"];
@@ -174,7 +143,7 @@ async fn push_navigate_carries_the_flash_to_the_next_join() {
     let token = live_redirect["flash"].as_str().expect("a flash token");
 
     // The client leaves and joins again with the token as `flash`.
-    let (_next, reply) = Client::join(json!({
+    let (_next, reply) = Client::join_notes(json!({
         "redirect": "http://localhost/notes",
         "flash": token,
     }))
@@ -188,7 +157,7 @@ async fn push_navigate_carries_the_flash_to_the_next_join() {
 
 #[tokio::test]
 async fn an_unchanged_flash_stays_behind() {
-    let (mut client, _) = Client::join(json!({"url": "http://localhost/notes"})).await;
+    let (mut client, _) = Client::join_notes(json!({"url": "http://localhost/notes"})).await;
     client.click("put", json!({})).await;
     let response = client.click("leave", json!({})).await;
     assert_eq!(
@@ -199,7 +168,7 @@ async fn an_unchanged_flash_stays_behind() {
 
 #[tokio::test]
 async fn redirect_carries_the_flash_too() {
-    let (mut client, _) = Client::join(json!({"url": "http://localhost/notes"})).await;
+    let (mut client, _) = Client::join_notes(json!({"url": "http://localhost/notes"})).await;
     let response = client.click("away", json!({})).await;
     assert_eq!(response["redirect"]["to"], "/elsewhere");
     let token = response["redirect"]["flash"].as_str().unwrap();
@@ -213,7 +182,7 @@ async fn a_forged_or_foreign_flash_token_is_no_flash() {
     flash.put("info", "Forged");
     let foreign = flash.sign(&Signer::new(b"another cluster"));
     for token in [json!("garbage"), json!(foreign), json!(42)] {
-        let (_client, reply) = Client::join(json!({
+        let (_client, reply) = Client::join_notes(json!({
             "redirect": "http://localhost/notes",
             "flash": token,
         }))

@@ -9,14 +9,17 @@
 
 use std::time::Duration;
 
-use cinder::frame::ClientFrame;
 use std::sync::Arc;
 
 use cinder::route::Pattern;
-use cinder::session::{self, Env, Input, SessionConfig, SessionHandle};
+use cinder::session::Env;
 use cinder::{Assigns, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+
+#[path = "support/frames.rs"]
+mod frames;
+
+use frames::Frames;
 
 #[derive(Assigns)]
 struct Counter {
@@ -75,41 +78,17 @@ impl LiveView for Counter {
     }
 }
 
-struct Client {
-    handle: SessionHandle,
-    rx: mpsc::UnboundedReceiver<String>,
-    next_ref: u32,
-}
+type Client = Frames;
 
-impl Client {
-    async fn join(url: &str) -> (Client, Value) {
+impl Frames {
+    async fn join_url(url: &str) -> (Client, Value) {
         Self::join_in(url, None).await
     }
 
     /// Joins as a view mounted at a route (`env`).
     async fn join_in(url: &str, env: Option<Arc<Env>>) -> (Client, Value) {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let join = frame(
-            json!(["1", "1", "lv:phx-test", "phx_join", {"url": url, "params": {}, "session": "", "static": null}]),
-        );
-        let handle = session::spawn_in::<Counter, _>(join, tx, SessionConfig::default(), env);
-        let reply = read(&mut rx).await;
-        (
-            Client {
-                handle,
-                rx,
-                next_ref: 1,
-            },
-            reply,
-        )
-    }
-
-    async fn push(&mut self, event: &str, payload: Value) -> Value {
-        self.next_ref += 1;
-        let r = self.next_ref.to_string();
-        let f = frame(json!(["1", r, "lv:phx-test", event, payload]));
-        self.handle.try_send(Input::Frame(Box::new(f))).unwrap();
-        read(&mut self.rx).await
+        let payload = json!({"url": url, "params": {}, "session": "", "static": null});
+        Frames::join::<Counter>("lv:phx-test", payload, env).await
     }
 
     async fn click(&mut self, event: &str) -> Value {
@@ -121,21 +100,9 @@ impl Client {
     }
 }
 
-fn frame(value: Value) -> ClientFrame {
-    ClientFrame::parse(&value.to_string()).unwrap()
-}
-
-async fn read(rx: &mut mpsc::UnboundedReceiver<String>) -> Value {
-    let text = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-        .await
-        .expect("a frame")
-        .expect("open");
-    serde_json::from_str(&text).unwrap()
-}
-
 #[tokio::test]
 async fn join_replies_with_the_full_render() {
-    let (_client, reply) = Client::join("http://localhost/counter").await;
+    let (_client, reply) = Client::join_url("http://localhost/counter").await;
     assert_eq!(
         reply,
         json!(["1", "1", "lv:phx-test", "phx_reply", {"status": "ok", "response": {
@@ -148,7 +115,7 @@ async fn join_replies_with_the_full_render() {
 
 #[tokio::test]
 async fn an_event_replies_with_only_the_changed_dynamic() {
-    let (mut client, _) = Client::join("http://localhost/counter").await;
+    let (mut client, _) = Client::join_url("http://localhost/counter").await;
     let reply = client.click("inc").await;
     assert_eq!(
         reply,
@@ -158,7 +125,7 @@ async fn an_event_replies_with_only_the_changed_dynamic() {
 
 #[tokio::test]
 async fn params_apply_on_mount_and_patch() {
-    let (mut client, reply) = Client::join("http://localhost/counter?step=3").await;
+    let (mut client, reply) = Client::join_url("http://localhost/counter?step=3").await;
     assert_eq!(reply[4]["response"]["rendered"]["1"], "3");
     let reply = client
         .push(
@@ -196,22 +163,22 @@ async fn a_patch_to_another_view_s_url_is_a_link_redirect() {
 
 #[tokio::test]
 async fn push_patch_sends_live_patch_before_the_reply() {
-    let (mut client, _) = Client::join("http://localhost/counter").await;
+    let (mut client, _) = Client::join_url("http://localhost/counter").await;
     let push = client.click("patch").await;
     assert_eq!(
         push,
         json!(["1", null, "lv:phx-test", "live_patch", {"to": "/counter?step=5", "kind": "push"}])
     );
-    let reply = read(&mut client.rx).await;
+    let reply = client.read().await;
     assert_eq!(reply[4]["response"], json!({"diff": {"1": "5"}}));
 }
 
 #[tokio::test]
 async fn timers_push_a_diff() {
-    let (mut client, _) = Client::join("http://localhost/counter").await;
+    let (mut client, _) = Client::join_url("http://localhost/counter").await;
     let reply = client.click("later").await;
     assert_eq!(reply[4]["response"], json!({}));
-    let push = read(&mut client.rx).await;
+    let push = client.read().await;
     assert_eq!(
         push,
         json!(["1", null, "lv:phx-test", "diff", {"0": "100"}])
@@ -220,7 +187,7 @@ async fn timers_push_a_diff() {
 
 #[tokio::test]
 async fn hook_replies_travel_in_r() {
-    let (mut client, _) = Client::join("http://localhost/counter").await;
+    let (mut client, _) = Client::join_url("http://localhost/counter").await;
     let reply = client
         .push(
             "event",
@@ -235,7 +202,7 @@ async fn hook_replies_travel_in_r() {
 
 #[tokio::test]
 async fn unknown_and_malformed_events_get_error_replies_and_the_session_goes_on() {
-    let (mut client, _) = Client::join("http://localhost/counter").await;
+    let (mut client, _) = Client::join_url("http://localhost/counter").await;
     let reply = client.click("nope").await;
     assert_eq!(
         reply[4],
@@ -254,8 +221,8 @@ async fn unknown_and_malformed_events_get_error_replies_and_the_session_goes_on(
 
 #[tokio::test]
 async fn a_panic_ends_only_that_session_with_phx_error() {
-    let (mut doomed, _) = Client::join("http://localhost/counter").await;
-    let (mut bystander, _) = Client::join("http://localhost/counter").await;
+    let (mut doomed, _) = Client::join_url("http://localhost/counter").await;
+    let (mut bystander, _) = Client::join_url("http://localhost/counter").await;
     let error = doomed.click("boom").await;
     assert_eq!(
         error,
@@ -268,7 +235,7 @@ async fn a_panic_ends_only_that_session_with_phx_error() {
 
 #[tokio::test]
 async fn leave_replies_and_ends_the_session() {
-    let (mut client, _) = Client::join("http://localhost/counter").await;
+    let (mut client, _) = Client::join_url("http://localhost/counter").await;
     let reply = client.push("phx_leave", json!({})).await;
     assert_eq!(reply[4], json!({"status": "ok", "response": {}}));
     assert!(client.rx.recv().await.is_none());
