@@ -60,6 +60,52 @@ impl ClientFrame {
     }
 }
 
+/// A binary client push: an upload chunk on an `lvu:` topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The ref of the upload channel's join.
+    pub join_ref: Option<String>,
+    /// This push's ref, echoed in the reply.
+    pub msg_ref: Option<String>,
+    /// The topic, `lvu:<entry ref>`.
+    pub topic: String,
+    /// The event (`chunk`).
+    pub event: String,
+    /// The raw bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Chunk {
+    /// Decodes a binary frame: `u8 kind=0`, four `u8` lengths, join_ref, ref, topic and
+    /// event, then the payload bytes.
+    pub fn parse(frame: &[u8]) -> Result<Self, Error> {
+        let malformed = |why: &str| Error::MalformedFrame(format!("binary frame: {why}"));
+        let [0, lengths @ ..] = frame.get(..5).ok_or_else(|| malformed("too short"))? else {
+            return Err(malformed("not a push"));
+        };
+        let mut at = 5;
+        let mut fields = Vec::with_capacity(4);
+        for &len in lengths {
+            let end = at + usize::from(len);
+            let field = frame.get(at..end).ok_or_else(|| malformed("too short"))?;
+            let field = std::str::from_utf8(field).map_err(|_| malformed("not UTF-8"))?;
+            fields.push(field.to_owned());
+            at = end;
+        }
+        let mut fields = fields.into_iter();
+        let mut next = || fields.next().unwrap_or_default();
+        let (join_ref, msg_ref, topic, event) = (next(), next(), next(), next());
+        let some = |s: String| (!s.is_empty()).then_some(s);
+        Ok(Chunk {
+            join_ref: some(join_ref),
+            msg_ref: some(msg_ref),
+            topic,
+            event,
+            bytes: frame[at..].to_vec(),
+        })
+    }
+}
+
 /// Starts a server frame `[join_ref, ref, topic, event, ` and leaves the payload open.
 pub fn open(
     out: &mut String,
@@ -161,6 +207,24 @@ mod tests {
                 matches!(ClientFrame::parse(bad), Err(Error::MalformedFrame(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn parses_binary_pushes() {
+        let mut frame = vec![0, 1, 2, 5, 5];
+        frame.extend_from_slice(b"112lvu:0chunk");
+        frame.extend_from_slice(&[0, 255]);
+        let chunk = Chunk::parse(&frame).unwrap();
+        assert_eq!(chunk.join_ref.as_deref(), Some("1"));
+        assert_eq!(chunk.msg_ref.as_deref(), Some("12"));
+        assert_eq!(
+            (chunk.topic.as_str(), chunk.event.as_str()),
+            ("lvu:0", "chunk")
+        );
+        assert_eq!(chunk.bytes, [0, 255]);
+        for bad in [&[0, 1][..], &[1, 0, 0, 0, 0], &[0, 9, 0, 0, 0, b'a']] {
+            assert!(Chunk::parse(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -60,6 +60,7 @@ pub mod socket;
 pub mod stream;
 pub mod token;
 pub mod topics;
+pub mod upload;
 pub mod view;
 
 pub use assigns::{Assigns, Tracked};
@@ -73,6 +74,7 @@ pub use rendered::{Comprehension, Dynamic, Rendered, Template};
 pub use slot::{Slot, render_slot};
 pub use socket::{Effects, Mount, Navigation, Socket};
 pub use stream::Stream;
+pub use upload::{UploadConfig, UploadEntry, UploadError, UploadOptions, Uploads};
 pub use view::{LiveView, Params};
 
 /// The client version Cinder speaks, sent as `liveview_version` in join replies.

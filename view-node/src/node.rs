@@ -24,7 +24,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
 
-use crate::frame::{self, ClientFrame};
+use crate::frame::{self, Chunk, ClientFrame};
 use crate::router::Router;
 use crate::session::{Input, Outbox, SendError, SessionHandle};
 use crate::topics::TopicsApi;
@@ -200,9 +200,7 @@ impl Link {
         match up.kind {
             Some(up::Kind::Join(join)) => self.join(session, &join.frame, join.csrf_ok).await,
             Some(up::Kind::Frame(bytes)) => self.frame(session, &bytes).await,
-            Some(up::Kind::Binary(_)) => {
-                debug!(session, "binary frames are not handled yet");
-            }
+            Some(up::Kind::Binary(bytes)) => self.binary(session, &bytes).await,
             Some(up::Kind::Leave(_)) => {
                 if let Some(handle) = self.sessions.remove(&session) {
                     let _ = handle.try_send(Input::Shutdown);
@@ -253,6 +251,35 @@ impl Link {
                 );
                 outbox.send(reply).await;
                 outbox.closed(refusal.0).await;
+            }
+        }
+    }
+
+    /// An upload chunk, queued for its view's session, which replies to it; one that
+    /// finds the mailbox full gets an `overloaded` error reply.
+    async fn binary(&mut self, session: u64, bytes: &[u8]) {
+        let Some(handle) = self.sessions.get(&session) else {
+            debug!(session, "chunk for an unknown session");
+            return;
+        };
+        let chunk = match Chunk::parse(bytes) {
+            Ok(chunk) => chunk,
+            Err(err) => {
+                debug!(session, %err, "undecodable chunk");
+                return;
+            }
+        };
+        match handle.offer(Input::Chunk(Box::new(chunk))) {
+            Ok(()) => {}
+            Err((SendError::Full, Input::Chunk(chunk))) => {
+                let (join_ref, msg_ref) = (chunk.join_ref.as_deref(), chunk.msg_ref.as_deref());
+                let reason = frame::reason("overloaded");
+                let reply = frame::reply(join_ref, msg_ref, &chunk.topic, "error", &reason);
+                self.outbox(session).send(reply).await;
+            }
+            Err((SendError::Full, _)) => {}
+            Err((SendError::Closed, _)) => {
+                self.sessions.remove(&session);
             }
         }
     }

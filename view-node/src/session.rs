@@ -23,7 +23,7 @@ use tracing::{Instrument, debug, warn};
 use crate::component::{self, Handled, Registry};
 use crate::diff::{Extras, Prints};
 use crate::flash::{Flash, FlashOp};
-use crate::frame::{self, ClientFrame};
+use crate::frame::{self, Chunk, ClientFrame};
 use crate::json;
 use crate::mailbox;
 pub use crate::mailbox::SendError;
@@ -31,6 +31,7 @@ use crate::params;
 use crate::route::{Pattern, path_of};
 use crate::socket::{Mounted, Navigation, PresenceChange, Socket, Subscription, SubscriptionKind};
 use crate::token::Signer;
+use crate::upload::ChunkError;
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
@@ -60,8 +61,10 @@ impl Outbox for mpsc::UnboundedSender<String> {
 
 /// What a session's mailbox carries.
 pub enum Input {
-    /// A client frame on the session's topic.
+    /// A client frame on the session's topic or one of its upload channels.
     Frame(Box<ClientFrame>),
+    /// An upload chunk (a binary push on one of its `lvu:` channels).
+    Chunk(Box<Chunk>),
     /// A message for `handle_info`; it must be the view's `Info` type.
     Info(Box<dyn Any + Send>),
     /// Stop without replying (the connection went away).
@@ -193,6 +196,7 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         me: tx.downgrade(),
         env,
         presence_id: None,
+        reply_fields: None,
         _view: std::marker::PhantomData,
     };
     tokio::spawn(Box::new(actor).run(Box::new(join), rx).instrument(span));
@@ -215,6 +219,8 @@ struct Actor<V, O> {
     env: Option<Arc<Env>>,
     /// This session's identity in the presence tracker, from its first `track` on.
     presence_id: Option<SessionId>,
+    /// Fields the next reply carries besides its diff (an `allow_upload` answer).
+    reply_fields: Option<Box<str>>,
     _view: std::marker::PhantomData<fn() -> V>,
 }
 
@@ -233,7 +239,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         if let Some(mut socket) = joined {
             while let Some(input) = rx.recv().await {
                 let outcome = match input {
+                    Input::Frame(frame) if frame.topic != *self.topic => {
+                        Box::pin(self.upload_frame(&mut socket, *frame)).await
+                    }
                     Input::Frame(frame) => Box::pin(self.frame(&mut socket, *frame)).await,
+                    Input::Chunk(chunk) => Box::pin(self.chunk(&mut socket, *chunk)).await,
                     Input::Info(info) => match info.downcast::<V::Info>() {
                         Ok(info) => Box::pin(self.info(&mut socket, *info)).await,
                         Err(_) => {
@@ -528,11 +538,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         }
     }
 
-    async fn frame(&mut self, socket: &mut Socket<V>, frame: ClientFrame) -> Outcome {
+    async fn frame(&mut self, socket: &mut Socket<V>, mut frame: ClientFrame) -> Outcome {
         let msg_ref = frame.msg_ref.as_deref();
         match frame.event.as_str() {
             "event" => {
                 let cid = frame.payload.get("cid").map(|cid| cid.as_u64());
+                let uploads = match frame.payload.as_object_mut().map(|p| p.remove("uploads")) {
+                    Some(Some(Value::Object(uploads))) if !uploads.is_empty() => Some(uploads),
+                    _ => None,
+                };
                 let (event, value) = match event_payload(frame.payload) {
                     Ok(parts) => parts,
                     Err(err) => {
@@ -556,6 +570,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 match cid {
                     None => {
                         self.callback(socket, msg_ref, |socket| {
+                            if let (Some(uploads), Some(own)) =
+                                (&uploads, V::uploads(&mut socket.assigns))
+                            {
+                                own.put_form_entries(uploads);
+                            }
                             V::handle_event(socket, &event, value)
                         })
                         .await
@@ -594,6 +613,17 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             "phx_leave" => {
                 self.reply(msg_ref, "ok", "{}").await;
                 Outcome::Stop
+            }
+            "allow_upload" => self.allow_upload(socket, msg_ref, &frame.payload).await,
+            "progress" => {
+                let payload = frame.payload;
+                self.callback(socket, msg_ref, |socket| {
+                    match V::uploads(&mut socket.assigns).and_then(|u| u.progress(&payload)) {
+                        Some((name, entry)) => V::handle_progress(socket, &name, entry),
+                        None => Ok(()),
+                    }
+                })
+                .await
             }
             "cids_will_destroy" => {
                 self.prints.will_destroy(&cids(&frame.payload));
@@ -690,6 +720,100 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         self.callback(socket, msg_ref, |_| Ok(())).await
     }
 
+    /// `allow_upload`: records the entries, then replies with the tokens and the diff
+    /// (the input's preflighted refs changed).
+    async fn allow_upload(
+        &mut self,
+        socket: &mut Socket<V>,
+        msg_ref: Option<&str>,
+        payload: &Value,
+    ) -> Outcome {
+        if payload.get("cid").is_some_and(|cid| !cid.is_null()) {
+            let reason = frame::reason("uploads in live components are not supported");
+            return self.reply(msg_ref, "error", &reason).await;
+        }
+        let topic = &self.topic;
+        let answered = catch_unwind(AssertUnwindSafe(|| {
+            V::uploads(&mut socket.assigns).map(|u| u.allow_upload(topic, payload))
+        }));
+        match answered {
+            Err(_) => self.crash().await,
+            Ok(None) => {
+                socket.assigns.clear();
+                let reason = frame::reason("this view allows no uploads");
+                self.reply(msg_ref, "error", &reason).await
+            }
+            Ok(Some(Err(err))) => {
+                socket.assigns.clear();
+                self.reply(msg_ref, "error", &frame::reason(&err)).await
+            }
+            Ok(Some(Ok(answer))) => {
+                let answer = to_json(&answer);
+                // The answer's fields, without its braces, lead the reply.
+                self.reply_fields = Some(answer[1..answer.len() - 1].into());
+                self.callback(socket, msg_ref, |_| Ok(())).await
+            }
+        }
+    }
+
+    /// A frame on one of the view's upload channels (`lvu:<entry ref>`): its join and
+    /// leave. Replies go to the channel, with the frame's own join ref.
+    async fn upload_frame(&mut self, socket: &mut Socket<V>, frame: ClientFrame) -> Outcome {
+        let Some(entry_ref) = frame.topic.strip_prefix("lvu:") else {
+            debug!(topic = %frame.topic, "frame for another topic");
+            return Outcome::Continue;
+        };
+        let topic = &self.topic;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let uploads = V::uploads(&mut socket.assigns).ok_or("disallowed")?;
+            match frame.event.as_str() {
+                "phx_join" => {
+                    let token = frame.payload.get("token").and_then(Value::as_str);
+                    uploads.join(topic, entry_ref, token.unwrap_or_default())
+                }
+                "phx_leave" => {
+                    uploads.leave(entry_ref);
+                    Ok(())
+                }
+                _ => Err("unmatched event"),
+            }
+        }));
+        // Nothing the template shows changed.
+        socket.assigns.clear();
+        let (status, response) = match result {
+            Err(_) => return self.crash().await,
+            Ok(Ok(())) => ("ok", "{}".to_owned()),
+            Ok(Err(reason)) => ("error", frame::reason(reason)),
+        };
+        let (join_ref, msg_ref) = (frame.join_ref.as_deref(), frame.msg_ref.as_deref());
+        let reply = frame::reply(join_ref, msg_ref, &frame.topic, status, &response);
+        self.send(reply).await
+    }
+
+    /// An upload chunk: appended to the entry's file, then acknowledged. A write that
+    /// fails records `writer_error` on the entry, which the view's next diff shows.
+    async fn chunk(&mut self, socket: &mut Socket<V>, chunk: Chunk) -> Outcome {
+        let entry_ref = chunk.topic.strip_prefix("lvu:").unwrap_or_default();
+        let written = catch_unwind(AssertUnwindSafe(|| {
+            V::uploads(&mut socket.assigns).map(|u| u.write(entry_ref, &chunk.bytes))
+        }));
+        let (status, response, rerender) = match written {
+            Err(_) => return self.crash().await,
+            Ok(Some(Ok(()))) => ("ok", "{}".to_owned(), false),
+            Ok(None) => ("error", ChunkError::Disallowed.response(), false),
+            Ok(Some(Err(err))) => ("error", err.response(), err == ChunkError::Writer),
+        };
+        if !rerender {
+            socket.assigns.clear();
+        }
+        let (join_ref, msg_ref) = (chunk.join_ref.as_deref(), chunk.msg_ref.as_deref());
+        let reply = frame::reply(join_ref, msg_ref, &chunk.topic, status, &response);
+        match self.send(reply).await {
+            Outcome::Continue if rerender => self.callback(socket, None, |_| Ok(())).await,
+            outcome => outcome,
+        }
+    }
+
     async fn info(&mut self, socket: &mut Socket<V>, info: V::Info) -> Outcome {
         self.callback(socket, None, |socket| V::handle_info(socket, info))
             .await
@@ -703,6 +827,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         msg_ref: Option<&str>,
         callback: impl FnOnce(&mut Socket<V>) -> Result<(), Error>,
     ) -> Outcome {
+        let reply_fields = self.reply_fields.take();
         let ran = catch_unwind(AssertUnwindSafe(|| callback(socket)));
         let Ok(result) = ran else {
             warn!("callback panicked");
@@ -788,8 +913,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let outcome = match msg_ref {
             Some(_) => {
                 let mut response = String::from("{");
+                if let Some(fields) = reply_fields {
+                    response.push_str(&fields);
+                }
                 if diff != "{}" {
-                    response.push_str("\"diff\":");
+                    json::key(&mut response, "diff");
                     response.push_str(&diff);
                 }
                 if let Some((event, payload)) = &leaving {

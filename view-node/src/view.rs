@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::flash::Flash;
 use crate::rendered::Rendered;
 use crate::socket::{Mount, Socket};
+use crate::upload::{UploadEntry, Uploads};
 
 /// A live view: state on the server, HTML in the browser, diffs in between.
 ///
@@ -107,6 +108,22 @@ pub trait LiveView: Assigns + Sized + Send + 'static {
     fn flash(assigns: &mut Tracked<Self>) -> Option<&mut Flash> {
         let _ = assigns;
         None
+    }
+
+    /// The view's [`Uploads`] field, for the session to record chosen files, answer
+    /// `allow_upload`, receive chunks and apply progress to (see [`crate::upload`]).
+    /// Return `Some(assigns.uploads_mut())`; the default (`None`) allows no upload.
+    fn uploads(assigns: &mut Tracked<Self>) -> Option<&mut Uploads> {
+        let _ = assigns;
+        None
+    }
+
+    /// Runs after the client reports progress on an entry of the upload `name`
+    /// (`entry.done` once it arrived whole): the place to consume files of an
+    /// `auto_upload` as they finish. The default does nothing.
+    fn handle_progress(socket: &mut Socket<Self>, name: &str, entry: UploadEntry) -> Result {
+        let _ = (socket, name, entry);
+        Ok(())
     }
 }
 

@@ -1,0 +1,331 @@
+//! Uploads over real frames, as the official client drives them: entries recorded from
+//! `phx-change`, `allow_upload` tokens, the `lvu:` channel with binary chunks, progress,
+//! and the view consuming the file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_pass_by_value,
+    reason = "test code fails loudly"
+)]
+
+use cinder::frame::Chunk;
+use cinder::session::Input;
+use cinder::upload::{LiveFileInput, live_file_input};
+use cinder::{
+    Assigns, Error, LiveView, Mount, Rendered, Result, Socket, Tracked, UploadEntry, UploadOptions,
+    Uploads, html,
+};
+use serde_json::{Value, json};
+
+#[path = "support/frames.rs"]
+mod frames;
+
+use frames::{Frames, frame};
+
+#[derive(Assigns)]
+struct Avatar {
+    uploads: Uploads,
+    saved: Vec<String>,
+    progress: Vec<String>,
+}
+
+impl LiveView for Avatar {
+    type Info = ();
+
+    fn mount(_cx: &mut Mount<'_, Self>) -> Result<Self> {
+        let options = UploadOptions::new()
+            .accept([".txt", "image/*"])
+            .max_entries(2)
+            .max_file_size(8);
+        Ok(Avatar {
+            uploads: Uploads::new().allow("avatar", options),
+            saved: Vec::new(),
+            progress: Vec::new(),
+        })
+    }
+
+    fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
+        html!(
+            r#"<form id="f" phx-change="validate" phx-submit="save"><.live_file_input upload={@uploads.get("avatar")} /></form><p id="saved">{@saved.join(";")}</p><p id="progress">{@progress.join(";")}</p>"#
+        )
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, event: &str, value: Value) -> Result {
+        match event {
+            "validate" => {}
+            "cancel" => {
+                let entry = value["ref"].as_str().unwrap_or_default();
+                socket.uploads_mut().cancel("avatar", entry);
+            }
+            "save" => {
+                let saved = socket.uploads_mut().consume("avatar", |path, entry| {
+                    let body = std::fs::read_to_string(path).unwrap();
+                    format!("{}={body}", entry.client_name)
+                });
+                socket.update_saved(|s| s.extend(saved));
+            }
+            other => return Err(Error::UnknownEvent(other.into())),
+        }
+        Ok(())
+    }
+
+    fn uploads(assigns: &mut Tracked<Self>) -> Option<&mut Uploads> {
+        Some(assigns.uploads_mut())
+    }
+
+    fn handle_progress(socket: &mut Socket<Self>, name: &str, entry: UploadEntry) -> Result {
+        let line = format!("{name}:{}:{}", entry.reference, entry.progress);
+        socket.update_progress(|p| p.push(line));
+        Ok(())
+    }
+}
+
+/// The client's description of a file.
+fn file(reference: &str, name: &str, size: u64, mime: &str) -> Value {
+    json!({"path": "avatar", "ref": reference, "name": name, "relative_path": "",
+           "size": size, "type": mime, "last_modified": 1_700_000_000_000_i64})
+}
+
+/// The upload's reference, read from the rendered input.
+fn upload_ref(reply: &Value) -> String {
+    let text = reply.to_string();
+    let at = text.find("\"phx-").expect("an upload ref") + 1;
+    let end = text[at..].find(['"', '\\']).unwrap();
+    text[at..at + end].to_owned()
+}
+
+/// Sends a frame on an upload channel and returns the session's reply.
+async fn upload_push(
+    client: &mut Frames,
+    msg_ref: &str,
+    topic: &str,
+    event: &str,
+    payload: Value,
+) -> Value {
+    let f = frame(json!(["9", msg_ref, topic, event, payload]));
+    client.handle.try_send(Input::Frame(Box::new(f))).unwrap();
+    client.read().await
+}
+
+async fn chunk(client: &mut Frames, msg_ref: &str, topic: &str, bytes: &[u8]) -> Value {
+    let chunk = Chunk {
+        join_ref: Some("9".into()),
+        msg_ref: Some(msg_ref.into()),
+        topic: topic.into(),
+        event: "chunk".into(),
+        bytes: bytes.to_vec(),
+    };
+    client
+        .handle
+        .try_send(Input::Chunk(Box::new(chunk)))
+        .unwrap();
+    client.read().await
+}
+
+/// Whether a reply's diff sets the input's `data-phx-<name>` to `value`.
+fn sets(reply: &Value, name: &str, value: &str) -> bool {
+    let diff = response(reply)["diff"].to_string();
+    diff.contains(&format!(r#"data-phx-{name}=\"{value}\""#))
+}
+
+fn response(reply: &Value) -> &Value {
+    &reply[4]["response"]
+}
+
+#[tokio::test]
+async fn a_file_goes_from_the_input_to_the_view() {
+    let (mut client, join) =
+        Frames::join::<Avatar>("lv:up", json!({"url": "http://h/up"}), None).await;
+    let reference = upload_ref(&join);
+    assert!(join.to_string().contains(r#"data-phx-active-refs=\""#));
+
+    // Choosing two files: one accepted, one not.
+    let files = [
+        file("0", "a.txt", 5, "text/plain"),
+        file("1", "b.exe", 3, "application/x-msdownload"),
+    ];
+    let change = json!({"type": "form", "event": "validate", "value": "",
+                        "meta": {"_target": "avatar"}, "uploads": {&reference: files}});
+    let reply = client.push("event", change).await;
+    assert!(sets(&reply, "active-refs", "0,1"), "{reply}");
+    assert!(sets(&reply, "error-refs", "1"), "{reply}");
+
+    // The client preflights; only the valid entry gets a token.
+    let preflight = json!({"ref": reference, "entries": files});
+    let reply = client.push("allow_upload", preflight).await;
+    let answer = response(&reply);
+    assert_eq!(reply[4]["status"], "ok");
+    assert_eq!(answer["ref"], json!(reference));
+    assert_eq!(answer["config"]["chunk_size"], 64_000);
+    assert_eq!(answer["errors"], json!({"1": ["not_accepted"]}));
+    let token = answer["entries"]["0"].as_str().unwrap().to_owned();
+    assert!(
+        answer["diff"].to_string().contains(r#""0""#),
+        "preflighted refs"
+    );
+
+    // A forged token, then the real one.
+    let refused = upload_push(
+        &mut client,
+        "20",
+        "lvu:1",
+        "phx_join",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(
+        refused,
+        json!(["9", "20", "lvu:1", "phx_reply", {"status": "error", "response": {"reason": "invalid_token"}}])
+    );
+    let joined = upload_push(
+        &mut client,
+        "21",
+        "lvu:0",
+        "phx_join",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(
+        joined,
+        json!(["9", "21", "lvu:0", "phx_reply", {"status": "ok", "response": {}}])
+    );
+    let again = upload_push(
+        &mut client,
+        "22",
+        "lvu:0",
+        "phx_join",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(response(&again)["reason"], "already_registered");
+
+    for (msg_ref, bytes) in [("23", &b"hel"[..]), ("24", b"lo")] {
+        let ack = chunk(&mut client, msg_ref, "lvu:0", bytes).await;
+        assert_eq!(
+            ack,
+            json!(["9", msg_ref, "lvu:0", "phx_reply", {"status": "ok", "response": {}}])
+        );
+    }
+    let stray = chunk(&mut client, "25", "lvu:1", b"x").await;
+    assert_eq!(response(&stray)["reason"], "disallowed");
+
+    let progress =
+        json!({"event": null, "ref": reference, "entry_ref": "0", "progress": 100, "cid": null});
+    let reply = client.push("progress", progress).await;
+    assert_eq!(reply[4]["status"], "ok");
+    assert!(sets(&reply, "done-refs", "0"), "{reply}");
+    assert!(
+        reply.to_string().contains("avatar:0:100"),
+        "handle_progress ran: {reply}"
+    );
+
+    let reply = client
+        .push(
+            "event",
+            json!({"type": "click", "event": "cancel", "value": {"ref": "1"}}),
+        )
+        .await;
+    assert!(
+        response(&reply)["diff"].to_string().contains(r#""0""#),
+        "active refs: 0"
+    );
+
+    let save = json!({"type": "form", "event": "save", "value": "", "meta": {}});
+    let reply = client.push("event", save).await;
+    let diff = response(&reply)["diff"].to_string();
+    assert!(diff.contains("a.txt=hello"), "{diff}");
+}
+
+#[tokio::test]
+async fn a_file_growing_past_the_limit_is_refused() {
+    let (mut client, join) =
+        Frames::join::<Avatar>("lv:big", json!({"url": "http://h/up"}), None).await;
+    let reference = upload_ref(&join);
+    // The client claims 4 bytes, then sends more than max_file_size (8).
+    let preflight = json!({"ref": reference, "entries": [file("0", "a.txt", 4, "text/plain")]});
+    let reply = client.push("allow_upload", preflight).await;
+    let token = response(&reply)["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    upload_push(
+        &mut client,
+        "20",
+        "lvu:0",
+        "phx_join",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(
+        response(&chunk(&mut client, "21", "lvu:0", b"12345").await),
+        &json!({})
+    );
+    let refused = chunk(&mut client, "22", "lvu:0", b"67890").await;
+    assert_eq!(
+        refused,
+        json!(["9", "22", "lvu:0", "phx_reply", {"status": "error",
+               "response": {"reason": "file_size_limit_exceeded", "limit": 8}}])
+    );
+
+    // The client then reports the failure; the entry shows it and is not consumed.
+    let failed = json!({"event": null, "ref": reference, "entry_ref": "0",
+                        "progress": {"error": "file_size_limit_exceeded"}});
+    let reply = client.push("progress", failed).await;
+    assert!(
+        response(&reply)["diff"].to_string().contains(r#""0""#),
+        "error refs"
+    );
+    let save = json!({"type": "form", "event": "save", "value": "", "meta": {}});
+    let reply = client.push("event", save).await;
+    assert!(
+        response(&reply)
+            .get("diff")
+            .is_none_or(|d| !d.to_string().contains("a.txt"))
+    );
+}
+
+#[tokio::test]
+async fn a_view_without_uploads_refuses_them() {
+    #[derive(Assigns)]
+    struct Plain {}
+    impl LiveView for Plain {
+        type Info = ();
+        fn mount(_cx: &mut Mount<'_, Self>) -> Result<Self> {
+            Ok(Plain {})
+        }
+        fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
+            let _ = assigns;
+            html!("<p>plain</p>")
+        }
+    }
+    let (mut client, _) =
+        Frames::join::<Plain>("lv:plain", json!({"url": "http://h/"}), None).await;
+    let reply = client
+        .push("allow_upload", json!({"ref": "phx-x", "entries": []}))
+        .await;
+    assert_eq!(response(&reply)["reason"], "this view allows no uploads");
+    let join = upload_push(
+        &mut client,
+        "20",
+        "lvu:0",
+        "phx_join",
+        json!({"token": "x.y"}),
+    )
+    .await;
+    assert_eq!(response(&join)["reason"], "disallowed");
+    // The session is still serving.
+    let reply = client
+        .push(
+            "event",
+            json!({"type": "click", "event": "nope", "value": {}}),
+        )
+        .await;
+    assert_eq!(reply[4]["status"], "error");
+}
+
+#[test]
+fn the_input_has_no_upload_without_a_config() {
+    let props = LiveFileInput::default();
+    assert_eq!(live_file_input(&props).to_html(), "");
+}
