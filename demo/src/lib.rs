@@ -34,6 +34,7 @@ pub fn router(secret: &[u8], cluster: &Cluster) -> Router<LinkOutbox> {
         .live::<views::clock::Clock>("/clock")
         .live::<views::feed::Feed>("/feed/:name")
         .live::<views::todos::Todos>("/todos")
+        .live::<views::upload::Upload>("/upload")
 }
 
 /// Where the pinned client bundles and `app.js` live: `CINDER_ASSETS`, else the

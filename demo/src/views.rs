@@ -7,3 +7,4 @@ pub mod feed;
 pub mod form;
 pub mod home;
 pub mod todos;
+pub mod upload;

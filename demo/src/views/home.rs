@@ -27,6 +27,8 @@ impl LiveView for Home {
     <li><a id="to-chat" href="/chat/lobby?user=guest" data-phx-link="redirect" data-phx-link-state="push">Chat</a></li>
     <li><a id="to-clock" href="/clock" data-phx-link="redirect" data-phx-link-state="push">Clock</a></li>
     <li><.link navigate="/feed/news" id="to-feed">Feed</.link></li>
+    <li><.link navigate="/todos" id="to-todos">Todos</.link></li>
+    <li><.link navigate="/upload" id="to-upload">Upload</.link></li>
   </ul>
   <button id="toggle-about" phx-click={JS::new().toggle("#about")}>About</button>
   <button id="about-push" phx-click={JS::new().push("noop_about").add_class("seen", "#about")}>Mark seen</button>
