@@ -32,6 +32,18 @@ use crate::token::Signer;
 /// (Phoenix's flash cookie lives 60 s too).
 pub const MAX_AGE: Duration = Duration::from_secs(60);
 
+/// The cookie the client stores a `redirect`'s flash token in (for 60 s), for the next
+/// page load to read.
+pub const COOKIE: &str = "__phoenix_flash__";
+
+/// The value of the flash cookie in a `Cookie` request header, if any.
+pub fn from_cookie_header(header: &str) -> Option<&str> {
+    header.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == COOKIE && !value.is_empty()).then_some(value)
+    })
+}
+
 /// The token kind flash tokens are signed as, so no other token passes for one.
 const KIND: &str = "flash";
 
@@ -148,7 +160,15 @@ mod tests {
         assert!(Flash::verify(&signer, &format!("{token}x")).is_empty());
         assert!(Flash::verify(&signer, "").is_empty());
         // A session token is not a flash token.
-        assert!(Flash::verify(&signer, &signer.session_token("phx-1", "/")).is_empty());
+        assert!(Flash::verify(&signer, &signer.session_token("phx-1", "/", "")).is_empty());
+    }
+
+    #[test]
+    fn reads_the_flash_cookie() {
+        let header = "_cinder_key=abc; __phoenix_flash__=tok.en; other=1";
+        assert_eq!(from_cookie_header(header), Some("tok.en"));
+        assert_eq!(from_cookie_header("__phoenix_flash__="), None);
+        assert_eq!(from_cookie_header("x__phoenix_flash__=a"), None);
     }
 
     #[test]

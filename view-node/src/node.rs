@@ -127,7 +127,12 @@ impl ViewNode for Node {
         } else {
             request.url.as_str()
         };
-        let response = self.router.render(url, &request.view_id, csrf);
+        let flash = request
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
+            .find_map(|h| crate::flash::from_cookie_header(&h.value));
+        let response = self.router.render(url, &request.view_id, csrf, flash);
         Ok(Response::new(RenderResponse {
             status: u32::from(response.status),
             headers: response

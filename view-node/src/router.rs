@@ -66,7 +66,7 @@ trait Kind<O>: Send + Sync {
         config: SessionConfig,
         env: Arc<Env>,
     ) -> SessionHandle;
-    fn dead_render(&self, params: &Params, url: &str) -> DeadRender;
+    fn dead_render(&self, params: &Params, url: &str, flash: &Flash) -> DeadRender;
 }
 
 enum DeadRender {
@@ -88,9 +88,9 @@ impl<V: LiveView, O: Outbox> Kind<O> for ViewKind<V> {
         session::spawn_in::<V, O>(join, outbox, config, Some(env))
     }
 
-    fn dead_render(&self, params: &Params, url: &str) -> DeadRender {
+    fn dead_render(&self, params: &Params, url: &str, flash: &Flash) -> DeadRender {
         let rendered = catch_unwind(AssertUnwindSafe(|| -> Result<DeadRender, crate::Error> {
-            let (socket, pending) = crate::socket::mount::<V>(params, url, false, &Flash::new())?;
+            let (socket, pending) = crate::socket::mount::<V>(params, url, false, flash)?;
             let navigation = pending.as_ref().and_then(|p| p.navigation.clone());
             if let Some(Navigation::Navigate { to, .. } | Navigation::Redirect { to }) = navigation
             {
@@ -205,7 +205,17 @@ impl<O: Outbox> Router<O> {
     }
 
     /// The dead render of `url` for the page whose view id is `view_id`.
-    pub fn render(&self, url: &str, view_id: &str, csrf_token: &str) -> Response {
+    ///
+    /// `flash_cookie` is the `__phoenix_flash__` cookie a `redirect` with flash left in
+    /// the browser: the page is rendered with that flash, the first connected mount gets
+    /// it too (through the session token), and the response deletes the cookie.
+    pub fn render(
+        &self,
+        url: &str,
+        view_id: &str,
+        csrf_token: &str,
+        flash_cookie: Option<&str>,
+    ) -> Response {
         let Some(entry) = self.find(url) else {
             return Response::html(
                 404,
@@ -213,7 +223,13 @@ impl<O: Outbox> Router<O> {
             );
         };
         let params = entry.env.params(url);
-        match entry.kind.dead_render(&params, url) {
+        let flash = flash_cookie.map_or_else(Flash::new, |t| Flash::verify(&self.signer, t));
+        let flash_token = if flash.is_empty() {
+            ""
+        } else {
+            flash_cookie.unwrap_or_default()
+        };
+        let mut response = match entry.kind.dead_render(&params, url, &flash) {
             DeadRender::Redirect(to) => Response::redirect(&to),
             DeadRender::Failed(reason) => {
                 warn!(url, reason, "dead render failed");
@@ -224,7 +240,7 @@ impl<O: Outbox> Router<O> {
             }
             DeadRender::Page { title, html } => {
                 let route = entry.env.route.as_ref().map_or("", Pattern::as_str);
-                let session = self.signer.session_token(view_id, route);
+                let session = self.signer.session_token(view_id, route, flash_token);
                 let static_token = self.signer.sign(
                     "static",
                     &serde_json::json!({"id": view_id, "exp": u64::MAX}),
@@ -237,14 +253,19 @@ impl<O: Outbox> Router<O> {
                 };
                 Response::html(200, (self.layout)(&page))
             }
+        };
+        if flash_cookie.is_some() {
+            let expired = format!("{}=; max-age=0; path=/", crate::flash::COOKIE);
+            response.headers.push(("set-cookie".into(), expired));
         }
+        response
     }
 
     /// Starts the session a `phx_join` asks for, or says why not (the error reply's
     /// response).
     pub fn join(
         &self,
-        frame: ClientFrame,
+        mut frame: ClientFrame,
         csrf_ok: bool,
         outbox: O,
     ) -> Result<SessionHandle, Refusal> {
@@ -282,6 +303,17 @@ impl<O: Outbox> Router<O> {
         let route = entry.env.route.as_ref().map_or("", Pattern::as_str);
         if !navigated && route != claims.route {
             return Err(stale());
+        }
+        // The flash the page was rendered with goes to the first mount, unless a live
+        // navigation brings its own.
+        let first_mount = frame.payload["params"]["_mounts"].as_u64() == Some(0);
+        if first_mount
+            && !claims.flash.is_empty()
+            && let Value::Object(payload) = &mut frame.payload
+        {
+            payload
+                .entry("flash")
+                .or_insert(Value::String(claims.flash));
         }
         Ok(entry
             .kind

@@ -37,6 +37,10 @@ pub struct SessionClaims {
     pub route: String,
     /// Expiry, unix seconds.
     pub exp: u64,
+    /// The flash token the page was rendered with (from the `__phoenix_flash__` cookie a
+    /// redirect left), for the first connected mount.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub flash: String,
 }
 
 /// Signs and verifies tokens with the cluster secret.
@@ -113,11 +117,13 @@ impl Signer {
     }
 
     /// A session token for view `id` rendered at `route`.
-    pub fn session_token(&self, id: &str, route: &str) -> String {
+    /// `flash` is a flash token the page was rendered with, or empty.
+    pub fn session_token(&self, id: &str, route: &str, flash: &str) -> String {
         let claims = SessionClaims {
             id: id.to_owned(),
             route: route.to_owned(),
             exp: now() + MAX_AGE.as_secs(),
+            flash: flash.to_owned(),
         };
         self.sign("session", &claims)
     }
@@ -130,7 +136,7 @@ mod tests {
     #[test]
     fn round_trips_and_refuses_forgeries() {
         let signer = Signer::new(b"secret");
-        let token = signer.session_token("phx-1", "/counter");
+        let token = signer.session_token("phx-1", "/counter", "");
         let claims: SessionClaims = signer.verify("session", &token).unwrap();
         assert_eq!(claims.id, "phx-1");
         assert_eq!(
@@ -161,6 +167,7 @@ mod tests {
                 id: "x".into(),
                 route: "/".into(),
                 exp: 1,
+                flash: String::new(),
             },
         );
         assert_eq!(

@@ -193,3 +193,58 @@ async fn a_forged_or_foreign_flash_token_is_no_flash() {
         assert_eq!(rendered["3"], "none");
     }
 }
+
+/// The `data-phx-session` token of a dead render.
+fn session_of(page: &str) -> String {
+    let at = page.find("data-phx-session=\"").expect("a session token") + 18;
+    let end = page[at..].find('"').unwrap();
+    page[at..at + end].to_owned()
+}
+
+#[tokio::test]
+async fn the_flash_cookie_a_redirect_left_reaches_the_page_and_its_first_mount() {
+    let router = cinder::router::Router::<tokio::sync::mpsc::UnboundedSender<String>>::new(SECRET)
+        .live::<Notes>("/notes");
+    let mut flash = Flash::new();
+    flash.put("info", "Bye");
+    let token = flash.sign(&Signer::new(SECRET));
+
+    let page = router.render("http://h/notes", "phx-f1", "csrf", Some(&token));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(r#"<p id="info">Bye</p>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<i>Bye</i>"), "the dead mount saw it");
+    assert!(
+        page.headers.contains(&(
+            "set-cookie".into(),
+            "__phoenix_flash__=; max-age=0; path=/".into()
+        )),
+        "the cookie is deleted: {:?}",
+        page.headers
+    );
+
+    let session = session_of(&page.body);
+    for (mounts, expected) in [(0, "Bye"), (1, "none")] {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let join = frames::frame(json!(["1", "1", "lv:phx-f1", "phx_join", {
+            "url": "http://h/notes", "session": session, "static": null,
+            "params": {"_mounts": mounts},
+        }]));
+        let _handle = router.join(join, true, tx).expect("joined");
+        let reply: Value = serde_json::from_str(&rx.recv().await.unwrap()).unwrap();
+        assert_eq!(
+            reply[4]["response"]["rendered"]["3"], expected,
+            "mount {mounts}: {reply}"
+        );
+    }
+
+    // A forged cookie is no flash, and is deleted all the same.
+    let forged = router.render("http://h/notes", "phx-f2", "csrf", Some("forged.token"));
+    assert!(forged.body.contains(r#"<p id="info"></p>"#));
+    assert!(forged.headers.iter().any(|(name, _)| name == "set-cookie"));
+    let plain = router.render("http://h/notes", "phx-f3", "csrf", None);
+    assert!(!plain.headers.iter().any(|(name, _)| name == "set-cookie"));
+}
