@@ -17,6 +17,10 @@
 //!
 //! A component's render is evaluated whole each time and its text compared by hash, so
 //! an instance whose render did not change sends nothing.
+//!
+//! Effects a component leaves in `update` (an event, a flash, a message to its view, a
+//! navigation) are applied once the render that ran it is sent, with one more render
+//! pushed as a `diff`, as Phoenix delivers them after `update_many`.
 
 use std::any::{Any, type_name};
 use std::cell::RefCell;
@@ -32,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::flash::FlashOp;
 use crate::html::AttrValue;
 use crate::rendered::{Component, Dynamic, Rendered, Template};
+use crate::socket::Navigation;
 
 /// A stateful component: state on the server, its own events, rendered inside a view.
 ///
@@ -134,6 +139,25 @@ pub(crate) struct ComponentEffects {
     pub(crate) events: Vec<PushedEvent>,
     pub(crate) flash: Vec<FlashOp>,
     pub(crate) to_parent: Vec<Box<dyn Any + Send>>,
+    pub(crate) navigation: Option<Navigation>,
+}
+
+impl ComponentEffects {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty()
+            && self.flash.is_empty()
+            && self.to_parent.is_empty()
+            && self.navigation.is_none()
+    }
+
+    fn append(&mut self, mut other: ComponentEffects) {
+        self.events.append(&mut other.events);
+        self.flash.append(&mut other.flash);
+        self.to_parent.append(&mut other.to_parent);
+        if other.navigation.is_some() {
+            self.navigation = other.navigation;
+        }
+    }
 }
 
 impl<C> ComponentSocket<C> {
@@ -171,6 +195,27 @@ impl<C> ComponentSocket<C> {
     /// the view's `Info` type; anything else is dropped with a warning.
     pub fn send_parent<I: Send + 'static>(&mut self, info: I) {
         self.effects.to_parent.push(Box::new(info));
+    }
+
+    /// Patches the view's URL, as [`Socket::push_patch`](crate::Socket::push_patch).
+    pub fn push_patch(&mut self, to: impl Into<String>) {
+        self.effects.navigation = Some(Navigation::Patch {
+            to: to.into(),
+            replace: false,
+        });
+    }
+
+    /// Mounts the view at `to`, as [`Socket::push_navigate`](crate::Socket::push_navigate).
+    pub fn push_navigate(&mut self, to: impl Into<String>) {
+        self.effects.navigation = Some(Navigation::Navigate {
+            to: to.into(),
+            replace: false,
+        });
+    }
+
+    /// Loads `to` in full, as [`Socket::redirect`](crate::Socket::redirect).
+    pub fn redirect(&mut self, to: impl Into<String>) {
+        self.effects.navigation = Some(Navigation::Redirect { to: to.into() });
     }
 }
 
@@ -242,6 +287,8 @@ pub(crate) struct Registry {
     /// A `mount` or `update` that failed during a render: the session ends, as for a
     /// panic, since the render could not be what the app meant.
     failed: Option<Error>,
+    /// Effects the `update`s of the last render left.
+    updated: ComponentEffects,
 }
 
 impl std::fmt::Debug for Registry {
@@ -278,6 +325,12 @@ impl Registry {
     /// Drops the instance `(kind, id)` (the client destroyed it).
     pub(crate) fn remove(&mut self, kind: &'static str, id: &str) {
         self.instances.remove(&(kind, id.to_owned()));
+    }
+
+    /// The effects the `update`s of the last render left, if any.
+    pub(crate) fn take_update_effects(&mut self) -> Option<ComponentEffects> {
+        let effects = std::mem::take(&mut self.updated);
+        (!effects.is_empty()).then_some(effects)
     }
 
     /// The error a render left, if a component's `mount` or `update` failed.
@@ -381,8 +434,14 @@ fn render<C: LiveComponent>(id: String, myself: Myself, props: C::Props) -> Rend
         fail(error);
         return placeholder();
     }
-    // Effects of `update` have no callback to travel with; they are dropped.
-    socket.effects = ComponentEffects::default();
+    let effects = std::mem::take(&mut socket.effects);
+    if !effects.is_empty() {
+        CURRENT.with_borrow_mut(|registry| {
+            if let Some(registry) = registry {
+                registry.updated.append(effects);
+            }
+        });
+    }
     let rendered = Instance::render(&mut *socket, myself);
     put(key, socket);
     rendered

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, warn};
 
-use crate::component::{self, Handled, Registry};
+use crate::component::{self, ComponentEffects, Handled, Registry};
 use crate::diff::{Extras, Prints};
 use crate::flash::{Flash, FlashOp};
 use crate::frame::{self, Chunk, ClientFrame};
@@ -236,7 +236,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     async fn run(mut self: Box<Self>, join: Box<ClientFrame>, mut rx: mailbox::Receiver<Input>) {
         let joined = Box::pin(self.join(join)).await;
         // A failed join skips the loop but still tells the outbox the session is over.
-        if let Some(mut socket) = joined {
+        if let Some(mut socket) = joined
+            && let Outcome::Continue =
+                Box::pin(self.after_updates(&mut socket, Outcome::Continue)).await
+        {
             while let Some(input) = rx.recv().await {
                 let outcome = match input {
                     Input::Frame(frame) if frame.topic != *self.topic => {
@@ -700,6 +703,14 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 .reply(msg_ref, "error", &frame::reason(&err.to_string()))
                 .await;
         }
+        self.absorb(socket, effects);
+        self.rerender.push((kind, id));
+        self.callback(socket, msg_ref, |_| Ok(())).await
+    }
+
+    /// Takes a component's effects into the view's: its events and navigation join the
+    /// next diff, its flash the view's flash, its messages the view's mailbox.
+    fn absorb(&self, socket: &mut Socket<V>, effects: ComponentEffects) {
         for event in effects.events {
             let effects = socket.effects();
             if event.before_patch {
@@ -711,13 +722,32 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         for op in effects.flash {
             socket.effects().flash(op);
         }
+        if let Some(navigation) = effects.navigation {
+            socket.effects().navigate(navigation);
+        }
         for info in effects.to_parent {
             if self.me.try_send(Input::Info(info)).is_err() {
                 warn!("a component's message to its view was dropped: mailbox full");
             }
         }
-        self.rerender.push((kind, id));
-        self.callback(socket, msg_ref, |_| Ok(())).await
+    }
+
+    /// After a render was sent: the effects components' `update`s left in it, applied
+    /// with one more render pushed as a `diff`. Effects that render leaves are dropped
+    /// (an `update` that always has some would loop).
+    async fn after_updates(&mut self, socket: &mut Socket<V>, outcome: Outcome) -> Outcome {
+        let Outcome::Continue = outcome else {
+            return outcome;
+        };
+        let Some(effects) = self.components.take_update_effects() else {
+            return outcome;
+        };
+        self.absorb(socket, effects);
+        let outcome = self.callback_once(socket, None, |_| Ok(())).await;
+        if self.components.take_update_effects().is_some() {
+            warn!("effects of component updates in a follow-up render were dropped");
+        }
+        outcome
     }
 
     /// `allow_upload`: records the entries, then replies with the tokens and the diff
@@ -820,8 +850,20 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     }
 
     /// Runs a callback, renders what changed and sends it: as the reply to `msg_ref`, or
-    /// as a pushed `diff` when there is no ref (messages and timers).
+    /// as a pushed `diff` when there is no ref (messages and timers). Then the effects
+    /// of the components' updates, if any.
     async fn callback(
+        &mut self,
+        socket: &mut Socket<V>,
+        msg_ref: Option<&str>,
+        callback: impl FnOnce(&mut Socket<V>) -> Result<(), Error>,
+    ) -> Outcome {
+        let outcome = self.callback_once(socket, msg_ref, callback).await;
+        self.after_updates(socket, outcome).await
+    }
+
+    /// [`Actor::callback`] without the components' update effects.
+    async fn callback_once(
         &mut self,
         socket: &mut Socket<V>,
         msg_ref: Option<&str>,

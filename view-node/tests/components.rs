@@ -256,3 +256,109 @@ fn a_dead_render_mounts_components_for_that_render() {
         "{html}"
     );
 }
+
+/// A component whose `update` greets: an event to the client and a message to its view.
+#[derive(Assigns)]
+struct Greeter {
+    name: String,
+}
+
+impl LiveComponent for Greeter {
+    type Props = String;
+
+    fn mount(name: &String) -> Result<Self> {
+        Ok(Greeter { name: name.clone() })
+    }
+
+    fn update(socket: &mut ComponentSocket<Self>, name: String) -> Result {
+        socket.push_event("greeted", json!({ "name": name }));
+        socket.send_parent(name.clone());
+        socket.set_name(name);
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<Self>, myself: Myself) -> Rendered<'_> {
+        html!(r#"<b phx-click="leave" phx-target={myself}>{@name}</b>"#)
+    }
+
+    fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, _value: Value) -> Result {
+        match event {
+            "leave" => socket.push_navigate("/elsewhere"),
+            "patch" => socket.push_patch("/hall?page=2"),
+            _ => return Err(cinder::Error::UnknownEvent(event.to_owned())),
+        }
+        Ok(())
+    }
+}
+
+#[derive(Assigns)]
+struct Hall {
+    greeted: Vec<String>,
+    page: String,
+}
+
+impl LiveView for Hall {
+    type Info = String;
+
+    fn mount(_cx: &mut Mount<'_, Self>) -> Result<Self> {
+        Ok(Hall {
+            greeted: Vec::new(),
+            page: String::new(),
+        })
+    }
+
+    fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
+        html!(
+            r#"<div>{live_component::<Greeter>("g", "ada".to_owned())}<p>{@greeted.join(",")}</p><i>{@page}</i></div>"#
+        )
+    }
+
+    fn handle_info(socket: &mut Socket<Self>, name: String) -> Result {
+        socket.update_greeted(|g| g.push(name));
+        Ok(())
+    }
+
+    fn handle_params(socket: &mut Socket<Self>, params: &cinder::Params, _uri: &str) -> Result {
+        let page = params.get("page").and_then(Value::as_str).unwrap_or("1");
+        socket.set_page(page.to_owned());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn effects_of_update_and_navigation_from_components_reach_the_client() {
+    let payload = json!({"url": "http://h/hall", "params": {}, "session": "", "static": null});
+    let (mut client, reply) = Frames::join::<Hall>("lv:phx-hall", payload, None).await;
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+
+    // The update's event follows the join as a diff, then the view's message lands.
+    let events = client.read().await;
+    assert_eq!(events[3], "diff", "{events}");
+    assert_eq!(
+        events[4]["e"],
+        json!([["greeted", {"name": "ada"}]]),
+        "{events}"
+    );
+    let info = client.read().await;
+    assert_eq!(info[3], "diff", "{info}");
+    assert!(info[4].to_string().contains("ada"), "{info}");
+
+    // A component's push_patch patches its view's URL.
+    let patch = json!({"type": "click", "event": "patch", "value": {}, "cid": 1});
+    let pushed = client.push("event", patch).await;
+    assert_eq!(pushed[3], "live_patch", "{pushed}");
+    assert_eq!(pushed[4]["to"], "/hall?page=2");
+    let reply = client.read().await;
+    assert!(
+        reply[4]["response"]["diff"].to_string().contains('2'),
+        "{reply}"
+    );
+
+    // A component's push_navigate answers its event with the live redirect.
+    let leave = json!({"type": "click", "event": "leave", "value": {}, "cid": 1});
+    let reply = client.push("event", leave).await;
+    assert_eq!(
+        reply[4]["response"]["live_redirect"]["to"], "/elsewhere",
+        "{reply}"
+    );
+}
