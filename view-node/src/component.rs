@@ -130,6 +130,7 @@ pub struct ComponentSocket<C> {
     /// The component's state and its change bits.
     pub assigns: Tracked<C>,
     myself: Myself,
+    connected: bool,
     effects: ComponentEffects,
 }
 
@@ -161,12 +162,20 @@ impl ComponentEffects {
 }
 
 impl<C> ComponentSocket<C> {
-    fn new(state: C, myself: Myself) -> Self {
+    fn new(state: C, myself: Myself, connected: bool) -> Self {
         ComponentSocket {
             assigns: Tracked::new(state),
             myself,
+            connected,
             effects: ComponentEffects::default(),
         }
+    }
+
+    /// Whether the instance lives in a connected session (false in the dead render,
+    /// where it is mounted for that render only): `update`, which follows every
+    /// `mount`, can start connected-only work.
+    pub fn connected(&self) -> bool {
+        self.connected
     }
 
     /// This instance's target (see [`Myself`]).
@@ -422,7 +431,10 @@ fn render<C: LiveComponent>(id: String, myself: Myself, props: C::Props) -> Rend
     let mut socket = match existing {
         Some(socket) => socket,
         None => match C::mount(&props) {
-            Ok(state) => Box::new(ComponentSocket::new(state, myself)),
+            Ok(state) => {
+                let connected = CURRENT.with_borrow(Option::is_some);
+                Box::new(ComponentSocket::new(state, myself, connected))
+            }
             Err(error) => {
                 fail(error);
                 return placeholder();

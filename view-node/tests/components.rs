@@ -261,24 +261,33 @@ fn a_dead_render_mounts_components_for_that_render() {
 #[derive(Assigns)]
 struct Greeter {
     name: String,
+    /// What `connected()` said in `update`.
+    live: bool,
 }
 
 impl LiveComponent for Greeter {
     type Props = String;
 
     fn mount(name: &String) -> Result<Self> {
-        Ok(Greeter { name: name.clone() })
+        Ok(Greeter {
+            name: name.clone(),
+            live: false,
+        })
     }
 
     fn update(socket: &mut ComponentSocket<Self>, name: String) -> Result {
         socket.push_event("greeted", json!({ "name": name }));
         socket.send_parent(name.clone());
         socket.set_name(name);
+        let live = socket.connected();
+        socket.set_live(live);
         Ok(())
     }
 
     fn render(assigns: &Tracked<Self>, myself: Myself) -> Rendered<'_> {
-        html!(r#"<b phx-click="leave" phx-target={myself}>{@name}</b>"#)
+        html!(
+            r#"<b phx-click="leave" phx-target={myself}>{@name} {if @live { "live" } else { "dead" }}</b>"#
+        )
     }
 
     fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, _value: Value) -> Result {
@@ -330,6 +339,19 @@ async fn effects_of_update_and_navigation_from_components_reach_the_client() {
     let payload = json!({"url": "http://h/hall", "params": {}, "session": "", "static": null});
     let (mut client, reply) = Frames::join::<Hall>("lv:phx-hall", payload, None).await;
     assert_eq!(reply[4]["status"], "ok", "{reply}");
+    assert!(
+        reply.to_string().contains("live"),
+        "connected in a session: {reply}"
+    );
+    let dead = Hall::render(&Tracked::new(Hall {
+        greeted: Vec::new(),
+        page: String::new(),
+    }))
+    .to_html();
+    assert!(
+        dead.contains("ada dead"),
+        "not connected in a dead render: {dead}"
+    );
 
     // The update's event follows the join as a diff, then the view's message lands.
     let events = client.read().await;
