@@ -340,7 +340,7 @@ async fn effects_of_update_and_navigation_from_components_reach_the_client() {
     let (mut client, reply) = Frames::join::<Hall>("lv:phx-hall", payload, None).await;
     assert_eq!(reply[4]["status"], "ok", "{reply}");
     assert!(
-        reply.to_string().contains("live"),
+        reply.to_string().contains(r#""live""#),
         "connected in a session: {reply}"
     );
     let dead = Hall::render(&Tracked::new(Hall {
