@@ -1,5 +1,6 @@
-//! `/counter`: the count, buttons by a step, a patch link changing the step, and the
-//! `Reset` flash that a click on it clears (`lv:clear-flash`).
+//! `/counter`: the count, buttons by a step, a patch link changing the step, the
+//! `Reset` flash that a click on it clears (`lv:clear-flash`), and `#reload`: a full
+//! redirect to `/counter` carrying the flash `Reloaded`.
 
 use cinder::{Assigns, Flash, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
 use serde_json::Value;
@@ -32,6 +33,7 @@ impl LiveView for Counter {
   <button id="dec" phx-click="dec">-{@step}</button>
   <button id="inc" phx-click="inc">+{@step}</button>
   <button id="reset" phx-click="reset">Reset</button>
+  <button id="reload" phx-click="reload">Reload</button>
   <p>Step: <span id="step">{@step}</span>
     <a id="step-1" href="/counter" data-phx-link="patch" data-phx-link-state="push">1</a>
     <a id="step-5" href="/counter?step=5" data-phx-link="patch" data-phx-link-state="push">5</a>
@@ -50,6 +52,11 @@ impl LiveView for Counter {
             "reset" => {
                 socket.set_count(0);
                 socket.put_flash("info", "Reset");
+            }
+            // A full page load; the flash crosses it in the client's flash cookie.
+            "reload" => {
+                socket.put_flash("info", "Reloaded");
+                socket.redirect("/counter");
             }
             _ => return Err(cinder::Error::UnknownEvent(event.to_owned())),
         }
