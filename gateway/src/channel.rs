@@ -5,16 +5,25 @@
 //! | `phoenix` `heartbeat` | answered here: `[null, ref, "phoenix", "phx_reply", ok]` |
 //! | `phx_join` on `lv:<id>` | placed by `<id>` on a live view-node; `Up::Join` with the exact bytes |
 //! | `phx_join` on an open topic | `phx_close` to the old join_ref, `Leave` upstream, then the join |
+//! | `phx_join` on `lvu:<ref>` (an upload channel) | routed to the session of the view its token names, as `Up::Frame` |
 //! | `phx_join` on any other topic | error reply `unmatched topic` |
 //! | anything on a joined topic | `Up::Frame` (text) or `Up::Binary`, bytes untouched |
+//! | `phx_leave` on an upload channel | forwarded, then the channel's route is dropped |
 //! | anything on another topic | error reply `unmatched topic` |
 //!
 //! With no view-node up a join gets `{"reason":"unavailable"}`. A full link queue closes
 //! this client (1013) instead of waiting.
+//!
+//! An upload channel's token (minted by the view-node, see `cinder::upload`) is
+//! `base64url(JSON) "." secret`; the gateway reads only the JSON's `topic` to find the
+//! view's route on this socket, and the view-node checks the rest. A token naming no
+//! view of this socket gets `{"reason":"invalid_token"}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cinder_proto::v1::{Join, Up, up};
 
 use crate::conn::{CloseReason, Conn, Out, Route};
@@ -29,6 +38,8 @@ const UNMATCHED_TOPIC: &str = "unmatched topic";
 /// instead of reloading the page, so a page rides out a gateway restart or a moment
 /// with no node.
 const UNAVAILABLE: &str = "unavailable";
+/// The reply to an upload channel's join whose token names no view of this socket.
+const INVALID_TOKEN: &str = "invalid_token";
 
 /// One client socket, as the message handlers see it.
 #[derive(Debug)]
@@ -54,16 +65,57 @@ impl Client<'_> {
                 let (topic, join_ref) = (header.topic.to_string(), header.join_ref.to_owned());
                 return self.join(&topic, &join_ref, bytes);
             }
+            if header.topic.len() > 4 && header.topic.starts_with("lvu:") {
+                let (topic, join_ref) = (header.topic.to_string(), header.join_ref.to_owned());
+                let msg_ref = header.msg_ref.to_owned();
+                return self.join_upload(&topic, &join_ref, &msg_ref, bytes);
+            }
             self.unmatched(header.join_ref, header.msg_ref, &header.topic);
             return Ok(());
         }
+        let leaves_upload = header.event == "phx_leave" && header.topic.starts_with("lvu:");
         match self.conn.route(&header.topic) {
-            Some((link, session)) => self.forward(&link, session, up::Kind::Frame(bytes)),
+            Some((link, session)) => {
+                let topic = leaves_upload.then(|| header.topic.to_string());
+                let forwarded = self.forward(&link, session, up::Kind::Frame(bytes));
+                if let Some(topic) = topic {
+                    self.conn.take_route(&topic);
+                }
+                forwarded
+            }
             None => {
                 self.unmatched(header.join_ref, header.msg_ref, &header.topic);
                 Ok(())
             }
         }
+    }
+
+    /// Opens an upload channel on the session of the view its token names. A rejoin
+    /// replaces the channel's route; nothing is left upstream, as the session is the
+    /// view's.
+    fn join_upload(
+        &self,
+        topic: &str,
+        join_ref: &str,
+        msg_ref: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), CloseReason> {
+        let view = upload_token_topic(&bytes);
+        let Some((link, session)) = view.as_deref().and_then(|view| self.conn.route(view)) else {
+            self.reply(frame::error_reply(join_ref, msg_ref, topic, INVALID_TOKEN));
+            return Ok(());
+        };
+        self.conn.take_route(topic);
+        let route = Route {
+            topic: topic.into(),
+            join_ref: join_ref.into(),
+            link: link.clone(),
+            session,
+        };
+        if !self.conn.add_route(route) {
+            return Ok(());
+        }
+        self.forward(&link, session, up::Kind::Frame(bytes))
     }
 
     /// Handles a complete binary message (an upload chunk push).
@@ -87,6 +139,7 @@ impl Client<'_> {
                 self.reply(frame::close(&old.join_ref, &old.topic));
             }
             old.link.leave(old.session);
+            self.conn.remove_uploads(old.session);
         }
         let view_id = &topic["lv:".len()..];
         let Some(link) = self.shared.nodes.place(view_id) else {
@@ -157,6 +210,17 @@ impl Client<'_> {
     fn reply(&self, frame: Vec<u8>) {
         self.conn.push(Out::Text(frame));
     }
+}
+
+/// The view topic (`lv:…`) an upload channel's join names in its token, if any.
+fn upload_token_topic(join: &[u8]) -> Option<String> {
+    let frame: serde_json::Value = serde_json::from_slice(join).ok()?;
+    let token = frame.get(4)?.get("token")?.as_str()?;
+    let (claims, _secret) = token.split_once('.')?;
+    let claims = URL_SAFE_NO_PAD.decode(claims).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&claims).ok()?;
+    let topic = claims.get("topic")?.as_str()?;
+    topic.starts_with("lv:").then(|| topic.to_owned())
 }
 
 fn up_message(session: u64, kind: up::Kind) -> Up {

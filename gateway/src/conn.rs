@@ -91,10 +91,11 @@ fn wake(mut state: MutexGuard<'_, State>) {
     }
 }
 
-/// A joined `lv:` topic and where its frames go.
+/// A joined topic and where its frames go: an `lv:` topic, or an upload channel
+/// (`lvu:<entry ref>`) riding on its view's session.
 #[derive(Debug)]
 pub(crate) struct Route {
-    /// The topic, decoded (`lv:phx-…`).
+    /// The topic, decoded (`lv:phx-…`, `lvu:0`).
     pub(crate) topic: Box<str>,
     /// The `join_ref` of the join that opened it, as raw JSON.
     pub(crate) join_ref: Box<str>,
@@ -102,6 +103,14 @@ pub(crate) struct Route {
     pub(crate) link: Arc<Link>,
     /// The session key on that link.
     pub(crate) session: u64,
+}
+
+impl Route {
+    /// Whether this is an upload channel, which shares its view's session and is never
+    /// left upstream on its own.
+    pub(crate) fn is_upload(&self) -> bool {
+        self.topic.starts_with("lvu:")
+    }
 }
 
 /// What the writer takes from the outbox in one go.
@@ -222,17 +231,28 @@ impl Conn {
         true
     }
 
-    /// Drops the route of `session` (the view-node closed it, or it was never opened).
-    pub(crate) fn remove_session(&self, session: u64) -> Option<Route> {
+    /// Drops the routes of `session`, its view's and its upload channels' (the
+    /// view-node closed it, or it was never opened).
+    pub(crate) fn remove_session(&self, session: u64) -> Vec<Route> {
         let mut state = self.lock();
-        let index = state.routes.iter().position(|r| r.session == session)?;
-        Some(state.routes.swap_remove(index))
+        let (gone, kept) = std::mem::take(&mut state.routes)
+            .into_iter()
+            .partition(|r| r.session == session);
+        state.routes = kept;
+        gone
     }
 
-    /// The view-node holding `session` is gone: drop its route and tell the client with
-    /// `phx_error`, so it rejoins and lands on a live node.
+    /// Drops the upload channels of `session` (its view is joined anew).
+    pub(crate) fn remove_uploads(&self, session: u64) {
+        self.lock()
+            .routes
+            .retain(|r| !(r.session == session && r.is_upload()));
+    }
+
+    /// The view-node holding `session` is gone: drop its routes and tell the client with
+    /// `phx_error` on each, so it rejoins and lands on a live node.
     pub(crate) fn node_down(&self, session: u64) {
-        if let Some(route) = self.remove_session(session) {
+        for route in self.remove_session(session) {
             self.push(Out::Text(frame::error(
                 &route.join_ref,
                 &route.topic,

@@ -130,7 +130,8 @@ async fn drive(
             }
         }
     };
-    for route in conn.finish() {
+    // Upload channels ride on their view's session, which is left once.
+    for route in conn.finish().into_iter().filter(|r| !r.is_upload()) {
         route.link.leave(route.session);
     }
     if let Some(reason) = closed {

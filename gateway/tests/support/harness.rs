@@ -227,7 +227,11 @@ impl ViewNode for Node {
                     Some(up::Kind::Frame(bytes)) => {
                         let frame = String::from_utf8(bytes).unwrap();
                         let (jr, r, topic, event) = refs(&frame).unwrap();
-                        if event == "phx_leave" {
+                        // As a real view-node: leaving an upload channel ends only
+                        // that channel, not the view's session.
+                        if event == "phx_leave"
+                            && !topic.as_str().is_some_and(|t| t.starts_with("lvu:"))
+                        {
                             downs.push(frame_down(
                                 session,
                                 serde_json::json!([jr, r, topic, "phx_reply", {"status": "ok", "response": {}}]),
