@@ -100,6 +100,12 @@ pub(crate) struct Pending {
     target: Target,
 }
 
+/// What a push carries: a JSON payload (a text frame) or an encoded binary frame.
+enum Outgoing {
+    Json(Value),
+    Binary(Vec<u8>),
+}
+
 /// What the reader does with a reply before handing it over.
 pub(crate) enum Target {
     /// Nothing.
@@ -259,6 +265,32 @@ impl Client {
         Ok(Reply::new(&answer.frame.payload, answer.extras?))
     }
 
+    /// Sends `bytes` as a binary push (an upload chunk) on `topic` with a fresh ref and
+    /// waits up to [`PUSH_TIMEOUT`] for the reply, whatever its status.
+    pub async fn request_binary(
+        &self,
+        join_ref: &str,
+        topic: &str,
+        event: &str,
+        bytes: &[u8],
+    ) -> Result<Reply> {
+        let msg_ref = self.next_ref();
+        let frame = Frame::encode_binary(join_ref, &msg_ref, topic, event, bytes)?;
+        let payload = Outgoing::Binary(frame);
+        let answer = self
+            .send_and_wait(
+                &msg_ref,
+                Some(join_ref),
+                topic,
+                event,
+                payload,
+                PUSH_TIMEOUT,
+                Target::Plain,
+            )
+            .await?;
+        Ok(Reply::new(&answer.frame.payload, answer.extras?))
+    }
+
     /// Joins `topic` (`lv:<view id>`) with `payload` and waits up to [`JOIN_TIMEOUT`].
     /// On `ok` the view's tree is built from `response.rendered`; an `error` reply is
     /// [`Error::JoinRefused`] with the response (`{"reason":"stale"}`…).
@@ -287,7 +319,7 @@ impl Client {
                 Some(&join_ref),
                 topic,
                 "phx_join",
-                payload,
+                Outgoing::Json(payload),
                 JOIN_TIMEOUT,
                 Target::Join(view.clone()),
             )
@@ -390,6 +422,7 @@ impl Client {
         target: Target,
     ) -> Result<Answer> {
         let msg_ref = self.next_ref();
+        let payload = Outgoing::Json(payload);
         self.send_and_wait(&msg_ref, join_ref, topic, event, payload, timeout, target)
             .await
     }
@@ -404,7 +437,7 @@ impl Client {
         join_ref: Option<&str>,
         topic: &str,
         event: &str,
-        payload: Value,
+        payload: Outgoing,
         timeout: Duration,
         target: Target,
     ) -> Result<Answer> {
@@ -419,8 +452,14 @@ impl Client {
                 .pending
                 .insert(msg_ref.to_owned(), Pending { tx, target });
         }
-        let frame = Frame::new(join_ref, Some(msg_ref), topic, event, payload);
-        if let Err(e) = self.send_frame(&frame).await {
+        let sent = match payload {
+            Outgoing::Json(payload) => {
+                let frame = Frame::new(join_ref, Some(msg_ref), topic, event, payload);
+                self.send_frame(&frame).await
+            }
+            Outgoing::Binary(bytes) => self.send_binary(&bytes).await,
+        };
+        if let Err(e) = sent {
             self.inner.shared.routes().pending.remove(msg_ref);
             return Err(e);
         }

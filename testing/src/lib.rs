@@ -53,6 +53,8 @@
 //!   requests a test starts from ([`TestApp::get`], [`TestApp::live`]).
 //! - `live` — [`Live`]: one mounted view and the steps a user takes on it; where
 //!   navigation goes ([`Redirect`]).
+//! - `upload` — [`UploadFile`], [`Uploaded`]: files chosen and uploaded through a live
+//!   file input ([`Live::choose_files`], [`Live::upload`]).
 //! - `dead` — [`DeadRender`]: a page as a plain `GET` answers it.
 //! - `element` — [`Element`] and [`Selector`]: finding and reading an element in HTML.
 //! - `error` — [`Error`].
@@ -63,17 +65,23 @@
 //! form recovery are not simulated. Forms are sent as the urlencoded string the test
 //! gives — inputs are not read from the HTML, and the `_unused_` keys the browser adds
 //! for untouched inputs are the test's to write. Selectors are one compound selector
-//! (`tag#id.class[attr=value]`), no combinators. No uploads, no nested LiveViews, no
-//! file assets (the gateway's `/assets` folder is not set up).
+//! (`tag#id.class[attr=value]`), no combinators. No nested LiveViews, no file assets
+//! (the gateway's `/assets` folder is not set up).
+//!
+//! Uploads go as the browser sends them: [`Live::choose_files`] (the `phx-change` with
+//! the files' descriptions), then [`Live::upload`] (`allow_upload`, each file's `lvu:`
+//! channel, binary chunks and `progress`), then the form's submit.
 
 mod app;
 mod dead;
 mod element;
 mod error;
 mod live;
+mod upload;
 
 pub use app::TestApp;
 pub use dead::DeadRender;
 pub use element::{Element, Selector};
 pub use error::{Error, Result};
 pub use live::{Live, Redirect};
+pub use upload::{UploadFile, Uploaded};

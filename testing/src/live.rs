@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::dead;
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::upload::Chosen;
 
 /// Redirects followed in a row before giving up (browsers allow about 20).
 const MAX_REDIRECTS: usize = 10;
@@ -71,6 +72,8 @@ pub struct Live {
     view: View,
     last_diff: Option<Value>,
     redirect: Option<Redirect>,
+    /// Files chosen in live file inputs, not uploaded yet.
+    pub(crate) chosen: Chosen,
 }
 
 // === impl Live ===
@@ -88,6 +91,7 @@ impl Live {
             view: loaded.view,
             last_diff: None,
             redirect: None,
+            chosen: Chosen::default(),
         };
         live.joined();
         Ok(live)
@@ -190,6 +194,18 @@ impl Live {
         urlencoded: &str,
         target: &str,
     ) -> Result<String> {
+        self.form_change(selector, urlencoded, target, json!({}))
+            .await
+    }
+
+    /// The `phx-change` of the form `selector` with the live file inputs' `uploads`.
+    pub(crate) async fn form_change(
+        &mut self,
+        selector: &str,
+        urlencoded: &str,
+        target: &str,
+        uploads: Value,
+    ) -> Result<String> {
         let form = self.element(selector)?;
         let event = required(&form, selector, "phx-change")?;
         let mut meta = phx_values(&form);
@@ -199,7 +215,7 @@ impl Live {
             "event": event,
             "value": urlencoded,
             "meta": meta,
-            "uploads": {},
+            "uploads": uploads,
         });
         with_cid(&form, &mut payload);
         self.push(payload).await
@@ -307,10 +323,21 @@ impl Live {
 
     /// Sends an `event` push and reads its reply.
     async fn push(&mut self, payload: Value) -> Result<String> {
-        self.ensure_here()?;
-        let reply = self.view.push("event", payload).await?;
-        self.settle(&reply);
+        self.push_reply("event", payload).await?;
         Ok(self.html())
+    }
+
+    /// Sends `event` on the view's channel, reads its reply and returns it.
+    pub(crate) async fn push_reply(&mut self, event: &str, payload: Value) -> Result<Reply> {
+        self.ensure_here()?;
+        let reply = self.view.push(event, payload).await?;
+        self.settle(&reply);
+        Ok(reply)
+    }
+
+    /// The page's socket.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
     /// After a reply: the pushes that came with it, then its diff and redirect.
@@ -326,6 +353,7 @@ impl Live {
     fn joined(&mut self) {
         self.redirect = None;
         self.last_diff = None;
+        self.chosen.forget_files();
         let patched = self.view.join_response()["live_patch"]["to"]
             .as_str()
             .map(|to| resolve(&self.base, &self.url, to));
