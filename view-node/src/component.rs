@@ -289,21 +289,26 @@ impl<C: LiveComponent> Instance for ComponentSocket<C> {
 
 type Key = (&'static str, String);
 
-/// The component instances of one session, by `(type, id)`.
+/// The component instances of one session, by `(type, id)`. Boxed on first use: a
+/// session whose view renders no component pays one pointer.
 #[derive(Default)]
-pub(crate) struct Registry {
+pub(crate) struct Registry(Option<Box<Instances>>);
+
+#[derive(Default)]
+struct Instances {
     instances: HashMap<Key, Box<dyn Instance>>,
     /// A `mount` or `update` that failed during a render: the session ends, as for a
     /// panic, since the render could not be what the app meant.
     failed: Option<Error>,
     /// Effects the `update`s of the last render left.
-    updated: ComponentEffects,
+    updated: Option<ComponentEffects>,
 }
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.0.as_ref().map_or(0, |r| r.instances.len());
         f.debug_struct("Registry")
-            .field("instances", &self.instances.len())
+            .field("instances", &count)
             .finish_non_exhaustive()
     }
 }
@@ -324,7 +329,11 @@ impl Registry {
         event: &str,
         value: Value,
     ) -> Handled {
-        let Some(instance) = self.instances.get_mut(&(kind, id.to_owned())) else {
+        let instance = self
+            .0
+            .as_mut()
+            .and_then(|r| r.instances.get_mut(&(kind, id.to_owned())));
+        let Some(instance) = instance else {
             return Handled::Missing;
         };
         let result = instance.handle_event(event, value);
@@ -333,18 +342,19 @@ impl Registry {
 
     /// Drops the instance `(kind, id)` (the client destroyed it).
     pub(crate) fn remove(&mut self, kind: &'static str, id: &str) {
-        self.instances.remove(&(kind, id.to_owned()));
+        if let Some(registry) = &mut self.0 {
+            registry.instances.remove(&(kind, id.to_owned()));
+        }
     }
 
     /// The effects the `update`s of the last render left, if any.
     pub(crate) fn take_update_effects(&mut self) -> Option<ComponentEffects> {
-        let effects = std::mem::take(&mut self.updated);
-        (!effects.is_empty()).then_some(effects)
+        self.0.as_mut()?.updated.take()
     }
 
     /// The error a render left, if a component's `mount` or `update` failed.
     pub(crate) fn take_failure(&mut self) -> Option<Error> {
-        self.failed.take()
+        self.0.as_mut()?.failed.take()
     }
 
     /// Runs `f` (a render) with this registry available to [`live_component`].
@@ -393,12 +403,13 @@ thread_local! {
 
 /// Takes an instance out of the current registry, so its render may render children.
 fn take(key: &Key) -> Option<Box<dyn Instance>> {
-    CURRENT.with_borrow_mut(|registry| registry.as_mut()?.instances.remove(key))
+    CURRENT.with_borrow_mut(|registry| registry.as_mut()?.0.as_mut()?.instances.remove(key))
 }
 
 fn put(key: Key, instance: Box<dyn Instance>) {
     CURRENT.with_borrow_mut(|registry| {
         if let Some(registry) = registry {
+            let registry = registry.0.get_or_insert_default();
             registry.instances.insert(key, instance);
         }
     });
@@ -408,7 +419,11 @@ fn fail(error: Error) {
     warn!(%error, "a live component failed to mount or update");
     CURRENT.with_borrow_mut(|registry| {
         if let Some(registry) = registry {
-            registry.failed.get_or_insert(error);
+            registry
+                .0
+                .get_or_insert_default()
+                .failed
+                .get_or_insert(error);
         }
     });
 }
@@ -450,7 +465,8 @@ fn render<C: LiveComponent>(id: String, myself: Myself, props: C::Props) -> Rend
     if !effects.is_empty() {
         CURRENT.with_borrow_mut(|registry| {
             if let Some(registry) = registry {
-                registry.updated.append(effects);
+                let registry = registry.0.get_or_insert_default();
+                registry.updated.get_or_insert_default().append(effects);
             }
         });
     }
