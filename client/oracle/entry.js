@@ -35,6 +35,15 @@ const VIEW_ID = "phx-oracle";
 
 let rendered = null;
 
+// What the last join or diff patched into the DOM: the HTML the View hands to
+// DOMPatch and the stream operations beside it ([ref, inserts, deleteIds,
+// reset]). Stream entries live only here: the tree drops them once rendered.
+let lastPatch = { html: "", streams: [] };
+
+function patched({ buffer, streams }) {
+  lastPatch = { html: normalize(buffer), streams: [...streams] };
+}
+
 // What the client's View does with a mount payload (View.onJoin/applyDiff):
 // Rendered.extract strips the top-level reply ("r"), events ("e") and title
 // ("t"), then a new Rendered is built and rendered once (renderContainer).
@@ -46,7 +55,7 @@ function join(payload) {
   rendered = null;
   const { diff } = Rendered.extract(payload);
   const r = new Rendered(VIEW_ID, diff);
-  r.toString(null);
+  patched(r.toString(null));
   rendered = r;
 }
 
@@ -55,6 +64,7 @@ function applyDiff(payload) {
   if (!rendered) throw new Error("diff before join");
   const { diff } = Rendered.extract(payload);
   rendered.mergeDiff(diff);
+  lastPatch = { html: "", streams: [] };
   if (rendered.isComponentOnlyDiff(diff)) {
     // The View patches only the outermost components of the diff that exist
     // in the DOM (DOM.findExistingParentCIDs) via componentToString. Rendering
@@ -65,7 +75,7 @@ function applyDiff(payload) {
     }
   } else if (!isEmpty(diff)) {
     // View.renderContainer(diff, "update")
-    rendered.toString(rendered.componentCIDs(diff));
+    patched(rendered.toString(rendered.componentCIDs(diff)));
   }
 }
 
@@ -121,6 +131,8 @@ function handle(line) {
     case "diff":
       applyDiff(msg.diff);
       return null;
+    case "patch":
+      return lastPatch;
     case "html": {
       const html = fullHtml();
       return { html: msg.raw ? html : normalize(html) };

@@ -37,7 +37,7 @@ mod oracle;
 mod views;
 
 use oracle::{Oracle, Reply};
-use views::roster::{Roster, RosterOp, apply_roster, roster, roster_op, roster_view};
+use views::roster::{Roster, RosterOp, apply_roster, roster, roster_op, roster_view, team_view};
 use views::{
     At, Board, BoardOp, Profile, ProfileOp, Row, RowsOp, View, apply_board, apply_deck,
     apply_profile, apply_shell, board, board_op, board_view, deck, deck_op, deck_view, profile,
@@ -255,6 +255,50 @@ fn roster_diffs_match_the_client() {
     ) {
         panic!("{e}");
     }
+}
+
+/// Nested components: a `Team` component holding `Member` components, each hot member
+/// holding a `Badge` component; members switching templates add and drop badges.
+#[test]
+fn nested_component_diffs_match_the_client() {
+    if let Err(e) = check(50, (roster(), steps(roster_op())), team_view, apply_roster) {
+        panic!("{e}");
+    }
+}
+
+/// Nested components in a fixed sequence: a member turning hot brings a `Badge`
+/// component into the `Member` inside the `Team`, each under its own cid.
+#[test]
+fn nested_components_replay() {
+    let row = |id: u32, label: &str| Row {
+        id,
+        label: label.to_owned(),
+        flag: false,
+        tags: vec!["t".into()],
+    };
+    let initial = Roster {
+        heading: "Team".into(),
+        members: vec![row(1, "one"), row(2, "two")],
+        wide: false,
+    };
+    let steps = vec![
+        vec![RosterOp::Members(RowsOp::Flag(At(0)))],
+        vec![RosterOp::Members(RowsOp::Flag(At(1)))],
+        vec![RosterOp::Members(RowsOp::Flag(At(0)))],
+    ];
+    let mut oracle = spawn().unwrap_or_else(|e| panic!("{e}"));
+    let diffs = match run_case(&mut oracle, initial, &steps, team_view, apply_roster) {
+        Ok(diffs) => diffs,
+        Err(e) => panic!("{e}"),
+    };
+    // Cids 1 (team), 2 and 3 (members) exist; the first badge is cid 4, the second
+    // shares its statics.
+    assert!(
+        diffs[0].contains(r#""4":{"0":"1","r":1,"s":["<em class=\"badge\">","</em>"]}"#),
+        "{}",
+        diffs[0]
+    );
+    assert!(diffs[1].contains(r#""5":{"0":"1","s":-4}"#), "{}", diffs[1]);
 }
 
 /// A fixed sequence on the components, easy to read when it fails.

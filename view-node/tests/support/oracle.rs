@@ -86,6 +86,23 @@ impl Oracle {
 
     /// Sends `op` then `html`, and reads the first answer: the HTML, or the error of `op`
     /// (an error may be followed by another line: the caller then replaces the oracle).
+    /// What the last join or diff patched into the DOM (stream entries included, which
+    /// the client's tree drops once rendered): its HTML and the `stream` operations.
+    #[allow(dead_code, reason = "used by the stream oracle only")]
+    pub(crate) fn patch(&mut self) -> Result<(String, serde_json::Value), String> {
+        self.send(r#"{"op":"patch"}"#)?;
+        let line = self
+            .lines
+            .recv_timeout(REPLY_TIMEOUT)
+            .map_err(|e| format!("the oracle did not answer: {e}"))?;
+        let mut reply: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| format!("unreadable oracle reply {line:?}: {e}"))?;
+        match reply.get("html").and_then(serde_json::Value::as_str) {
+            Some(html) => Ok((html.to_owned(), reply["streams"].take())),
+            None => Err(format!("unexpected oracle reply {line}")),
+        }
+    }
+
     fn step(&mut self, op: &str) -> Result<Reply, String> {
         self.send(op)?;
         self.send(r#"{"op":"html"}"#)?;

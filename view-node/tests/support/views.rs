@@ -665,6 +665,44 @@ pub(crate) mod roster {
         )
     }
 
+    /// A `Badge` component inside a `Member`: components nested in components.
+    fn badge(row: &Row) -> Dynamic<'_> {
+        let rendered = html!(r#"<em class="badge">{row.tags.len()}</em>"#);
+        Dynamic::component("Badge", row.id.to_string(), rendered.into_owned())
+    }
+
+    /// A member whose hot template holds a `Badge`.
+    fn badged_member(row: &Row, wide: bool) -> Dynamic<'_> {
+        let rendered = if row.flag {
+            html!(r#"<article class="hot">{row.label} {badge(row)}</article>"#)
+        } else {
+            html!(r#"<p class="cold">{row.label}<i :if={wide}>wide</i></p>"#)
+        };
+        Dynamic::component("Member", row.id.to_string(), rendered.into_owned())
+    }
+
+    fn badged_members(rows: &[Row], wide: bool) -> Comprehension<'_> {
+        let mut list = Comprehension::with_capacity(&MEMBER_ENTRY, rows.len());
+        for row in rows {
+            list.push_keyed(&row.id, vec![badged_member(row, wide)]);
+        }
+        list
+    }
+
+    /// A `Team` component holding the members (and their badges), two levels deep.
+    fn team<'a>(heading: &'a str, rows: &'a [Row], wide: bool) -> Dynamic<'a> {
+        let rendered = html!(
+            r#"<section class="team"><h3>{heading}</h3>{badged_members(rows, wide)}</section>"#
+        );
+        Dynamic::component("Team", "team", rendered.into_owned())
+    }
+
+    /// The roster as nested components: a `Team` component, its `Member` components,
+    /// and a `Badge` inside each hot member.
+    pub(crate) fn team_view(assigns: &Tracked<Roster>) -> Rendered<'_> {
+        html!(r#"<div class="teams">{team(&@heading, &@members, @wide)}</div>"#)
+    }
+
     #[derive(Debug, Clone)]
     pub(crate) enum RosterOp {
         Members(RowsOp),
