@@ -106,13 +106,10 @@ impl Client<'_> {
             return Ok(());
         };
         self.conn.take_route(topic);
-        let route = Route {
-            topic: topic.into(),
-            join_ref: join_ref.into(),
-            link: link.clone(),
-            session,
-        };
-        if !self.conn.add_route(route) {
+        if !self
+            .conn
+            .add_route(Route::new(topic, join_ref, link.clone(), session))
+        {
             return Ok(());
         }
         self.forward(&link, session, up::Kind::Frame(bytes))
@@ -148,15 +145,12 @@ impl Client<'_> {
         };
         let session = self.shared.next_session();
         tracing::debug!(view = %view_id, node = %link.addr, session, "join");
-        let route = Route {
-            topic: topic.into(),
-            join_ref: join_ref.into(),
-            link: link.clone(),
-            session,
-        };
         // The route exists before the node can answer, so its first frames and a close
         // always find it.
-        if !self.conn.add_route(route) {
+        if !self
+            .conn
+            .add_route(Route::new(topic, join_ref, link.clone(), session))
+        {
             return Ok(());
         }
         if !link.register(session, self.conn.clone()) {

@@ -6,10 +6,11 @@
 //! - the outbox: frames waiting to be written, in order, plus a requested close. Pushes
 //!   never block: a client that does not read fast enough is closed (1013) instead of
 //!   slowing the link that serves everyone else. An empty outbox holds no allocation.
-//! - the routes: one per joined `lv:` topic, naming the link and the session key the
-//!   frames of that topic travel under. The link reader removes a route when the
-//!   view-node closes the session or the link breaks, so the table is right when the
-//!   client rejoins.
+//! - the routes: one per joined `lv:` topic and one per open upload channel (`lvu:`),
+//!   naming the link and the session key the frames of that topic travel under. An
+//!   upload channel shares its view's session key. The link reader removes a session's
+//!   routes when the view-node closes the session or the link breaks, so the table is
+//!   right when the client rejoins.
 //!
 //! Locking: a `Conn` lock is never held while taking a link's lock, and the link code
 //! releases its own before taking a `Conn`'s, so the two can never deadlock.
@@ -106,6 +107,16 @@ pub(crate) struct Route {
 }
 
 impl Route {
+    /// The route of `topic`, joined with `join_ref`, to `session` on `link`.
+    pub(crate) fn new(topic: &str, join_ref: &str, link: Arc<Link>, session: u64) -> Self {
+        Route {
+            topic: topic.into(),
+            join_ref: join_ref.into(),
+            link,
+            session,
+        }
+    }
+
     /// Whether this is an upload channel, which shares its view's session and is never
     /// left upstream on its own.
     pub(crate) fn is_upload(&self) -> bool {
@@ -234,12 +245,12 @@ impl Conn {
     /// Drops the routes of `session`, its view's and its upload channels' (the
     /// view-node closed it, or it was never opened).
     pub(crate) fn remove_session(&self, session: u64) -> Vec<Route> {
-        let mut state = self.lock();
-        let (gone, kept) = std::mem::take(&mut state.routes)
-            .into_iter()
-            .partition(|r| r.session == session);
-        state.routes = kept;
-        gone
+        // In place: the table keeps its buffer, and nothing is allocated when no route
+        // goes.
+        self.lock()
+            .routes
+            .extract_if(.., |r| r.session == session)
+            .collect()
     }
 
     /// Drops the upload channels of `session` (its view is joined anew).

@@ -5,19 +5,7 @@
 #[path = "support/harness.rs"]
 mod harness;
 
-use harness::{FakeNode, Seen, config, connect, start};
-
-fn binary_push(join_ref: &str, msg_ref: &str, topic: &str, event: &str, payload: &[u8]) -> Vec<u8> {
-    let mut frame = vec![0];
-    for field in [join_ref, msg_ref, topic, event] {
-        frame.push(u8::try_from(field.len()).unwrap_or(u8::MAX));
-    }
-    for field in [join_ref, msg_ref, topic, event] {
-        frame.extend_from_slice(field.as_bytes());
-    }
-    frame.extend_from_slice(payload);
-    frame
-}
+use harness::{FakeNode, Seen, binary_push, config, connect, start};
 
 #[tokio::test]
 async fn binary_pushes_are_forwarded_or_unmatched() -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ mod harness;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use harness::{FakeNode, Seen, config, connect, start};
+use harness::{FakeNode, Seen, binary_push, config, connect, start};
 use serde_json::json;
 
 /// An entry token as the view-node mints it: the claims in the clear, then a secret.
@@ -22,15 +22,7 @@ fn upload_join(join_ref: &str, topic: &str, token: &str) -> String {
 }
 
 fn chunk(join_ref: &str, msg_ref: &str, topic: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut frame = vec![0];
-    for field in [join_ref, msg_ref, topic, "chunk"] {
-        frame.push(u8::try_from(field.len()).unwrap_or(u8::MAX));
-    }
-    for field in [join_ref, msg_ref, topic, "chunk"] {
-        frame.extend_from_slice(field.as_bytes());
-    }
-    frame.extend_from_slice(bytes);
-    frame
+    binary_push(join_ref, msg_ref, topic, "chunk", bytes)
 }
 
 #[tokio::test]
@@ -139,5 +131,155 @@ async fn a_dead_node_errors_the_view_and_its_upload_channels() -> anyhow::Result
     }
     errored.sort();
     assert_eq!(errored, ["lv:phx-up", "lvu:0"]);
+    Ok(())
+}
+
+/// The reply the gateway gives itself to a chunk on a topic with no route.
+fn unmatched(join_ref: &str, msg_ref: &str, topic: &str) -> serde_json::Value {
+    json!([join_ref, msg_ref, topic, "phx_reply", {"status": "error", "response": {"reason": "unmatched topic"}}])
+}
+
+#[tokio::test]
+async fn a_rejoined_upload_channel_replaces_its_route_without_a_leave() -> anyhow::Result<()> {
+    let mut node = FakeNode::start("a").await?;
+    let gateway = start(config(&[&node])).await?;
+    let mut client = connect(gateway.addr).await?;
+    client.join("phx-up", "1").await?;
+    let Seen::Join { session, .. } = node.next().await? else {
+        panic!("expected a join");
+    };
+
+    for join_ref in ["2", "3"] {
+        let join = upload_join(join_ref, "lvu:0", &token("lv:phx-up"));
+        client.send(&join).await?;
+        // A `Leave` upstream would show here first, and end the view's session.
+        assert_eq!(
+            node.next().await?,
+            Seen::Frame {
+                session,
+                frame: join
+            }
+        );
+        assert_eq!(client.recv_json().await?[4]["status"], "ok");
+    }
+
+    // One leave ends the channel: no second route was left behind by the rejoin.
+    let leave = json!(["3", "4", "lvu:0", "phx_leave", {}]).to_string();
+    client.send(&leave).await?;
+    assert_eq!(
+        node.next().await?,
+        Seen::Frame {
+            session,
+            frame: leave
+        }
+    );
+    client.recv_json().await?;
+    client
+        .send_binary(chunk("3", "5", "lvu:0", b"late"))
+        .await?;
+    assert_eq!(client.recv_json().await?, unmatched("3", "5", "lvu:0"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_view_closed_by_the_node_takes_its_upload_channels_along() -> anyhow::Result<()> {
+    let mut node = FakeNode::start("a").await?;
+    let gateway = start(config(&[&node])).await?;
+    let mut client = connect(gateway.addr).await?;
+    client.join("phx-up", "1").await?;
+    node.next().await?;
+    client
+        .send(&upload_join("2", "lvu:0", &token("lv:phx-up")))
+        .await?;
+    node.next().await?;
+    client.recv_json().await?;
+
+    // The double answers a view's `phx_leave` with a reply and then `Closed`.
+    client
+        .send(r#"["1","3","lv:phx-up","phx_leave",{}]"#)
+        .await?;
+    node.next().await?;
+    assert_eq!(client.recv_json().await?[4]["status"], "ok");
+
+    // `Closed` follows the reply on the link: probe the view until the gateway answers
+    // for itself (each probe waits on its own reply; the harness timeout bounds this).
+    let probe = r#"["1","4","lv:phx-up","event",{}]"#;
+    loop {
+        client.send(probe).await?;
+        let reply = client.recv_json().await?;
+        if reply == unmatched("1", "4", "lv:phx-up") {
+            break;
+        }
+        assert_eq!(reply[4]["status"], "ok", "{reply}");
+        assert!(matches!(node.next().await?, Seen::Frame { .. }));
+    }
+    // The view's routes went at once, so the channel's is gone too.
+    client
+        .send_binary(chunk("2", "5", "lvu:0", b"late"))
+        .await?;
+    assert_eq!(client.recv_json().await?, unmatched("2", "5", "lvu:0"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn rejoining_the_view_drops_its_upload_channels() -> anyhow::Result<()> {
+    let mut node = FakeNode::start("a").await?;
+    let gateway = start(config(&[&node])).await?;
+    let mut client = connect(gateway.addr).await?;
+    client.join("phx-up", "1").await?;
+    let Seen::Join { session: old, .. } = node.next().await? else {
+        panic!("expected a join");
+    };
+    client
+        .send(&upload_join("2", "lvu:0", &token("lv:phx-up")))
+        .await?;
+    node.next().await?;
+    client.recv_json().await?;
+
+    client.send(&harness::join_frame("phx-up", "3")).await?;
+    assert_eq!(
+        client.recv_json().await?,
+        json!(["1", "1", "lv:phx-up", "phx_close", {}])
+    );
+    // The old session is left once, then the view is joined anew.
+    assert_eq!(node.next().await?, Seen::Leave { session: old });
+    let Seen::Join { session: new, .. } = node.next().await? else {
+        panic!("expected the rejoin");
+    };
+    assert_ne!(new, old);
+    assert_eq!(client.recv_json().await?[4]["status"], "ok");
+
+    client
+        .send_binary(chunk("2", "4", "lvu:0", b"stale"))
+        .await?;
+    assert_eq!(client.recv_json().await?, unmatched("2", "4", "lvu:0"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn closing_the_socket_leaves_a_view_with_upload_channels_once() -> anyhow::Result<()> {
+    let mut node = FakeNode::start("a").await?;
+    let gateway = start(config(&[&node])).await?;
+    let mut client = connect(gateway.addr).await?;
+    client.join("phx-up", "1").await?;
+    let Seen::Join { session, .. } = node.next().await? else {
+        panic!("expected a join");
+    };
+    for (join_ref, topic) in [("2", "lvu:0"), ("3", "lvu:1")] {
+        client
+            .send(&upload_join(join_ref, topic, &token("lv:phx-up")))
+            .await?;
+        node.next().await?;
+        client.recv_json().await?;
+    }
+
+    client.ws.close(None).await?;
+    assert_eq!(node.next().await?, Seen::Leave { session });
+    // The socket's leaves are queued together when it ends, so a second one for the
+    // channels would arrive before this other client's join.
+    let mut other = connect(gateway.addr).await?;
+    other.join("phx-other", "1").await?;
+    let seen = node.next().await?;
+    assert!(matches!(seen, Seen::Join { .. }), "{seen:?}");
     Ok(())
 }

@@ -260,59 +260,40 @@ impl Link {
         }
     }
 
-    /// An upload chunk, queued for its view's session, which replies to it; one that
-    /// finds the mailbox full gets an `overloaded` error reply.
+    /// An upload chunk, for its view's session, which replies to it.
     async fn binary(&mut self, session: u64, bytes: &[u8]) {
-        let Some(handle) = self.sessions.get(&session) else {
-            debug!(session, "chunk for an unknown session");
-            return;
-        };
-        let chunk = match Chunk::parse(bytes) {
-            Ok(chunk) => chunk,
-            Err(err) => {
-                debug!(session, %err, "undecodable chunk");
-                return;
-            }
-        };
-        match handle.offer(Input::Chunk(Box::new(chunk))) {
-            Ok(()) => {}
-            Err((SendError::Full, Input::Chunk(chunk))) => {
-                let (join_ref, msg_ref) = (chunk.join_ref.as_deref(), chunk.msg_ref.as_deref());
-                let reason = frame::reason("overloaded");
-                let reply = frame::reply(join_ref, msg_ref, &chunk.topic, "error", &reason);
-                self.outbox(session).send(reply).await;
-            }
-            Err((SendError::Full, _)) => {}
-            Err((SendError::Closed, _)) => {
-                self.sessions.remove(&session);
-            }
+        match Chunk::parse(bytes) {
+            Ok(chunk) => self.deliver(session, Input::Chunk(Box::new(chunk))).await,
+            Err(err) => debug!(session, %err, "undecodable chunk"),
         }
     }
 
     async fn frame(&mut self, session: u64, bytes: &[u8]) {
-        let Some(handle) = self.sessions.get(&session) else {
-            debug!(session, "frame for an unknown session");
-            return;
-        };
         let parsed = std::str::from_utf8(bytes)
             .map_err(|e| e.to_string())
             .and_then(|t| ClientFrame::parse(t).map_err(|e| e.to_string()));
-        let frame = match parsed {
-            Ok(frame) => frame,
-            Err(err) => {
-                debug!(session, err, "undecodable frame");
-                return;
-            }
+        match parsed {
+            Ok(frame) => self.deliver(session, Input::Frame(Box::new(frame))).await,
+            Err(err) => debug!(session, err, "undecodable frame"),
+        }
+    }
+
+    /// Queues client input for its session; input that finds the mailbox full gets an
+    /// `overloaded` error reply.
+    async fn deliver(&mut self, session: u64, input: Input) {
+        let Some(handle) = self.sessions.get(&session) else {
+            debug!(session, "input for an unknown session");
+            return;
         };
-        match handle.offer(Input::Frame(Box::new(frame))) {
+        match handle.offer(input) {
             Ok(()) => {}
-            Err((SendError::Full, Input::Frame(frame))) => {
-                let (join_ref, msg_ref) = (frame.join_ref.as_deref(), frame.msg_ref.as_deref());
-                let reason = frame::reason("overloaded");
-                let reply = frame::reply(join_ref, msg_ref, &frame.topic, "error", &reason);
-                self.outbox(session).send(reply).await;
+            Err((SendError::Full, input)) => {
+                if let Some((join_ref, msg_ref, topic)) = input.origin() {
+                    let reason = frame::reason("overloaded");
+                    let reply = frame::reply(join_ref, msg_ref, topic, "error", &reason);
+                    self.outbox(session).send(reply).await;
+                }
             }
-            Err((SendError::Full, _)) => {}
             Err((SendError::Closed, _)) => {
                 self.sessions.remove(&session);
             }

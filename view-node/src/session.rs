@@ -71,6 +71,17 @@ pub enum Input {
     Shutdown,
 }
 
+impl Input {
+    /// The channel and refs client input came with, to reply to it.
+    pub(crate) fn origin(&self) -> Option<(Option<&str>, Option<&str>, &str)> {
+        match self {
+            Input::Frame(f) => Some((f.join_ref.as_deref(), f.msg_ref.as_deref(), &f.topic)),
+            Input::Chunk(c) => Some((c.join_ref.as_deref(), c.msg_ref.as_deref(), &c.topic)),
+            Input::Info(_) | Input::Shutdown => None,
+        }
+    }
+}
+
 /// A gap as the message a view subscribed with gaps receives.
 fn gap_message(gap: &Gap) -> Message {
     let cause = match gap.cause {

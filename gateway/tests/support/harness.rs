@@ -513,3 +513,22 @@ pub(crate) async fn http(
 pub(crate) async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<HttpReply> {
     http(addr, "GET", path, &[]).await
 }
+
+/// A client binary push (an upload chunk): kind 0, four lengths, the fields, the bytes.
+pub(crate) fn binary_push(
+    join_ref: &str,
+    msg_ref: &str,
+    topic: &str,
+    event: &str,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut frame = vec![0];
+    for field in [join_ref, msg_ref, topic, event] {
+        frame.push(u8::try_from(field.len()).unwrap_or(u8::MAX));
+    }
+    for field in [join_ref, msg_ref, topic, event] {
+        frame.extend_from_slice(field.as_bytes());
+    }
+    frame.extend_from_slice(payload);
+    frame
+}
