@@ -33,6 +33,9 @@ use serde_json::{Map, Value, json};
 
 use crate::{Assigns, Rendered, html};
 
+/// Entries kept past `max_entries`: enough to list what the user chose too many of.
+const EXTRA_ENTRIES: usize = 16;
+
 /// Why an entry (or a whole upload) was refused, as Phoenix names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadError {
@@ -276,7 +279,9 @@ impl UploadConfig {
     /// Records the entries a client described (`phx-change`'s `uploads`, or
     /// `allow_upload`), once each: new ones are checked for size and type, and choosing
     /// more than `max_entries` files is an error of the upload. A single-file upload
-    /// replaces its entry when another file is chosen.
+    /// replaces its entry when another file is chosen. At most [`EXTRA_ENTRIES`] entries
+    /// past `max_entries` are kept (to show as too many), so a client cannot grow a
+    /// session without bound.
     fn put_entries(&mut self, described: &[Value]) {
         let new: Vec<&Value> = described
             .iter()
@@ -292,7 +297,8 @@ impl UploadConfig {
             let reference = old.reference.clone();
             self.cancel(&reference);
         }
-        for entry in new {
+        let room = (self.options.max_entries + EXTRA_ENTRIES).saturating_sub(self.entries.len());
+        for entry in new.into_iter().take(room) {
             let client_name = entry.get("name").map(text).unwrap_or_default();
             let client_type = entry.get("type").map(text).unwrap_or_default();
             let client_size = entry.get("size").and_then(Value::as_u64).unwrap_or(0);
@@ -737,6 +743,14 @@ mod tests {
         );
         assert!(config.cancel("2"));
         assert!(config.errors().is_empty());
+
+        // A flood of entries is cut off past the extra room.
+        let flood: Vec<Value> = (10..1000)
+            .map(|i| described(&i.to_string(), "x.txt", 1, "text/plain"))
+            .collect();
+        config.put_entries(&flood);
+        assert_eq!(config.entries().len(), 2 + EXTRA_ENTRIES);
+        assert_eq!(config.errors(), [UploadError::TooManyFiles]);
     }
 
     #[test]
