@@ -69,6 +69,14 @@ liveTest(env, "two files upload with progress and are listed with their sizes", 
   const lastProgress = log.frames.findLastIndex((f) => f.dir === "sent" && f.msg && f.msg[3] === "progress");
   assert.ok(log.frames.indexOf(save[0]) > lastProgress, "the submit follows the last progress");
 
+  // Once consumed, each upload channel is closed by the server, as Phoenix does.
+  for (const join of uploadJoins) {
+    await log.waitForFrame((f) => f.dir === "recv" && f.msg && f.msg[2] === join.msg[2] && f.msg[3] === "phx_close", {
+      since: log.frames.indexOf(save[0]),
+      what: `phx_close on ${join.msg[2]}`,
+    });
+  }
+
   const seen = await page.evaluate(() => window.__progressSeen);
   assert.ok(
     seen.some((v) => Number(v) > 0 && Number(v) < 100),

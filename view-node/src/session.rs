@@ -31,7 +31,7 @@ use crate::params;
 use crate::route::{Pattern, path_of};
 use crate::socket::{Mounted, Navigation, PresenceChange, Socket, Subscription, SubscriptionKind};
 use crate::token::Signer;
-use crate::upload::ChunkError;
+use crate::upload::{ChunkError, Uploads};
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
@@ -810,7 +810,8 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             match frame.event.as_str() {
                 "phx_join" => {
                     let token = frame.payload.get("token").and_then(Value::as_str);
-                    uploads.join(topic, entry_ref, token.unwrap_or_default())
+                    let join_ref = frame.join_ref.as_deref().unwrap_or_default();
+                    uploads.join(topic, entry_ref, token.unwrap_or_default(), join_ref)
                 }
                 "phx_leave" => {
                     uploads.leave(entry_ref);
@@ -994,7 +995,32 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 outcome
             }
         };
-        if stops { Outcome::Stop } else { outcome }
+        match outcome {
+            _ if stops => Outcome::Stop,
+            Outcome::Continue => self.close_finished_uploads(socket).await,
+            Outcome::Stop => Outcome::Stop,
+        }
+    }
+
+    /// Closes (`phx_close`) the upload channels whose entries the view consumed or
+    /// cancelled, as Phoenix ends an upload channel with its entry.
+    async fn close_finished_uploads(&mut self, socket: &mut Socket<V>) -> Outcome {
+        let finished = catch_unwind(AssertUnwindSafe(|| {
+            V::uploads(&mut socket.assigns).map(Uploads::take_finished)
+        }));
+        // Only channels changed: nothing the template shows (the render cleared the rest).
+        socket.assigns.clear();
+        let finished = match finished {
+            Ok(finished) => finished.unwrap_or_default(),
+            Err(_) => return self.crash().await,
+        };
+        for (topic, join_ref) in finished {
+            let close = frame::encode(Some(&join_ref), Some(&join_ref), &topic, "phx_close", "{}");
+            if let Outcome::Stop = self.send(close).await {
+                return Outcome::Stop;
+            }
+        }
+        Outcome::Continue
     }
 
     fn schedule(&self, timers: Vec<(std::time::Duration, V::Info)>) {

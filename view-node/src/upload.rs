@@ -195,6 +195,8 @@ impl Drop for TempPath {
 struct Receiving {
     entry: String,
     secret: String,
+    /// The `join_ref` of the entry's joined `lvu:` channel.
+    channel: Option<String>,
     path: Option<TempPath>,
     file: Option<File>,
     written: u64,
@@ -209,6 +211,9 @@ pub struct UploadConfig {
     entries: Vec<UploadEntry>,
     errors: Vec<(String, UploadError)>,
     receiving: Vec<Receiving>,
+    /// Channels of entries gone (consumed or cancelled), for the session to close:
+    /// `(entry ref, join_ref)`.
+    finished: Vec<(String, String)>,
 }
 
 impl UploadConfig {
@@ -337,7 +342,16 @@ impl UploadConfig {
         let before = self.entries.len();
         self.entries.retain(|e| e.reference != entry_ref);
         self.errors.retain(|(r, _)| r != entry_ref);
-        self.receiving.retain(|r| r.entry != entry_ref);
+        let finished = &mut self.finished;
+        self.receiving.retain_mut(|r| {
+            if r.entry != entry_ref {
+                return true;
+            }
+            if let Some(join_ref) = r.channel.take() {
+                finished.push((r.entry.clone(), join_ref));
+            }
+            false
+        });
         if self.entries.len() <= self.options.max_entries {
             let reference = self.reference.clone();
             self.errors
@@ -375,6 +389,7 @@ impl UploadConfig {
             self.receiving.push(Receiving {
                 entry: reference.clone(),
                 secret,
+                channel: None,
                 path: None,
                 file: None,
                 written: 0,
@@ -424,8 +439,20 @@ impl Uploads {
             entries: Vec::new(),
             errors: Vec::new(),
             receiving: Vec::new(),
+            finished: Vec::new(),
         });
         self
+    }
+
+    /// The upload channels whose entries are gone since the last call, as `(topic,
+    /// join_ref)`: the session closes them (`phx_close`), as Phoenix ends an upload
+    /// channel once its entry is consumed or cancelled.
+    pub(crate) fn take_finished(&mut self) -> Vec<(String, String)> {
+        self.configs
+            .iter_mut()
+            .flat_map(|c| c.finished.drain(..))
+            .map(|(entry, join_ref)| (format!("lvu:{entry}"), join_ref))
+            .collect()
     }
 
     /// Stops allowing `name`; its files are deleted.
@@ -562,6 +589,7 @@ impl Uploads {
         topic: &str,
         entry_ref: &str,
         token: &str,
+        join_ref: &str,
     ) -> Result<(), &'static str> {
         let (claims, secret) = token.split_once('.').ok_or("invalid_token")?;
         let claims: Value = URL_SAFE_NO_PAD
@@ -592,6 +620,7 @@ impl Uploads {
             .open(&path)
             .map_err(|_| "writer_error")?;
         receiving.path = Some(TempPath(path));
+        receiving.channel = Some(join_ref.to_owned());
         receiving.file = Some(file);
         Ok(())
     }
@@ -767,13 +796,22 @@ mod tests {
         let token = reply["entries"]["0"].as_str().unwrap().to_owned();
         assert!(reply["entries"].get("1").is_none());
 
-        assert_eq!(uploads.join("lv:phx-2", "0", &token), Err("invalid_token"));
-        assert_eq!(uploads.join("lv:phx-1", "1", &token), Err("invalid_token"));
-        let forged = format!("{}.x", token.split_once('.').unwrap().0);
-        assert_eq!(uploads.join("lv:phx-1", "0", &forged), Err("invalid_token"));
-        assert_eq!(uploads.join("lv:phx-1", "0", &token), Ok(()));
         assert_eq!(
-            uploads.join("lv:phx-1", "0", &token),
+            uploads.join("lv:phx-2", "0", &token, "9"),
+            Err("invalid_token")
+        );
+        assert_eq!(
+            uploads.join("lv:phx-1", "1", &token, "9"),
+            Err("invalid_token")
+        );
+        let forged = format!("{}.x", token.split_once('.').unwrap().0);
+        assert_eq!(
+            uploads.join("lv:phx-1", "0", &forged, "9"),
+            Err("invalid_token")
+        );
+        assert_eq!(uploads.join("lv:phx-1", "0", &token, "9"), Ok(()));
+        assert_eq!(
+            uploads.join("lv:phx-1", "0", &token, "9"),
             Err("already_registered")
         );
 
@@ -791,6 +829,12 @@ mod tests {
         assert_eq!(read, [("a.png".to_owned(), b"abc".to_vec())]);
         assert!(!kept.unwrap().exists(), "consumed files are deleted");
         assert_eq!(
+            uploads.take_finished(),
+            [("lvu:0".to_owned(), "9".to_owned())],
+            "the consumed entry's channel is to be closed"
+        );
+        assert!(uploads.take_finished().is_empty());
+        assert_eq!(
             uploads.entries("avatar").len(),
             1,
             "the invalid entry stays"
@@ -805,7 +849,7 @@ mod tests {
             json!({"ref": reference, "entries": [described("0", "a.png", 3, "image/png")]});
         let reply = uploads.allow_upload("lv:x", &payload).unwrap();
         let token = reply["entries"]["0"].as_str().unwrap();
-        uploads.join("lv:x", "0", token).unwrap();
+        uploads.join("lv:x", "0", token, "9").unwrap();
         assert_eq!(uploads.write("0", &[1; 8]), Ok(()));
         assert_eq!(uploads.write("0", &[1; 8]), Err(ChunkError::TooLarge(10)));
         assert_eq!(

@@ -235,6 +235,11 @@ async fn a_file_goes_from_the_input_to_the_view() {
     let reply = client.push("event", save).await;
     let diff = response(&reply)["diff"].to_string();
     assert!(diff.contains("a.txt=hello"), "{diff}");
+    // The consumed entry's channel is closed after the reply, as Phoenix does.
+    assert_eq!(
+        client.read().await,
+        json!(["9", "9", "lvu:0", "phx_close", {}])
+    );
 }
 
 #[tokio::test]
