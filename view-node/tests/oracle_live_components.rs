@@ -27,12 +27,8 @@
 )]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, channel};
-use std::time::Duration;
 
 use cinder::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
@@ -42,8 +38,11 @@ use serde_json::{Value, json};
 
 #[path = "support/frames.rs"]
 mod frames;
+#[path = "support/oracle.rs"]
+mod oracle;
 
 use frames::Frames;
+use oracle::Oracle;
 
 // ---------------------------------------------------------------------------------------
 // The components and the view
@@ -407,81 +406,14 @@ fn steps() -> impl Strategy<Value = Steps> {
     prop::collection::vec((prop::collection::vec(op(), 0..=3), any::<bool>()), 0..=12)
 }
 
-// ---------------------------------------------------------------------------------------
-// The client
-// ---------------------------------------------------------------------------------------
-
-/// `node client/dist/oracle.cjs`, asked for the normalized HTML and the raw one (whose
+/// Sends a join or a diff to the client, then reads its HTML: normalized and raw (whose
 /// `data-phx-component` attributes tell which cids are in the client's DOM).
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-}
-
-impl Client {
-    fn spawn() -> Client {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../client/dist/oracle.cjs");
-        assert!(
-            path.is_file(),
-            "the LiveView client oracle {} is missing; build it with \
-             `cd client && npm ci && npm run build:oracle`",
-            path.display()
-        );
-        let mut child = Command::new("node")
-            .arg(&path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node on PATH");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            child,
-            stdin,
-            lines,
-        }
-    }
-
-    /// Sends `op` (a join or a diff), then reads the HTML after it: normalized and raw.
-    fn step(&mut self, op: &str) -> std::result::Result<(String, String), String> {
-        writeln!(
-            self.stdin,
-            "{op}\n{{\"op\":\"html\"}}\n{{\"op\":\"html\",\"raw\":true}}"
-        )
-        .map_err(|e| format!("the oracle is gone: {e}"))?;
-        let read = || -> std::result::Result<String, String> {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(30))
-                .map_err(|e| format!("the oracle did not answer: {e}"))?;
-            let reply: Value = serde_json::from_str(&line).map_err(|e| format!("{line}: {e}"))?;
-            match reply["html"].as_str() {
-                Some(html) => Ok(html.to_owned()),
-                None => Err(format!("the client failed: {line}")),
-            }
-        };
-        let html = read()?;
-        let raw = read()?;
-        Ok((html, raw))
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn step(
+    client: &mut Oracle,
+    reply: std::result::Result<oracle::Reply, String>,
+) -> std::result::Result<(String, String), String> {
+    let html = reply?.map_err(|e| format!("the client failed: {e}"))?;
+    Ok((html, client.raw_html()?))
 }
 
 /// The cids in the client's DOM, from its raw HTML.
@@ -533,7 +465,7 @@ fn fresh(desk: &Tracked<Desk>) -> String {
 }
 
 async fn run(initial: Desk, steps: &Steps) -> std::result::Result<(), String> {
-    let mut client = Client::spawn();
+    let mut client = Oracle::spawn(Stdio::inherit())?;
     let mut mirror = Tracked::new(initial.clone());
     *MOUNT.lock().unwrap() = Some(initial);
     let payload = json!({"url": "http://h/desk", "params": {}, "session": "", "static": null});
@@ -542,9 +474,8 @@ async fn run(initial: Desk, steps: &Steps) -> std::result::Result<(), String> {
     let mut log = format!("join: {rendered}\n");
     let fail = |log: &str, what: String| format!("{what}\n--- sent ---\n{log}");
 
-    let (mut html, raw) = client
-        .step(&json!({"op": "join", "rendered": rendered}).to_string())
-        .map_err(|e| fail(&log, e))?;
+    let joined = client.join(&rendered.to_string());
+    let (mut html, raw) = step(&mut client, joined).map_err(|e| fail(&log, e))?;
     compare(&fresh(&mirror), &html).map_err(|e| fail(&log, format!("after the join: {e}")))?;
     let mut seen = cids_in(&raw);
     let mut destroyed = BTreeSet::new();
@@ -584,9 +515,9 @@ async fn run(initial: Desk, steps: &Steps) -> std::result::Result<(), String> {
             ));
         }
         let raw;
-        (html, raw) = client
-            .step(&json!({"op": "diff", "diff": diff}).to_string())
-            .map_err(|e| fail(&log, format!("step {i}: {e}")))?;
+        let merged = client.diff(&diff.to_string());
+        (html, raw) =
+            step(&mut client, merged).map_err(|e| fail(&log, format!("step {i}: {e}")))?;
         compare(&fresh(&mirror), &html).map_err(|e| fail(&log, format!("after step {i}: {e}")))?;
         let present = cids_in(&raw);
         seen.extend(&present);

@@ -86,6 +86,23 @@ impl Oracle {
 
     /// Sends `op` then `html`, and reads the first answer: the HTML, or the error of `op`
     /// (an error may be followed by another line: the caller then replaces the oracle).
+    /// The whole view's HTML as the client holds it, without normalization: the
+    /// attributes the client adds (`data-phx-component`…) are still there.
+    #[allow(dead_code, reason = "used by the live component oracle only")]
+    pub(crate) fn raw_html(&mut self) -> Result<String, String> {
+        self.send(r#"{"op":"html","raw":true}"#)?;
+        let line = self
+            .lines
+            .recv_timeout(REPLY_TIMEOUT)
+            .map_err(|e| format!("the oracle did not answer: {e}"))?;
+        let reply: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| format!("unreadable oracle reply {line:?}: {e}"))?;
+        match reply.get("html").and_then(serde_json::Value::as_str) {
+            Some(html) => Ok(html.to_owned()),
+            None => Err(format!("the client failed: {line}")),
+        }
+    }
+
     /// What the last join or diff patched into the DOM (stream entries included, which
     /// the client's tree drops once rendered): its HTML and the `stream` operations.
     #[allow(dead_code, reason = "used by the stream oracle only")]
