@@ -33,7 +33,7 @@ use tracing::debug;
 use crate::channel::Client;
 use crate::conn::{Batch, CloseReason, Conn, Out};
 use crate::frame_reader::{self, Source};
-use crate::rate::TokenBucket;
+use crate::rate::{CHUNK_COST, TokenBucket};
 use crate::server::{Shared, SocketPermit};
 use crate::telemetry::Metrics;
 use crate::upgrade::Upgrade;
@@ -184,7 +184,12 @@ async fn read_loop(source: &mut Source<'_>, client: &Client<'_>) -> ReadEnd {
             Ok(frame) => frame,
             Err(error) => return read_error(&error),
         };
-        if !bucket.take(config.rate_per_sec, config.rate_burst, Instant::now()) {
+        let cost = if frame.opcode == OpCode::Binary {
+            CHUNK_COST
+        } else {
+            1.0
+        };
+        if !bucket.take(cost, config.rate_per_sec, config.rate_burst, Instant::now()) {
             return ReadEnd::Close(CloseReason::RATE_LIMITED);
         }
         client.shared.metrics.frames_up.increment(1);
