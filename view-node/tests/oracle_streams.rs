@@ -260,8 +260,12 @@ fn case() -> impl Strategy<Value = (Option<i64>, Vec<Op>, Vec<Vec<Op>>)> {
 
 #[test]
 fn stream_patches_match_the_client() {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(60);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 60,
+        cases,
         ..ProptestConfig::default()
     });
     // A fresh client per case: a failed step may leave a reply unread.

@@ -84,22 +84,14 @@ impl Oracle {
         self.step(&format!(r#"{{"op":"diff","diff":{diff}}}"#))
     }
 
-    /// Sends `op` then `html`, and reads the first answer: the HTML, or the error of `op`
-    /// (an error may be followed by another line: the caller then replaces the oracle).
     /// The whole view's HTML as the client holds it, without normalization: the
     /// attributes the client adds (`data-phx-component`…) are still there.
     #[allow(dead_code, reason = "used by the live component oracle only")]
     pub(crate) fn raw_html(&mut self) -> Result<String, String> {
-        self.send(r#"{"op":"html","raw":true}"#)?;
-        let line = self
-            .lines
-            .recv_timeout(REPLY_TIMEOUT)
-            .map_err(|e| format!("the oracle did not answer: {e}"))?;
-        let reply: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| format!("unreadable oracle reply {line:?}: {e}"))?;
+        let reply = self.ask(r#"{"op":"html","raw":true}"#)?;
         match reply.get("html").and_then(serde_json::Value::as_str) {
             Some(html) => Ok(html.to_owned()),
-            None => Err(format!("the client failed: {line}")),
+            None => Err(format!("the client failed: {reply}")),
         }
     }
 
@@ -107,19 +99,26 @@ impl Oracle {
     /// the client's tree drops once rendered): its HTML and the `stream` operations.
     #[allow(dead_code, reason = "used by the stream oracle only")]
     pub(crate) fn patch(&mut self) -> Result<(String, serde_json::Value), String> {
-        self.send(r#"{"op":"patch"}"#)?;
+        let mut reply = self.ask(r#"{"op":"patch"}"#)?;
+        match reply.get("html").and_then(serde_json::Value::as_str) {
+            Some(html) => Ok((html.to_owned(), reply["streams"].take())),
+            None => Err(format!("unexpected oracle reply {reply}")),
+        }
+    }
+
+    /// Sends `op` and reads its one-line answer.
+    #[allow(dead_code, reason = "not every test crate asks")]
+    fn ask(&mut self, op: &str) -> Result<serde_json::Value, String> {
+        self.send(op)?;
         let line = self
             .lines
             .recv_timeout(REPLY_TIMEOUT)
             .map_err(|e| format!("the oracle did not answer: {e}"))?;
-        let mut reply: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| format!("unreadable oracle reply {line:?}: {e}"))?;
-        match reply.get("html").and_then(serde_json::Value::as_str) {
-            Some(html) => Ok((html.to_owned(), reply["streams"].take())),
-            None => Err(format!("unexpected oracle reply {line}")),
-        }
+        serde_json::from_str(&line).map_err(|e| format!("unreadable oracle reply {line:?}: {e}"))
     }
 
+    /// Sends `op` then `html`, and reads the first answer: the HTML, or the error of `op`
+    /// (an error may be followed by another line: the caller then replaces the oracle).
     fn step(&mut self, op: &str) -> Result<Reply, String> {
         self.send(op)?;
         self.send(r#"{"op":"html"}"#)?;
