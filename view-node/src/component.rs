@@ -37,6 +37,7 @@ use crate::flash::FlashOp;
 use crate::html::AttrValue;
 use crate::rendered::{Component, Dynamic, Rendered, Template};
 use crate::socket::Navigation;
+use crate::upload::{UploadEntry, Uploads};
 
 /// A stateful component: state on the server, its own events, rendered inside a view.
 ///
@@ -101,6 +102,25 @@ pub trait LiveComponent: Assigns + Sized + Send + 'static {
     fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, value: Value) -> Result {
         let _ = (socket, value);
         Err(Error::UnknownEvent(event.to_owned()))
+    }
+
+    /// The component's [`Uploads`] field, as [`LiveView::uploads`](crate::LiveView::uploads)
+    /// for a view: a form with `phx-target={myself}` uploads into it. The default
+    /// allows none.
+    fn uploads(assigns: &mut Tracked<Self>) -> Option<&mut Uploads> {
+        let _ = assigns;
+        None
+    }
+
+    /// Runs after the client reports progress on an entry of the component's upload
+    /// `name`, as [`LiveView::handle_progress`](crate::LiveView::handle_progress).
+    fn handle_progress(
+        socket: &mut ComponentSocket<Self>,
+        name: &str,
+        entry: UploadEntry,
+    ) -> Result {
+        let _ = (socket, name, entry);
+        Ok(())
     }
 }
 
@@ -259,9 +279,11 @@ pub fn live_component<'a, C: LiveComponent>(id: impl Into<String>, props: C::Pro
 // === Registry ===
 
 /// One instance, its type erased so the registry can hold any component.
-trait Instance: Send {
+pub(crate) trait Instance: Send {
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
     fn handle_event(&mut self, event: &str, value: Value) -> Result;
+    fn uploads(&mut self) -> Option<&mut Uploads>;
+    fn handle_progress(&mut self, name: &str, entry: UploadEntry) -> Result;
     fn take_effects(&mut self) -> ComponentEffects;
     fn render(&mut self, myself: Myself) -> Rendered<'static>;
 }
@@ -273,6 +295,14 @@ impl<C: LiveComponent> Instance for ComponentSocket<C> {
 
     fn handle_event(&mut self, event: &str, value: Value) -> Result {
         C::handle_event(self, event, value)
+    }
+
+    fn uploads(&mut self) -> Option<&mut Uploads> {
+        C::uploads(&mut self.assigns)
+    }
+
+    fn handle_progress(&mut self, name: &str, entry: UploadEntry) -> Result {
+        C::handle_progress(self, name, entry)
     }
 
     fn take_effects(&mut self) -> ComponentEffects {
@@ -287,7 +317,8 @@ impl<C: LiveComponent> Instance for ComponentSocket<C> {
     }
 }
 
-type Key = (&'static str, String);
+/// An instance's key: its type's name and its id.
+pub(crate) type Key = (&'static str, String);
 
 /// The component instances of one session, by `(type, id)`. Boxed on first use: a
 /// session whose view renders no component pays one pointer.
@@ -313,31 +344,45 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-/// The result of an event handled by a component.
-pub(crate) enum Handled {
-    /// No instance has that key.
-    Missing,
-    Ran(Result, ComponentEffects),
-}
-
 impl Registry {
-    /// Runs the instance's `handle_event`. A panic passes through: the session ends.
-    pub(crate) fn handle_event(
+    /// Runs `f` on the instance `(kind, id)` (its `handle_event`, an upload step), and
+    /// returns what it returned with the effects it left; `None` without such an
+    /// instance. A panic passes through: the session ends.
+    pub(crate) fn run<R>(
         &mut self,
         kind: &'static str,
         id: &str,
-        event: &str,
-        value: Value,
-    ) -> Handled {
+        f: impl FnOnce(&mut dyn Instance) -> R,
+    ) -> Option<(R, ComponentEffects)> {
         let instance = self
             .0
             .as_mut()
-            .and_then(|r| r.instances.get_mut(&(kind, id.to_owned())));
-        let Some(instance) = instance else {
-            return Handled::Missing;
+            .and_then(|r| r.instances.get_mut(&(kind, id.to_owned())))?;
+        let result = f(instance.as_mut());
+        Some((result, instance.take_effects()))
+    }
+
+    /// The uploads of the component holding the entry `entry_ref`, with its key.
+    pub(crate) fn uploads_owning(&mut self, entry_ref: &str) -> Option<(Key, &mut Uploads)> {
+        let registry = self.0.as_mut()?;
+        registry.instances.iter_mut().find_map(|(key, instance)| {
+            let uploads = instance.uploads()?;
+            uploads.owns(entry_ref).then(|| (key.clone(), uploads))
+        })
+    }
+
+    /// The upload channels the components' entries left (see
+    /// [`Uploads::take_finished`]).
+    pub(crate) fn take_finished_uploads(&mut self) -> Vec<(String, String)> {
+        let Some(registry) = self.0.as_mut() else {
+            return Vec::new();
         };
-        let result = instance.handle_event(event, value);
-        Handled::Ran(result, instance.take_effects())
+        registry
+            .instances
+            .values_mut()
+            .filter_map(|instance| instance.uploads().map(Uploads::take_finished))
+            .flatten()
+            .collect()
     }
 
     /// Drops the instance `(kind, id)` (the client destroyed it).

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, warn};
 
-use crate::component::{self, ComponentEffects, Handled, Registry};
+use crate::component::{self, ComponentEffects, Instance, Key, Registry};
 use crate::diff::{Extras, Prints};
 use crate::flash::{Flash, FlashOp};
 use crate::frame::{self, Chunk, ClientFrame};
@@ -595,8 +595,13 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     }
                     Some(cid) => {
                         let cid = cid.and_then(|cid| u32::try_from(cid).ok());
-                        self.component_event(socket, msg_ref, cid, &event, value)
-                            .await
+                        self.component_call(socket, msg_ref, cid, |component| {
+                            if let (Some(uploads), Some(own)) = (&uploads, component.uploads()) {
+                                own.put_form_entries(uploads);
+                            }
+                            component.handle_event(&event, value).map(|()| None)
+                        })
+                        .await
                     }
                 }
             }
@@ -629,6 +634,21 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 Outcome::Stop
             }
             "allow_upload" => self.allow_upload(socket, msg_ref, &frame.payload).await,
+            "progress" if frame.payload.get("cid").is_some_and(|cid| !cid.is_null()) => {
+                let cid = frame.payload["cid"]
+                    .as_u64()
+                    .and_then(|cid| u32::try_from(cid).ok());
+                let payload = frame.payload;
+                self.component_call(socket, msg_ref, cid, |component| {
+                    match component.uploads().and_then(|u| u.progress(&payload)) {
+                        Some((name, entry)) => {
+                            component.handle_progress(&name, entry).map(|()| None)
+                        }
+                        None => Ok(None),
+                    }
+                })
+                .await
+            }
             "progress" => {
                 let payload = frame.payload;
                 self.callback(socket, msg_ref, |socket| {
@@ -673,15 +693,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         }
     }
 
-    /// An event for the component with `cid`: its `handle_event`, then a reply with its
-    /// diff (and the view's, if the component changed the view's flash).
-    async fn component_event(
+    /// Runs `f` on the component with `cid` (its `handle_event`, an upload step), then
+    /// replies with its diff (and the view's, if the component's effects changed it),
+    /// led by the fields `f` returned, if any.
+    async fn component_call(
         &mut self,
         socket: &mut Socket<V>,
         msg_ref: Option<&str>,
         cid: Option<u32>,
-        event: &str,
-        value: Value,
+        f: impl FnOnce(&mut dyn Instance) -> Result<Option<String>, Error>,
     ) -> Outcome {
         let Some((kind, id)) = cid
             .and_then(|cid| self.prints.component(cid))
@@ -693,27 +713,29 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 .await;
         };
         let components = &mut self.components;
-        let ran = catch_unwind(AssertUnwindSafe(|| {
-            components.handle_event(kind, &id, event, value)
-        }));
+        let ran = catch_unwind(AssertUnwindSafe(|| components.run(kind, &id, f)));
         let (result, effects) = match ran {
             Err(_) => {
                 warn!("component callback panicked");
                 return self.crash().await;
             }
-            Ok(Handled::Missing) => {
+            Ok(None) => {
                 return self
                     .reply(msg_ref, "error", &frame::reason("unknown component"))
                     .await;
             }
-            Ok(Handled::Ran(result, effects)) => (result, effects),
+            Ok(Some(ran)) => ran,
         };
-        if let Err(err) = result {
-            warn!(error = %err, "component callback failed");
-            return self
-                .reply(msg_ref, "error", &frame::reason(&err.to_string()))
-                .await;
-        }
+        let fields = match result {
+            Ok(fields) => fields,
+            Err(err) => {
+                warn!(error = %err, "component callback failed");
+                return self
+                    .reply(msg_ref, "error", &frame::reason(&err.to_string()))
+                    .await;
+            }
+        };
+        self.reply_fields = fields.map(String::into_boxed_str);
         self.absorb(socket, effects);
         self.rerender.push((kind, id));
         self.callback(socket, msg_ref, |_| Ok(())).await
@@ -769,9 +791,20 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         msg_ref: Option<&str>,
         payload: &Value,
     ) -> Outcome {
-        if payload.get("cid").is_some_and(|cid| !cid.is_null()) {
-            let reason = frame::reason("uploads in live components are not supported");
-            return self.reply(msg_ref, "error", &reason).await;
+        if let Some(cid) = payload.get("cid").filter(|cid| !cid.is_null()) {
+            let cid = cid.as_u64().and_then(|cid| u32::try_from(cid).ok());
+            let topic = self.topic.to_string();
+            return self
+                .component_call(socket, msg_ref, cid, |component| {
+                    let uploads = component.uploads().ok_or_else(|| {
+                        Error::InvalidPayload("this component allows no uploads".into())
+                    })?;
+                    let answer = uploads
+                        .allow_upload(&topic, payload)
+                        .map_err(Error::InvalidPayload)?;
+                    Ok(Some(reply_fields(&answer)))
+                })
+                .await;
         }
         let topic = &self.topic;
         let answered = catch_unwind(AssertUnwindSafe(|| {
@@ -789,9 +822,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 self.reply(msg_ref, "error", &frame::reason(&err)).await
             }
             Ok(Some(Ok(answer))) => {
-                let answer = to_json(&answer);
-                // The answer's fields, without its braces, lead the reply.
-                self.reply_fields = Some(answer[1..answer.len() - 1].into());
+                self.reply_fields = Some(reply_fields(&answer).into());
                 self.callback(socket, msg_ref, |_| Ok(())).await
             }
         }
@@ -804,9 +835,13 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             debug!(topic = %frame.topic, "frame for another topic");
             return Outcome::Continue;
         };
-        let topic = &self.topic;
+        let (topic, components) = (&self.topic, &mut self.components);
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let uploads = V::uploads(&mut socket.assigns).ok_or("disallowed")?;
+            // An entry nobody holds: the view's uploads still tell a forged token.
+            let uploads = match uploads_owning(components, socket, entry_ref) {
+                Some((_, uploads)) => uploads,
+                None => V::uploads(&mut socket.assigns).ok_or("disallowed")?,
+            };
             match frame.event.as_str() {
                 "phx_join" => {
                     let token = frame.payload.get("token").and_then(Value::as_str);
@@ -836,14 +871,21 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// fails records `writer_error` on the entry, which the view's next diff shows.
     async fn chunk(&mut self, socket: &mut Socket<V>, chunk: Chunk) -> Outcome {
         let entry_ref = chunk.topic.strip_prefix("lvu:").unwrap_or_default();
+        let components = &mut self.components;
         let written = catch_unwind(AssertUnwindSafe(|| {
-            V::uploads(&mut socket.assigns).map(|u| u.write(entry_ref, &chunk.bytes))
+            uploads_owning(components, socket, entry_ref)
+                .map(|(owner, u)| (owner, u.write(entry_ref, &chunk.bytes)))
         }));
         let (status, response, rerender) = match written {
             Err(_) => return self.crash().await,
-            Ok(Some(Ok(()))) => ("ok", "{}".to_owned(), false),
+            Ok(Some((_, Ok(())))) => ("ok", "{}".to_owned(), false),
             Ok(None) => ("error", ChunkError::Disallowed.response(), false),
-            Ok(Some(Err(err))) => ("error", err.response(), err == ChunkError::Writer),
+            Ok(Some((owner, Err(err)))) => {
+                if let (ChunkError::Writer, Some(key)) = (err, owner) {
+                    self.rerender.push(key);
+                }
+                ("error", err.response(), err == ChunkError::Writer)
+            }
         };
         if !rerender {
             socket.assigns.clear();
@@ -1005,14 +1047,18 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// Closes (`phx_close`) the upload channels whose entries the view consumed or
     /// cancelled, as Phoenix ends an upload channel with its entry.
     async fn close_finished_uploads(&mut self, socket: &mut Socket<V>) -> Outcome {
+        let components = &mut self.components;
         let finished = catch_unwind(AssertUnwindSafe(|| {
-            V::uploads(&mut socket.assigns).map(Uploads::take_finished)
+            let mut finished = V::uploads(&mut socket.assigns)
+                .map(Uploads::take_finished)
+                .unwrap_or_default();
+            finished.extend(components.take_finished_uploads());
+            finished
         }));
         // Only channels changed: nothing the template shows (the render cleared the rest).
         socket.assigns.clear();
-        let finished = match finished {
-            Ok(finished) => finished.unwrap_or_default(),
-            Err(_) => return self.crash().await,
+        let Ok(finished) = finished else {
+            return self.crash().await;
         };
         for (topic, join_ref) in finished {
             let close = frame::encode(Some(&join_ref), Some(&join_ref), &topic, "phx_close", "{}");
@@ -1034,6 +1080,27 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             });
         }
     }
+}
+
+/// The uploads holding the entry `entry_ref`: the view's, or a component's (with its
+/// key, to render it again).
+fn uploads_owning<'a, V: LiveView>(
+    components: &'a mut Registry,
+    socket: &'a mut Socket<V>,
+    entry_ref: &str,
+) -> Option<(Option<Key>, &'a mut Uploads)> {
+    if V::uploads(&mut socket.assigns).is_some_and(|u| u.owns(entry_ref)) {
+        return V::uploads(&mut socket.assigns).map(|u| (None, u));
+    }
+    components
+        .uploads_owning(entry_ref)
+        .map(|(key, u)| (Some(key), u))
+}
+
+/// An `allow_upload` answer's fields, without its braces, to lead the reply.
+fn reply_fields(answer: &Value) -> String {
+    let answer = to_json(answer);
+    answer[1..answer.len() - 1].to_owned()
 }
 
 /// Splits an `event` payload into the event name and its value. Form payloads arrive

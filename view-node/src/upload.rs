@@ -508,6 +508,13 @@ impl Uploads {
         self.configs.iter_mut().find(|c| c.reference == reference)
     }
 
+    /// Whether one of these uploads issued a token for the entry `entry_ref`.
+    pub(crate) fn owns(&self, entry_ref: &str) -> bool {
+        self.configs
+            .iter()
+            .any(|c| c.receiving.iter().any(|r| r.entry == entry_ref))
+    }
+
     fn owning(&mut self, entry_ref: &str) -> Option<&mut UploadConfig> {
         self.configs
             .iter_mut()

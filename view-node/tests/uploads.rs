@@ -9,6 +9,7 @@
     reason = "test code fails loudly"
 )]
 
+use cinder::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use cinder::frame::Chunk;
 use cinder::session::Input;
 use cinder::upload::{LiveFileInput, live_file_input};
@@ -333,4 +334,118 @@ async fn a_view_without_uploads_refuses_them() {
 fn the_input_has_no_upload_without_a_config() {
     let props = LiveFileInput::default();
     assert_eq!(live_file_input(&props).to_html(), "");
+}
+
+/// The same upload inside a live component: its form targets the component
+/// (`phx-target={myself}`), so every step carries the component's `cid`.
+#[derive(Assigns)]
+struct AvatarForm {
+    uploads: Uploads,
+    saved: Vec<String>,
+}
+
+impl LiveComponent for AvatarForm {
+    type Props = ();
+
+    fn mount(_props: &()) -> Result<Self> {
+        let options = UploadOptions::new().accept([".txt"]).max_file_size(8);
+        Ok(AvatarForm {
+            uploads: Uploads::new().allow("avatar", options),
+            saved: Vec::new(),
+        })
+    }
+
+    fn render(assigns: &Tracked<Self>, myself: Myself) -> Rendered<'_> {
+        html!(
+            r#"<form id="cf" phx-change="validate" phx-submit="save" phx-target={myself}><.live_file_input upload={@uploads.get("avatar")} /><p>{@saved.join(";")}</p></form>"#
+        )
+    }
+
+    fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, _value: Value) -> Result {
+        match event {
+            "validate" => {}
+            "save" => {
+                let saved = socket.uploads_mut().consume("avatar", |path, entry| {
+                    let body = std::fs::read_to_string(path).unwrap();
+                    format!("{}={body}", entry.client_name)
+                });
+                socket.update_saved(|s| s.extend(saved));
+            }
+            other => return Err(Error::UnknownEvent(other.into())),
+        }
+        Ok(())
+    }
+
+    fn uploads(assigns: &mut Tracked<Self>) -> Option<&mut Uploads> {
+        Some(assigns.uploads_mut())
+    }
+}
+
+#[derive(Assigns)]
+struct Profile {}
+
+impl LiveView for Profile {
+    type Info = ();
+
+    fn mount(_cx: &mut Mount<'_, Self>) -> Result<Self> {
+        Ok(Profile {})
+    }
+
+    fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
+        let _ = assigns;
+        html!(r#"<main>{live_component::<AvatarForm>("avatar-form", ())}</main>"#)
+    }
+}
+
+#[tokio::test]
+async fn a_live_component_receives_its_own_uploads() {
+    let (mut client, join) =
+        Frames::join::<Profile>("lv:comp", json!({"url": "http://h/profile"}), None).await;
+    let reference = upload_ref(&join);
+    let files = [file("0", "a.txt", 5, "text/plain")];
+    let change = json!({"type": "form", "event": "validate", "value": "", "cid": 1,
+                        "meta": {"_target": "avatar"}, "uploads": {&reference: files}});
+    let reply = client.push("event", change).await;
+    assert!(sets(&reply, "active-refs", "0"), "{reply}");
+
+    let preflight = json!({"ref": reference, "entries": files, "cid": 1});
+    let reply = client.push("allow_upload", preflight).await;
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+    assert!(
+        response(&reply)["diff"]["c"]["1"].is_object(),
+        "the component's diff: {reply}"
+    );
+    let token = response(&reply)["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let joined = upload_push(
+        &mut client,
+        "20",
+        "lvu:0",
+        "phx_join",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(response(&joined), &json!({}), "{joined}");
+    let ack = chunk(&mut client, "21", "lvu:0", b"hello").await;
+    assert_eq!(response(&ack), &json!({}), "{ack}");
+    let progress =
+        json!({"event": null, "ref": reference, "entry_ref": "0", "progress": 100, "cid": 1});
+    let reply = client.push("progress", progress).await;
+    assert!(sets(&reply, "done-refs", "0"), "{reply}");
+
+    let save = json!({"type": "form", "event": "save", "value": "", "meta": {}, "cid": 1});
+    let reply = client.push("event", save).await;
+    assert!(reply.to_string().contains("a.txt=hello"), "{reply}");
+    assert_eq!(
+        client.read().await,
+        json!(["9", "9", "lvu:0", "phx_close", {}])
+    );
+
+    // A view without uploads of its own still refuses a preflight without a cid.
+    let preflight = json!({"ref": reference, "entries": [], "cid": null});
+    let reply = client.push("allow_upload", preflight).await;
+    assert_eq!(response(&reply)["reason"], "this view allows no uploads");
 }
