@@ -1,0 +1,183 @@
+//! The session's upload steps: `allow_upload`, the `lvu:` channels' joins, leaves and
+//! chunks, and closing the channels of entries the view is done with (see
+//! [`crate::upload`]).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde_json::Value;
+use tracing::debug;
+
+use super::{Actor, Outbox, Outcome, to_json};
+use crate::Error;
+use crate::component::{Key, Registry};
+use crate::frame::{self, Chunk, ClientFrame};
+use crate::socket::Socket;
+use crate::upload::{ChunkError, Uploads};
+use crate::view::LiveView;
+
+impl<V: LiveView, O: Outbox> Actor<V, O> {
+    /// `allow_upload`: records the entries, then replies with the tokens and the diff
+    /// (the input's preflighted refs changed).
+    pub(super) async fn allow_upload(
+        &mut self,
+        socket: &mut Socket<V>,
+        msg_ref: Option<&str>,
+        payload: &Value,
+    ) -> Outcome {
+        if let Some(cid) = payload.get("cid").filter(|cid| !cid.is_null()) {
+            let cid = cid.as_u64().and_then(|cid| u32::try_from(cid).ok());
+            let topic = self.topic.to_string();
+            return self
+                .component_call(socket, msg_ref, cid, |component| {
+                    let uploads = component.uploads().ok_or_else(|| {
+                        Error::InvalidPayload("this component allows no uploads".into())
+                    })?;
+                    let answer = uploads
+                        .allow_upload(&topic, payload)
+                        .map_err(Error::InvalidPayload)?;
+                    Ok(Some(reply_fields(&answer)))
+                })
+                .await;
+        }
+        let topic = &self.topic;
+        let answered = catch_unwind(AssertUnwindSafe(|| {
+            V::uploads(&mut socket.assigns).map(|u| u.allow_upload(topic, payload))
+        }));
+        match answered {
+            Err(_) => self.crash().await,
+            Ok(None) => {
+                socket.assigns.clear();
+                let reason = frame::reason("this view allows no uploads");
+                self.reply(msg_ref, "error", &reason).await
+            }
+            Ok(Some(Err(err))) => {
+                socket.assigns.clear();
+                self.reply(msg_ref, "error", &frame::reason(&err)).await
+            }
+            Ok(Some(Ok(answer))) => {
+                self.reply_fields = Some(reply_fields(&answer).into());
+                self.callback(socket, msg_ref, |_| Ok(())).await
+            }
+        }
+    }
+
+    /// A frame on one of the view's upload channels (`lvu:<entry ref>`): its join and
+    /// leave. Replies go to the channel, with the frame's own join ref.
+    pub(super) async fn upload_frame(
+        &mut self,
+        socket: &mut Socket<V>,
+        frame: ClientFrame,
+    ) -> Outcome {
+        let Some(entry_ref) = frame.topic.strip_prefix("lvu:") else {
+            debug!(topic = %frame.topic, "frame for another topic");
+            return Outcome::Continue;
+        };
+        let (topic, components) = (&self.topic, &mut self.components);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            // An entry nobody holds: the view's uploads still tell a forged token.
+            let uploads = match uploads_owning(components, socket, entry_ref) {
+                Some((_, uploads)) => uploads,
+                None => V::uploads(&mut socket.assigns).ok_or("disallowed")?,
+            };
+            match frame.event.as_str() {
+                "phx_join" => {
+                    let token = frame.payload.get("token").and_then(Value::as_str);
+                    let join_ref = frame.join_ref.as_deref().unwrap_or_default();
+                    uploads.join(topic, entry_ref, token.unwrap_or_default(), join_ref)
+                }
+                "phx_leave" => {
+                    uploads.leave(entry_ref);
+                    Ok(())
+                }
+                _ => Err("unmatched event"),
+            }
+        }));
+        // Nothing the template shows changed.
+        socket.assigns.clear();
+        let (status, response) = match result {
+            Err(_) => return self.crash().await,
+            Ok(Ok(())) => ("ok", "{}".to_owned()),
+            Ok(Err(reason)) => ("error", frame::reason(reason)),
+        };
+        let (join_ref, msg_ref) = (frame.join_ref.as_deref(), frame.msg_ref.as_deref());
+        let reply = frame::reply(join_ref, msg_ref, &frame.topic, status, &response);
+        self.send(reply).await
+    }
+
+    /// An upload chunk: appended to the entry's file, then acknowledged. A write that
+    /// fails records `writer_error` on the entry, which the view's next diff shows.
+    pub(super) async fn chunk(&mut self, socket: &mut Socket<V>, chunk: Chunk) -> Outcome {
+        let entry_ref = chunk.topic.strip_prefix("lvu:").unwrap_or_default();
+        let components = &mut self.components;
+        let written = catch_unwind(AssertUnwindSafe(|| {
+            uploads_owning(components, socket, entry_ref)
+                .map(|(owner, u)| (owner, u.write(entry_ref, &chunk.bytes)))
+        }));
+        let (status, response, rerender) = match written {
+            Err(_) => return self.crash().await,
+            Ok(Some((_, Ok(())))) => ("ok", "{}".to_owned(), false),
+            Ok(None) => ("error", ChunkError::Disallowed.response(), false),
+            Ok(Some((owner, Err(err)))) => {
+                if let (ChunkError::Writer, Some(key)) = (err, owner) {
+                    self.rerender.push(key);
+                }
+                ("error", err.response(), err == ChunkError::Writer)
+            }
+        };
+        if !rerender {
+            socket.assigns.clear();
+        }
+        let (join_ref, msg_ref) = (chunk.join_ref.as_deref(), chunk.msg_ref.as_deref());
+        let reply = frame::reply(join_ref, msg_ref, &chunk.topic, status, &response);
+        match self.send(reply).await {
+            Outcome::Continue if rerender => self.callback(socket, None, |_| Ok(())).await,
+            outcome => outcome,
+        }
+    }
+
+    /// Closes (`phx_close`) the upload channels whose entries the view consumed or
+    /// cancelled, as Phoenix ends an upload channel with its entry.
+    pub(super) async fn close_finished_uploads(&mut self, socket: &mut Socket<V>) -> Outcome {
+        let components = &mut self.components;
+        let finished = catch_unwind(AssertUnwindSafe(|| {
+            let mut finished = V::uploads(&mut socket.assigns)
+                .map(Uploads::take_finished)
+                .unwrap_or_default();
+            finished.extend(components.take_finished_uploads());
+            finished
+        }));
+        // Only channels changed: nothing the template shows (the render cleared the rest).
+        socket.assigns.clear();
+        let Ok(finished) = finished else {
+            return self.crash().await;
+        };
+        for (topic, join_ref) in finished {
+            let close = frame::encode(Some(&join_ref), Some(&join_ref), &topic, "phx_close", "{}");
+            if let Outcome::Stop = self.send(close).await {
+                return Outcome::Stop;
+            }
+        }
+        Outcome::Continue
+    }
+}
+
+/// The uploads holding the entry `entry_ref`: the view's, or a component's (with its
+/// key, to render it again).
+fn uploads_owning<'a, V: LiveView>(
+    components: &'a mut Registry,
+    socket: &'a mut Socket<V>,
+    entry_ref: &str,
+) -> Option<(Option<Key>, &'a mut Uploads)> {
+    if V::uploads(&mut socket.assigns).is_some_and(|u| u.owns(entry_ref)) {
+        return V::uploads(&mut socket.assigns).map(|u| (None, u));
+    }
+    components
+        .uploads_owning(entry_ref)
+        .map(|(key, u)| (Some(key), u))
+}
+
+/// An `allow_upload` answer's fields, without its braces, to lead the reply.
+fn reply_fields(answer: &Value) -> String {
+    let answer = to_json(answer);
+    answer[1..answer.len() - 1].to_owned()
+}
