@@ -449,3 +449,44 @@ async fn a_live_component_receives_its_own_uploads() {
     let reply = client.push("allow_upload", preflight).await;
     assert_eq!(response(&reply)["reason"], "this view allows no uploads");
 }
+
+#[tokio::test]
+async fn malformed_upload_steps_get_error_replies_and_the_session_goes_on() {
+    let (mut client, join) =
+        Frames::join::<Avatar>("lv:bad", json!({"url": "http://h/up"}), None).await;
+    let reference = upload_ref(&join);
+
+    for payload in [
+        json!({}),
+        json!({"ref": "phx-nope", "entries": []}),
+        json!({"ref": 7, "entries": "x"}),
+    ] {
+        let reply = client.push("allow_upload", payload.clone()).await;
+        assert_eq!(reply[4]["status"], "error", "{payload}: {reply}");
+    }
+    // Entries without refs, sizes or names are ignored or checked, never a panic.
+    let odd = json!({"ref": reference, "entries": [{}, {"ref": "1", "size": -5}, {"ref": ""}]});
+    let reply = client.push("allow_upload", odd).await;
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+
+    for payload in [
+        json!({}),
+        json!({"ref": reference, "entry_ref": "9", "progress": 50}),
+        json!({"ref": reference, "entry_ref": "1", "progress": "lots"}),
+    ] {
+        let reply = client.push("progress", payload.clone()).await;
+        assert_eq!(reply[4]["status"], "ok", "{payload}: {reply}");
+    }
+
+    let no_token = upload_push(&mut client, "20", "lvu:1", "phx_join", json!({})).await;
+    assert_eq!(response(&no_token)["reason"], "invalid_token", "{no_token}");
+    let stray = upload_push(&mut client, "21", "lvu:1", "chunk", json!({})).await;
+    assert_eq!(response(&stray)["reason"], "unmatched event", "{stray}");
+    // A chunk on the view's own topic is no upload.
+    let misplaced = chunk(&mut client, "22", "lv:bad", b"x").await;
+    assert_eq!(response(&misplaced)["reason"], "disallowed", "{misplaced}");
+
+    let change = json!({"type": "form", "event": "validate", "value": "", "meta": {}});
+    let reply = client.push("event", change).await;
+    assert_eq!(reply[4]["status"], "ok", "still serving: {reply}");
+}
