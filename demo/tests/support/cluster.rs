@@ -14,6 +14,8 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use cinder_client::{Client, Page, Status, View};
@@ -43,9 +45,39 @@ pub struct Process {
     child: Option<Child>,
 }
 
+/// Processes of this test still running.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// The test's panic message, repeated once the last process is gone: the processes'
+/// shutdown logs and the backtrace would otherwise bury it.
+static FAILURE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Keeps the panic message for [`Process`]'s drop to repeat.
+fn keep_panic_messages() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let print = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let message = info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| {
+                    info.payload()
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                });
+            *FAILURE
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = message;
+            print(info);
+        }));
+    });
+}
+
 impl Process {
     /// Starts `binary` with `args` and waits for the stdout line `<prefix><addr>`.
     fn start(name: &str, binary: &std::path::Path, args: &[String], prefix: &str) -> Process {
+        keep_panic_messages();
         let mut child = Command::new(binary)
             .args(args)
             .env("CINDER_SECRET", SECRET)
@@ -70,6 +102,7 @@ impl Process {
         let addr = rx
             .recv_timeout(STEP)
             .unwrap_or_else(|_| panic!("{name} did not announce its address"));
+        RUNNING.fetch_add(1, Ordering::SeqCst);
         Process {
             name: name.to_owned(),
             addr: addr.parse().unwrap(),
@@ -82,6 +115,17 @@ impl Process {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+            self.stopped();
+        }
+    }
+
+    /// Counts this process out; the last one out of a failed test repeats its panic.
+    fn stopped(&self) {
+        if RUNNING.fetch_sub(1, Ordering::SeqCst) == 1
+            && std::thread::panicking()
+            && let Some(message) = FAILURE.lock().ok().and_then(|mut m| m.take())
+        {
+            eprintln!("the test failed: {message}");
         }
     }
 
@@ -92,6 +136,7 @@ impl Process {
                 .args(["-TERM", &child.id().to_string()])
                 .status();
             let _ = child.wait();
+            self.stopped();
         }
     }
 }
