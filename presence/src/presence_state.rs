@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::diff::by_key_json;
+use crate::diff::{Diff, by_key_json};
 use crate::entry::Entry;
 
 /// What [`crate::State::list`] returns: the visible entries of a topic by presence key,
@@ -41,6 +41,22 @@ impl PresenceState {
 
     pub(crate) fn push(&mut self, entry: Arc<Entry>) {
         self.0.entry(entry.key.clone()).or_default().push(entry);
+    }
+
+    /// This state as it was before `diff`: its joins taken out, its leaves put back.
+    /// Exact for a coalesced diff, in which a ref is on one side at most.
+    pub(crate) fn undo(&mut self, diff: &Diff) {
+        for (key, joined) in diff.joins() {
+            if let Some(entries) = self.0.get_mut(key) {
+                entries.retain(|e| !joined.iter().any(|j| j.phx_ref == e.phx_ref));
+                if entries.is_empty() {
+                    self.0.remove(key);
+                }
+            }
+        }
+        for entry in diff.leaves().values().flatten() {
+            self.push(Arc::clone(entry));
+        }
     }
 }
 

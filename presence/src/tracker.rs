@@ -36,6 +36,13 @@
 //! Local subscribers get `{"event": "presence_diff", "payload": {"joins", "leaves"}}` on
 //! the presence topic itself: the shards' diffs gather for [`DELIVERY_BATCH`] (50 ms)
 //! and go out coalesced, one message per topic, in the order the shards made them.
+//!
+//! **Joining subscribers.** [`Tracker::subscribe_with_state`] hands a new subscriber the
+//! topic's `presence_state` *as of the last delivery*: the list with the diffs still
+//! gathering undone. The gathering diff then brings it up to date. A snapshot of the
+//! current list would be wrong here: a join in the gathering window is in the
+//! snapshot, and a leave of that ref in the same window cancels the join in the
+//! coalesced diff, so the subscriber would never hear of the leave.
 
 mod run;
 mod wire;
@@ -45,7 +52,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cinder_pubsub::{Local, PubSub, Sink, SubscriptionId};
+use cinder_pubsub::{
+    Delivery, Gap, GapCause, GapSink, Local, Message, PubSub, Sink, SubscriptionId,
+};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -282,6 +291,44 @@ impl Tracker {
         self.inner.core.local.subscribe(topic, sink)
     }
 
+    /// Subscribes `sink` to `topic` and hands it the topic's
+    /// `{"event": "presence_state", "payload": …}` first, then every diff: what a
+    /// session shows its client. `gaps` hears of diffs the sink dropped (a full
+    /// mailbox) before the sink's next message; the subscriber then asks for
+    /// [`Tracker::delivered_state`] again. A dropped state is such a gap too.
+    ///
+    /// The state is the one diffs were last delivered against (see the module doc),
+    /// taken with the shard and the gathering diffs locked, so nothing between the
+    /// state and the first diff is missed or counted twice.
+    pub fn subscribe_with_state(&self, topic: &str, sink: Sink, gaps: GapSink) -> SubscriptionId {
+        let core = &self.inner.core;
+        core.with_shard(core.slot(topic), |shard| {
+            let pending = lock(&core.pending);
+            let state = core.state_message(topic, shard, &pending);
+            if sink(&state) == Delivery::Dropped {
+                let gap = Gap {
+                    topic: topic.into(),
+                    cause: GapCause::Overflow,
+                };
+                if gaps(&gap) == Delivery::Dropped {
+                    warn!(%topic, "presence_state and its gap dropped: mailbox full");
+                }
+            }
+            core.local.subscribe_with_gaps(topic, sink, gaps)
+        })
+    }
+
+    /// `topic`'s `{"event": "presence_state", "payload": …}` as of the last delivery to
+    /// subscribers: for a subscriber that lost diffs to start over from. The diffs it
+    /// receives from now on bring it up to date; those it already holds change nothing
+    /// when applied again.
+    pub fn delivered_state(&self, topic: &str) -> Message {
+        let core = &self.inner.core;
+        core.with_shard(core.slot(topic), |shard| {
+            core.state_message(topic, shard, &lock(&core.pending))
+        })
+    }
+
     /// Stops a subscription made with [`Tracker::subscribe`].
     pub fn unsubscribe(&self, topic: &str, id: SubscriptionId) {
         self.inner.core.local.unsubscribe(topic, id);
@@ -354,6 +401,19 @@ impl Core {
         pending.append(diffs);
         if wake {
             self.flush.notify_one();
+        }
+    }
+
+    /// `topic`'s presence_state as of the last delivery: the shard's list with the
+    /// gathering diff undone. Called with the shard and `pending` locked.
+    fn state_message(&self, topic: &str, shard: &Shard, pending: &Diffs) -> Message {
+        let mut state = shard.list(topic);
+        if let Some(gathering) = pending.get(topic) {
+            state.undo(gathering);
+        }
+        Message {
+            topic: topic.into(),
+            payload: Arc::new(json!({"event": "presence_state", "payload": state.to_json()})),
         }
     }
 

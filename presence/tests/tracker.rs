@@ -15,7 +15,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cinder_presence::{Config, DELIVERY_BATCH, SessionId, Tracker, TrackerOptions, shard_for};
+use cinder_presence::{
+    ClientPresence, Config, DELIVERY_BATCH, SessionId, Tracker, TrackerOptions, shard_for,
+};
 use cinder_pubsub::{Local, PubSub, Redis};
 use harness::{Event, Inbox, RedisServer, within};
 use serde_json::{Map, Value, json};
@@ -369,4 +371,58 @@ async fn a_burst_of_joins_reaches_a_subscriber_as_one_diff() {
     }
     tokio::time::sleep(DELIVERY_BATCH * 2).await;
     assert!(drain(&mut on_a).is_empty() && drain(&mut on_b).is_empty());
+}
+
+/// What a client holding every message `inbox` got so far shows: the state first, then
+/// each diff applied.
+fn client_view(inbox: &mut Inbox) -> ClientPresence {
+    let mut client = ClientPresence::new();
+    for event in drain(inbox) {
+        let Event::Message(_, message) = event else {
+            panic!("a gap: {event:?}");
+        };
+        match message["event"].as_str() {
+            Some("presence_state") => {
+                client.sync_state(&message["payload"]);
+            }
+            Some("presence_diff") => client.sync_diff(&message["payload"]),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    client
+}
+
+#[tokio::test]
+async fn a_subscriber_joining_while_diffs_gather_misses_nothing() {
+    let (a, _b) = local_pair();
+    // alice joins and, in the same delivery window, bob subscribes; then alice leaves
+    // before the window closes. The coalesced diff cancels her join and leave, so the
+    // state bob got must not list her.
+    a.track(SessionId(1), LOBBY, "alice", Map::new()).unwrap();
+    let mut late = Inbox::new();
+    a.subscribe_with_state(LOBBY, late.sink(), late.gaps());
+    a.untrack(SessionId(1), LOBBY, "alice");
+    // carol joins in the window too and stays: the diff must bring her.
+    a.track(SessionId(2), LOBBY, "carol", Map::new()).unwrap();
+    tokio::time::sleep(DELIVERY_BATCH * 3).await;
+    let client = client_view(&mut late);
+    assert_eq!(client.to_json(), a.list(LOBBY).to_json());
+    assert_eq!(client.state().keys().collect::<Vec<_>>(), ["carol"]);
+}
+
+#[tokio::test]
+async fn the_delivered_state_is_what_the_next_diff_applies_to() {
+    let (a, _b) = local_pair();
+    let mut first = Inbox::new();
+    a.subscribe_with_state(LOBBY, first.sink(), first.gaps());
+    a.track(SessionId(1), LOBBY, "alice", Map::new()).unwrap();
+    // Within the window the delivered state is still without alice…
+    assert_eq!(a.delivered_state(LOBBY).payload["payload"], json!({}));
+    // …and once the diff is out, with her.
+    tokio::time::sleep(DELIVERY_BATCH * 3).await;
+    assert_eq!(
+        *a.delivered_state(LOBBY).payload,
+        json!({"event": "presence_state", "payload": a.list(LOBBY).to_json()})
+    );
+    assert_eq!(client_view(&mut first).to_json(), a.list(LOBBY).to_json());
 }

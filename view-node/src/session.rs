@@ -96,6 +96,13 @@ fn gap_message(gap: &Gap) -> Message {
     }
 }
 
+/// Queued (as [`Input::Info`]) when a presence subscription dropped diffs: the view
+/// gets the topic's `presence_state` again.
+struct PresenceResync<I> {
+    topic: Arc<str>,
+    convert: fn(&Message) -> I,
+}
+
 /// Sends input to a running session.
 #[derive(Clone)]
 pub struct SessionHandle {
@@ -261,10 +268,16 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     Input::Chunk(chunk) => Box::pin(self.chunk(&mut socket, *chunk)).await,
                     Input::Info(info) => match info.downcast::<V::Info>() {
                         Ok(info) => Box::pin(self.info(&mut socket, *info)).await,
-                        Err(_) => {
-                            warn!("dropped a message of the wrong type for this view");
-                            Outcome::Continue
-                        }
+                        Err(other) => match other.downcast::<PresenceResync<V::Info>>() {
+                            Ok(resync) => {
+                                let info = self.presence_resync(&resync);
+                                Box::pin(self.info(&mut socket, info)).await
+                            }
+                            Err(_) => {
+                                warn!("dropped a message of the wrong type for this view");
+                                Outcome::Continue
+                            }
+                        },
                     },
                     Input::Shutdown => Outcome::Stop,
                 };
@@ -278,6 +291,20 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         }
         self.outbox.close().await;
         debug!("session ended");
+    }
+
+    /// The view's presence subscription to `resync.topic` lost diffs: its state again,
+    /// as the subscription's next message.
+    fn presence_resync(&self, resync: &PresenceResync<V::Info>) -> V::Info {
+        debug!(topic = %resync.topic, "presence diffs were dropped: resyncing");
+        let state = match self.tracker() {
+            Some(tracker) => tracker.delivered_state(&resync.topic),
+            None => Message {
+                topic: resync.topic.clone(),
+                payload: Arc::new(json!({"event": "presence_state", "payload": {}})),
+            },
+        };
+        (resync.convert)(&state)
     }
 
     fn params(&self, url: &str) -> Params {
@@ -348,9 +375,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         })
     }
 
-    /// Subscribes to `topic`'s presence diffs, then queues its current state: a diff
-    /// that lands between the two is already in the state, and applying it again
-    /// changes nothing.
+    /// Subscribes to `topic`'s presence: the tracker queues its state, then its diffs.
+    /// Diffs lost to a full mailbox are told as a gap before the next one; the gap
+    /// queues a [`PresenceResync`], and handling it hands the view the state again.
     fn subscribe_presence(
         &self,
         topic: &str,
@@ -361,21 +388,19 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             warn!(%topic, "presence without a tracker: ignored");
             return;
         };
-        tracker.subscribe(topic, sink);
-        let state = Message {
-            topic: topic.into(),
-            payload: Arc::new(json!({
-                "event": "presence_state",
-                "payload": tracker.list(topic).to_json(),
-            })),
-        };
-        if self
-            .me
-            .try_send(Input::Info(Box::new(convert(&state))))
-            .is_err()
-        {
-            warn!(%topic, "mailbox full: presence_state dropped");
-        }
+        let me = self.me.clone();
+        let gaps = Box::new(move |gap: &Gap| {
+            let resync = PresenceResync {
+                topic: gap.topic.clone(),
+                convert,
+            };
+            match me.try_send(Input::Info(Box::new(resync))) {
+                Ok(()) => Delivery::Delivered,
+                Err(SendError::Full) => Delivery::Dropped,
+                Err(SendError::Closed) => Delivery::Gone,
+            }
+        });
+        tracker.subscribe_with_state(topic, sink, gaps);
     }
 
     fn presence(&mut self, changes: Vec<PresenceChange>) {

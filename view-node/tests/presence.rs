@@ -9,11 +9,11 @@
     reason = "test code fails loudly"
 )]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cinder::frame::ClientFrame;
-use cinder::presence::{ClientPresence, Tracker, TrackerOptions};
+use cinder::presence::{ClientPresence, SessionId, Tracker, TrackerOptions};
 use cinder::session::{self, Env, Input, SessionConfig, SessionHandle};
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use cinder_pubsub::{Local, Message, PubSub};
@@ -44,6 +44,7 @@ impl LiveView for Room {
             .and_then(Value::as_str)
             .unwrap_or("x")
             .to_owned();
+        cx.subscribe("control");
         cx.subscribe_presence("room");
         cx.track("room", user.clone(), json!({"v": 1}));
         // Tracking again replaces the meta instead of failing or duplicating.
@@ -69,6 +70,12 @@ impl LiveView for Room {
                 p.sync_state(&payload);
             }),
             Some("presence_diff") => socket.update_presence(|p| p.sync_diff(&payload)),
+            // Holds the session until the test lets go of `GATE`; the worker's other
+            // tasks (the tracker's, the timers) move to another thread meanwhile.
+            Some("hold") => {
+                tokio::task::block_in_place(|| drop(GATE.lock()));
+                return Ok(());
+            }
             _ => return Ok(()),
         }
         let online: Vec<String> = socket
@@ -89,6 +96,9 @@ impl LiveView for Room {
     }
 }
 
+/// What a `hold` message on `control` waits for.
+static GATE: Mutex<()> = Mutex::new(());
+
 fn env() -> Arc<Env> {
     let pubsub: Arc<dyn PubSub> = Arc::new(Local::new());
     let tracker = Tracker::start(pubsub.clone(), TrackerOptions::new("test")).unwrap();
@@ -101,13 +111,20 @@ fn env() -> Arc<Env> {
 }
 
 fn join(env: &Arc<Env>, user: &str) -> (SessionHandle, mpsc::UnboundedReceiver<String>) {
+    join_with(env, user, SessionConfig::default())
+}
+
+fn join_with(
+    env: &Arc<Env>,
+    user: &str,
+    config: SessionConfig,
+) -> (SessionHandle, mpsc::UnboundedReceiver<String>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let text = json!(["1", "1", format!("lv:phx-{user}"), "phx_join",
         {"url": format!("http://localhost/room?user={user}"), "params": {}, "session": "", "static": null}])
     .to_string();
     let join = ClientFrame::parse(&text).unwrap();
-    let handle =
-        session::spawn_in::<Room, _>(join, tx, SessionConfig::default(), Some(env.clone()));
+    let handle = session::spawn_in::<Room, _>(join, tx, config, Some(env.clone()));
     (handle, rx)
 }
 
@@ -140,5 +157,49 @@ async fn sessions_see_each_other_and_a_session_that_ends_leaves() {
 
     alice.try_send(Input::Shutdown).unwrap();
     until_online(&mut bob_rx, "bob:1x2").await;
+    drop(bob);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(
+    clippy::await_holding_lock,
+    reason = "the gate is held on purpose while the session waits on it"
+)]
+async fn a_presence_diff_lost_to_a_full_mailbox_is_made_good_by_a_resync() {
+    let env = env();
+    let (pubsub, tracker) = (env.pubsub.clone().unwrap(), env.presence.clone().unwrap());
+    let (bob, mut bob_rx) = join_with(&env, "bob", SessionConfig { mailbox: 2 });
+    until_online(&mut bob_rx, "bob:1x2").await;
+
+    // bob's session stops in `handle_info` and its two-message mailbox fills up…
+    let gate = GATE.lock().unwrap();
+    assert_eq!(pubsub.publish("control", json!({"event": "hold"})), 1);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..2 {
+        assert_eq!(pubsub.publish("control", json!({"event": "filler"})), 1);
+    }
+    // …so alice's join is dropped on its way to bob.
+    tracker
+        .track(
+            SessionId(1000),
+            "room",
+            "alice",
+            json!({"v": 2}).as_object().cloned().unwrap(),
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(gate);
+
+    // The next diff (carol's join) is preceded by the gap: bob's view gets the state
+    // again, with alice, and then carol.
+    tracker
+        .track(
+            SessionId(1001),
+            "room",
+            "carol",
+            json!({"v": 2}).as_object().cloned().unwrap(),
+        )
+        .unwrap();
+    until_online(&mut bob_rx, "alice:1x2,bob:1x2,carol:1x2").await;
     drop(bob);
 }
