@@ -31,6 +31,11 @@ liveTest(env, "two files upload with progress and are listed with their sizes", 
   await page.setInputFiles(INPUT, [file("photo.png", "image/png", 600_000, 7), file("notes.txt", "text/plain", 130_001, 97)]);
   await waitPresence(page, "#entries li:nth-child(2)", true);
   assert.equal(await textOf(page, "#upload-error"), "", "nothing refused");
+  // The image gets a preview the browser draws from the file itself (the
+  // Phoenix.LiveImgPreview hook); the text file gets none.
+  await page.waitForFunction(() => document.querySelector("#entries img.preview")?.src.startsWith("blob:"));
+  assert.equal(await page.locator("#entries img.preview").count(), 1, "only the image has a preview");
+  assert.match(await page.getAttribute("#entries img.preview", "id"), /^phx-preview-/);
   const change = log.sent("event", before).find((f) => f.msg[4].event === "validate");
   assert.ok(change, "choosing files sends phx-change");
   const [described] = Object.values(change.msg[4].uploads);

@@ -41,6 +41,19 @@ async fn two_files_upload_in_chunks_with_progress() {
             .contains("notes.txt")
     );
     assert_eq!(live.element("#upload-error").unwrap().text(), "");
+    // The image has a preview pointing the client's hook at its input and entry.
+    let preview = live.element("#phx-preview-0").unwrap();
+    let input = live.element(r#"input[name="avatar"]"#).unwrap();
+    assert_eq!(preview.attr("data-phx-upload-ref"), input.attr("id"));
+    assert_eq!(preview.attr("data-phx-entry-ref"), Some("0"));
+    assert_eq!(
+        preview.attr("data-phx-hook"),
+        Some("Phoenix.LiveImgPreview")
+    );
+    assert!(
+        live.element("#phx-preview-1").is_err(),
+        "no preview of text"
+    );
 
     let uploaded = live.upload("avatar").await.unwrap();
     assert_eq!(uploaded.sent, ["photo.png", "notes.txt"]);

@@ -161,6 +161,9 @@ impl UploadOptions {
 pub struct UploadEntry {
     /// The client's reference for the file (`"0"`, `"1"`…), unique on its page.
     pub reference: String,
+    /// The reference of the upload it belongs to ([`UploadConfig::reference`]), which
+    /// is also its input's default `id`.
+    pub upload_reference: String,
     /// The file's name on the client.
     pub client_name: String,
     /// The size the client announced, in bytes.
@@ -309,6 +312,7 @@ impl UploadConfig {
             let client_size = entry.get("size").and_then(Value::as_u64).unwrap_or(0);
             let mut entry = UploadEntry {
                 reference: entry.get("ref").map(text).unwrap_or_default(),
+                upload_reference: self.reference.clone(),
                 client_last_modified: entry.get("last_modified").and_then(Value::as_i64),
                 progress: 0,
                 preflighted: false,
@@ -735,6 +739,37 @@ pub fn live_file_input<'p>(assigns: &'p LiveFileInput<'_>) -> Rendered<'p> {
     )
 }
 
+/// The props of [`live_img_preview`].
+#[derive(Assigns, Default)]
+pub struct LiveImgPreview<'a> {
+    /// The chosen file to preview; nothing renders without one.
+    pub entry: Option<&'a UploadEntry>,
+    /// The image's `id` (default: `phx-preview-<entry ref>`).
+    pub id: &'a str,
+    /// The image's `class`.
+    pub class: &'a str,
+}
+
+/// Renders a preview of a chosen image before it is uploaded, like Phoenix's
+/// `live_img_preview/1`: `<.live_img_preview entry={Some(entry)} />`. The client's
+/// `Phoenix.LiveImgPreview` hook points its `src` at the file in the browser; nothing
+/// is sent. It finds the file through the input whose `id` is the upload's reference,
+/// which is [`live_file_input`]'s default.
+pub fn live_img_preview<'p>(assigns: &'p LiveImgPreview<'_>) -> Rendered<'p> {
+    let Some(entry) = assigns.entry else {
+        return html!("");
+    };
+    let id = if assigns.id.is_empty() {
+        format!("phx-preview-{}", entry.reference)
+    } else {
+        assigns.id.to_owned()
+    };
+    let class = (!assigns.class.is_empty()).then_some(assigns.class);
+    html!(
+        r#"<img id={id} class={class} data-phx-upload-ref={entry.upload_reference} data-phx-entry-ref={entry.reference} data-phx-hook="Phoenix.LiveImgPreview" data-phx-update="ignore"/>"#
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -887,5 +922,26 @@ mod tests {
                 r#"<input id="{reference}" type="file" name="avatar" accept=".txt,image/*" data-phx-hook="Phoenix.LiveFileUpload" data-phx-update="ignore" data-phx-upload-ref="{reference}" data-phx-active-refs="0" data-phx-done-refs="" data-phx-preflighted-refs="" data-phx-error-refs="" multiple>"#
             )
         );
+    }
+
+    #[test]
+    fn renders_the_preview_the_client_hook_reads() {
+        let mut uploads = avatar();
+        let reference = uploads.get("avatar").unwrap().reference().to_owned();
+        let config = uploads.get_mut("avatar").unwrap();
+        config.put_entries(&[described("0", "a.png", 3, "image/png")]);
+        let entry = config.entries().first().unwrap();
+        let props = LiveImgPreview {
+            entry: Some(entry),
+            class: "thumb",
+            ..Default::default()
+        };
+        assert_eq!(
+            live_img_preview(&props).to_html(),
+            format!(
+                r#"<img id="phx-preview-0" class="thumb" data-phx-upload-ref="{reference}" data-phx-entry-ref="0" data-phx-hook="Phoenix.LiveImgPreview" data-phx-update="ignore">"#
+            )
+        );
+        assert_eq!(live_img_preview(&LiveImgPreview::default()).to_html(), "");
     }
 }

@@ -1,9 +1,12 @@
 //! `/upload`: the form `#upload-form` with a live file input named `avatar` (two files
 //! at most, 1 MB each, images and text). Each chosen file is listed with its progress
 //! (`#entry-<ref>`); a refused one shows why in `#upload-error`; after the submit,
-//! `#uploaded` lists each stored file as `name (size bytes)`.
+//! `#uploaded` lists each stored file as `name (size bytes)`. A chosen image shows a
+//! preview (`#phx-preview-<ref>`) before it is sent.
 
-use cinder::upload::{LiveFileInput, UploadError, live_file_input};
+use cinder::upload::{
+    LiveFileInput, LiveImgPreview, UploadEntry, UploadError, live_file_input, live_img_preview,
+};
 use cinder::{
     Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, UploadOptions, Uploads, html,
 };
@@ -46,6 +49,7 @@ impl LiveView for Upload {
   <ul id="entries">
     <li :for={entry in @uploads.entries("avatar")} :key={entry.reference.clone()} id={format!("entry-{}", entry.reference)}>
       <span class="name">{entry.client_name}</span>
+      {preview(entry)}
       <progress value={entry.progress.to_string()} max="100"></progress>
       <span class="progress">{entry.progress}</span>%
       <button type="button" class="cancel" phx-click="cancel" phx-value-ref={entry.reference}>Cancel</button>
@@ -79,6 +83,16 @@ impl LiveView for Upload {
 
     fn uploads(assigns: &mut Tracked<Self>) -> Option<&mut Uploads> {
         Some(assigns.uploads_mut())
+    }
+}
+
+/// A chosen image's preview (`#phx-preview-<ref>`), drawn by the browser from the file
+/// itself; other files get none.
+fn preview(entry: &UploadEntry) -> Rendered<'_> {
+    if entry.client_type.starts_with("image/") {
+        html!(r#"<.live_img_preview entry={Some(entry)} class="preview" />"#)
+    } else {
+        html!("")
     }
 }
 
