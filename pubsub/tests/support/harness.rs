@@ -3,7 +3,9 @@
 //!
 //! - [`RedisServer`] picks a port by binding `127.0.0.1:0` and releasing it, starts
 //!   `redis-server --port P --save '' --appendonly no`, retries on a port race, waits
-//!   for `PING` to answer, and is killed (SIGKILL) when dropped, also on a failed test.
+//!   for `PING` to answer from its own process (`INFO server`'s `process_id`: a
+//!   server another test started on the same port must not be shared), and is killed
+//!   (SIGKILL) when dropped, also on a failed test.
 //! - [`RedisServer::command`] speaks RESP over a fresh TCP connection: what an outside
 //!   service publishing into Cinder would do, and how tests read `PUBSUB NUMSUB`.
 //! - [`Inbox`] is a subscriber: a [`Sink`] and a [`GapSink`] that record into a channel
@@ -202,8 +204,11 @@ impl RedisServer {
             {
                 bail!("redis-server on port {} exited: {status}", self.port);
             }
+            // Another test's server may hold the port (ours then exits with a bind
+            // error): only our own process counts as ready.
             if let Ok(Resp::Simple(pong)) = self.command(&[b"PING"])
                 && pong == "PONG"
+                && self.answered_by_our_child()
             {
                 return Ok(());
             }
@@ -212,6 +217,20 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+}
+
+impl RedisServer {
+    /// Whether the server on our port is our child process (`INFO server`'s
+    /// `process_id`).
+    fn answered_by_our_child(&self) -> bool {
+        let Some(pid) = self.child.as_ref().map(Child::id) else {
+            return false;
+        };
+        self.info("server").is_ok_and(|info| {
+            info.lines()
+                .any(|line| line.trim() == format!("process_id:{pid}"))
+        })
     }
 }
 
