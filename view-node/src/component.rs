@@ -371,6 +371,17 @@ impl Registry {
         })
     }
 
+    /// Runs `f` on every component's uploads, with the component's key.
+    pub(crate) fn for_each_uploads(&mut self, mut f: impl FnMut(&Key, &mut Uploads)) {
+        if let Some(registry) = self.0.as_mut() {
+            for (key, instance) in &mut registry.instances {
+                if let Some(uploads) = instance.uploads() {
+                    f(key, uploads);
+                }
+            }
+        }
+    }
+
     /// The upload channels the components' entries left (see
     /// [`Uploads::take_finished`]).
     pub(crate) fn take_finished_uploads(&mut self) -> Vec<(String, String)> {

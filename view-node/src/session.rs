@@ -70,6 +70,9 @@ pub enum Input {
     Info(Box<dyn Any + Send>),
     /// Stop without replying (the connection went away).
     Shutdown,
+    /// An upload channel's chunk timeout may have passed: channels idle for longer are
+    /// closed and their entries dropped. Queued by the session's own timer.
+    UploadTimeout,
 }
 
 impl Input {
@@ -78,7 +81,7 @@ impl Input {
         match self {
             Input::Frame(f) => Some((f.join_ref.as_deref(), f.msg_ref.as_deref(), &f.topic)),
             Input::Chunk(c) => Some((c.join_ref.as_deref(), c.msg_ref.as_deref(), &c.topic)),
-            Input::Info(_) | Input::Shutdown => None,
+            Input::Info(_) | Input::Shutdown | Input::UploadTimeout => None,
         }
     }
 }
@@ -279,6 +282,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                             }
                         },
                     },
+                    Input::UploadTimeout => Box::pin(self.upload_timeout(&mut socket)).await,
                     Input::Shutdown => Outcome::Stop,
                 };
                 if let Outcome::Stop = outcome {

@@ -19,6 +19,10 @@
 //!    deleted after its consumer returns, when its entry is cancelled, and when the
 //!    session ends.
 //!
+//! A channel that receives no chunk for `chunk_timeout` (10 s by default, counted from
+//! its join) is closed (`phx_close`) and its entry dropped with its file, as Phoenix's
+//! upload channel stops on its chunk timer: an abandoned upload holds no disk.
+//!
 //! An entry token is `base64url(JSON) "." secret`: the JSON names the view's topic (the
 //! gateway routes the `lvu:` join by it) and the entry; the random secret is known only
 //! to the session that issued it.
@@ -26,10 +30,12 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
+use tracing::debug;
 
 use crate::{Assigns, Rendered, html};
 
@@ -130,6 +136,16 @@ impl UploadOptions {
         self
     }
 
+    /// How long an upload channel may go without a chunk before it is closed and its
+    /// entry dropped (default 10 s; the client waits as long for each chunk's reply).
+    #[must_use]
+    pub fn chunk_timeout(mut self, timeout: Duration) -> Self {
+        self.chunk_timeout_ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self
+    }
+
     /// Uploads start as soon as files are chosen, not on submit.
     #[must_use]
     pub fn auto_upload(mut self, auto: bool) -> Self {
@@ -203,6 +219,8 @@ struct Receiving {
     path: Option<TempPath>,
     file: Option<File>,
     written: u64,
+    /// When the channel last joined or received a chunk, while it is receiving.
+    active: Option<Instant>,
 }
 
 /// One allowed upload: its limits, the entries chosen so far and their errors.
@@ -397,6 +415,7 @@ impl UploadConfig {
                 path: None,
                 file: None,
                 written: 0,
+                active: None,
             });
             tokens.insert(reference, Value::String(token));
         }
@@ -423,6 +442,8 @@ impl UploadConfig {
 #[derive(Debug, Default)]
 pub struct Uploads {
     configs: Vec<UploadConfig>,
+    /// Whether the session has a wake-up pending for the channels' chunk timeouts.
+    timer_armed: bool,
 }
 
 impl Uploads {
@@ -633,6 +654,7 @@ impl Uploads {
         receiving.path = Some(TempPath(path));
         receiving.channel = Some(join_ref.to_owned());
         receiving.file = Some(file);
+        receiving.active = Some(Instant::now());
         Ok(())
     }
 
@@ -665,7 +687,56 @@ impl Uploads {
             return Err(ChunkError::Writer);
         }
         receiving.written = written;
+        receiving.active = Some(Instant::now());
         Ok(())
+    }
+
+    /// Drops the entries whose channel has received nothing for its `chunk_timeout` at
+    /// `now` (their channels queue for closing, like a cancel's). Returns whether any
+    /// was dropped.
+    pub(crate) fn expire(&mut self, now: Instant) -> bool {
+        let mut dropped = false;
+        for config in &mut self.configs {
+            let timeout = Duration::from_millis(config.options.chunk_timeout_ms);
+            let idle: Vec<String> = config
+                .receiving
+                .iter()
+                .filter(|r| r.file.is_some() && r.active.is_some_and(|at| now >= at + timeout))
+                .map(|r| r.entry.clone())
+                .collect();
+            for entry in idle {
+                debug!(%entry, "upload channel idle past its chunk timeout: dropped");
+                dropped |= config.cancel(&entry);
+            }
+        }
+        dropped
+    }
+
+    /// When the next receiving channel's chunk timeout falls, if the session should
+    /// arm a timer for it (none is pending); the session reports the timer's firing
+    /// with [`Uploads::timer_fired`].
+    pub(crate) fn arm_timer(&mut self) -> Option<Instant> {
+        if self.timer_armed {
+            return None;
+        }
+        let next = self
+            .configs
+            .iter()
+            .flat_map(|c| {
+                let timeout = Duration::from_millis(c.options.chunk_timeout_ms);
+                c.receiving
+                    .iter()
+                    .filter(|r| r.file.is_some())
+                    .filter_map(move |r| r.active.map(|at| at + timeout))
+            })
+            .min()?;
+        self.timer_armed = true;
+        Some(next)
+    }
+
+    /// The timer armed by [`Uploads::arm_timer`] fired.
+    pub(crate) fn timer_fired(&mut self) {
+        self.timer_armed = false;
     }
 }
 
@@ -901,6 +972,67 @@ mod tests {
         let short = json!({"ref": reference, "entry_ref": "0", "progress": 100});
         let (_, entry) = uploads.progress(&short).unwrap();
         assert!(!entry.done && !entry.valid, "a short file is not done");
+    }
+
+    #[test]
+    fn a_channel_times_out_only_while_receiving_and_each_chunk_restarts_its_clock() {
+        let timeout = Duration::from_secs(10);
+        let mut uploads = Uploads::new().allow(
+            "avatar",
+            UploadOptions::new()
+                .max_entries(2)
+                .max_file_size(100)
+                .chunk_timeout(timeout),
+        );
+        let reference = uploads.get("avatar").unwrap().reference().to_owned();
+        let files = [
+            described("0", "a.txt", 4, "text/plain"),
+            described("1", "b.txt", 4, "text/plain"),
+        ];
+        let reply = uploads
+            .allow_upload("lv:x", &json!({"ref": reference, "entries": files}))
+            .unwrap();
+        // Nothing joined yet: nothing to time.
+        assert_eq!(uploads.arm_timer(), None);
+        let start = Instant::now();
+        for entry in ["0", "1"] {
+            let token = reply["entries"][entry].as_str().unwrap();
+            uploads.join("lv:x", entry, token, "9").unwrap();
+        }
+        let joined = uploads.arm_timer().expect("a deadline once joined");
+        assert!(joined >= start + timeout);
+        assert_eq!(uploads.arm_timer(), None, "one timer at a time");
+
+        // Entry 1 arrives whole (progress 100 closes its file); entry 0 gets a chunk
+        // later, which moves its deadline.
+        uploads.write("1", b"done").unwrap();
+        let finished = json!({"ref": reference, "entry_ref": "1", "progress": 100});
+        assert!(uploads.progress(&finished).unwrap().1.done);
+        std::thread::sleep(Duration::from_millis(2));
+        let chunked = Instant::now();
+        uploads.write("0", b"ab").unwrap();
+        uploads.timer_fired();
+        let deadline = uploads.arm_timer().unwrap();
+        assert!(deadline >= chunked + timeout && deadline > joined);
+
+        uploads.timer_fired();
+        assert!(!uploads.expire(deadline - Duration::from_millis(1)));
+        assert!(uploads.expire(deadline));
+        let names: Vec<&str> = uploads
+            .entries("avatar")
+            .iter()
+            .map(|e| e.client_name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["b.txt"],
+            "the idle entry is gone, the done one stays"
+        );
+        assert_eq!(
+            uploads.take_finished(),
+            [("lvu:0".to_owned(), "9".to_owned())]
+        );
+        assert_eq!(uploads.arm_timer(), None, "nothing is receiving any more");
     }
 
     #[test]

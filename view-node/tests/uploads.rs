@@ -18,6 +18,7 @@ use cinder::{
     Uploads, html,
 };
 use serde_json::{Value, json};
+use std::time::Duration;
 
 #[path = "support/frames.rs"]
 mod frames;
@@ -34,11 +35,14 @@ struct Avatar {
 impl LiveView for Avatar {
     type Info = ();
 
-    fn mount(_cx: &mut Mount<'_, Self>) -> Result<Self> {
-        let options = UploadOptions::new()
+    fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
+        let mut options = UploadOptions::new()
             .accept([".txt", "image/*"])
             .max_entries(2)
             .max_file_size(8);
+        if let Some(ms) = cx.params.get("chunk_timeout_ms").and_then(Value::as_str) {
+            options = options.chunk_timeout(Duration::from_millis(ms.parse().unwrap()));
+        }
         Ok(Avatar {
             uploads: Uploads::new().allow("avatar", options),
             saved: Vec::new(),
@@ -289,6 +293,50 @@ async fn a_file_growing_past_the_limit_is_refused() {
             .get("diff")
             .is_none_or(|d| !d.to_string().contains("a.txt"))
     );
+}
+
+#[tokio::test]
+async fn a_channel_idle_past_its_chunk_timeout_is_closed_and_its_entry_dropped() {
+    let url = "http://h/up?chunk_timeout_ms=100";
+    let (mut client, join) = Frames::join::<Avatar>("lv:idle", json!({"url": url}), None).await;
+    let reference = upload_ref(&join);
+    let preflight = json!({"ref": reference, "entries": [file("0", "a.txt", 5, "text/plain")]});
+    let reply = client.push("allow_upload", preflight).await;
+    assert_eq!(response(&reply)["config"]["chunk_timeout"], 100);
+    let token = response(&reply)["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    upload_push(
+        &mut client,
+        "20",
+        "lvu:0",
+        "phx_join",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(
+        response(&chunk(&mut client, "21", "lvu:0", b"hel").await),
+        &json!({})
+    );
+
+    // The client goes quiet: the entry leaves the page, then its channel is closed.
+    let diff = client.read().await;
+    assert_eq!(diff[3], "diff", "{diff}");
+    assert!(
+        diff[4].to_string().contains(r#"data-phx-active-refs=\"\""#),
+        "no active entry: {diff}"
+    );
+    assert_eq!(
+        client.read().await,
+        json!(["9", "9", "lvu:0", "phx_close", {}])
+    );
+    // Nothing is left to write to or to consume.
+    let late = chunk(&mut client, "22", "lvu:0", b"lo").await;
+    assert_eq!(response(&late)["reason"], "disallowed");
+    let save = json!({"type": "form", "event": "save", "value": "", "meta": {}});
+    let reply = client.push("event", save).await;
+    assert!(!reply.to_string().contains("a.txt="), "{reply}");
 }
 
 #[tokio::test]

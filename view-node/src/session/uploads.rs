@@ -3,14 +3,16 @@
 //! [`crate::upload`]).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tracing::debug;
 
-use super::{Actor, Outbox, Outcome, to_json};
+use super::{Actor, Input, Outbox, Outcome, SendError, to_json};
 use crate::Error;
 use crate::component::{Key, Registry};
 use crate::frame::{self, Chunk, ClientFrame};
+use crate::mailbox::WeakSender;
 use crate::socket::Socket;
 use crate::upload::{ChunkError, Uploads};
 use crate::view::LiveView;
@@ -83,11 +85,12 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 "phx_join" => {
                     let token = frame.payload.get("token").and_then(Value::as_str);
                     let join_ref = frame.join_ref.as_deref().unwrap_or_default();
-                    uploads.join(topic, entry_ref, token.unwrap_or_default(), join_ref)
+                    uploads.join(topic, entry_ref, token.unwrap_or_default(), join_ref)?;
+                    Ok(uploads.arm_timer())
                 }
                 "phx_leave" => {
                     uploads.leave(entry_ref);
-                    Ok(())
+                    Ok(None)
                 }
                 _ => Err("unmatched event"),
             }
@@ -96,7 +99,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         socket.assigns.clear();
         let (status, response) = match result {
             Err(_) => return self.crash().await,
-            Ok(Ok(())) => ("ok", "{}".to_owned()),
+            Ok(Ok(timer)) => {
+                self.wake_at(timer);
+                ("ok", "{}".to_owned())
+            }
             Ok(Err(reason)) => ("error", frame::reason(reason)),
         };
         let (join_ref, msg_ref) = (frame.join_ref.as_deref(), frame.msg_ref.as_deref());
@@ -110,12 +116,17 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let entry_ref = chunk.topic.strip_prefix("lvu:").unwrap_or_default();
         let components = &mut self.components;
         let written = catch_unwind(AssertUnwindSafe(|| {
-            uploads_owning(components, socket, entry_ref)
-                .map(|(owner, u)| (owner, u.write(entry_ref, &chunk.bytes)))
+            uploads_owning(components, socket, entry_ref).map(|(owner, u)| {
+                let written = u.write(entry_ref, &chunk.bytes).map(|()| u.arm_timer());
+                (owner, written)
+            })
         }));
         let (status, response, rerender) = match written {
             Err(_) => return self.crash().await,
-            Ok(Some((_, Ok(())))) => ("ok", "{}".to_owned(), false),
+            Ok(Some((_, Ok(timer)))) => {
+                self.wake_at(timer);
+                ("ok", "{}".to_owned(), false)
+            }
             Ok(None) => ("error", ChunkError::Disallowed.response(), false),
             Ok(Some((owner, Err(err)))) => {
                 if let (ChunkError::Writer, Some(key)) = (err, owner) {
@@ -132,6 +143,53 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         match self.send(reply).await {
             Outcome::Continue if rerender => self.callback(socket, None, |_| Ok(())).await,
             outcome => outcome,
+        }
+    }
+
+    /// A chunk timer fired: drops the entries whose channels have been idle past their
+    /// `chunk_timeout` (their channels close with the render that shows it), then arms
+    /// the next timers.
+    pub(super) async fn upload_timeout(&mut self, socket: &mut Socket<V>) -> Outcome {
+        let now = Instant::now();
+        let components = &mut self.components;
+        let expired = catch_unwind(AssertUnwindSafe(|| {
+            let mut timers = Vec::new();
+            let view = V::uploads(&mut socket.assigns).is_some_and(|u| {
+                u.timer_fired();
+                let dropped = u.expire(now);
+                timers.extend(u.arm_timer());
+                dropped
+            });
+            let mut owners = Vec::new();
+            components.for_each_uploads(|key, u| {
+                u.timer_fired();
+                if u.expire(now) {
+                    owners.push(key.clone());
+                }
+                timers.extend(u.arm_timer());
+            });
+            (view, owners, timers)
+        }));
+        let Ok((view, owners, timers)) = expired else {
+            return self.crash().await;
+        };
+        for at in timers {
+            self.wake_at(Some(at));
+        }
+        if !view {
+            socket.assigns.clear();
+        }
+        if !view && owners.is_empty() {
+            return Outcome::Continue;
+        }
+        self.rerender.extend(owners);
+        self.callback(socket, None, |_| Ok(())).await
+    }
+
+    /// Queues [`Input::UploadTimeout`] for this session at `at`, if given.
+    fn wake_at(&self, at: Option<Instant>) {
+        if let Some(at) = at {
+            tokio::spawn(wake(self.me.clone(), at));
         }
     }
 
@@ -174,6 +232,15 @@ fn uploads_owning<'a, V: LiveView>(
     components
         .uploads_owning(entry_ref)
         .map(|(key, u)| (Some(key), u))
+}
+
+/// Sleeps until `at`, then queues [`Input::UploadTimeout`], waiting out a full mailbox;
+/// gives up once the session is gone.
+async fn wake(me: WeakSender<Input>, at: Instant) {
+    tokio::time::sleep_until(at.into()).await;
+    while let Err(SendError::Full) = me.try_send(Input::UploadTimeout) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// An `allow_upload` answer's fields, without its braces, to lead the reply.
