@@ -8,7 +8,7 @@ mod harness;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use harness::{FakeNode, Seen, binary_push, config, connect, start};
+use harness::{Client, FakeNode, Seen, TestGateway, binary_push, config, connect, start};
 use serde_json::json;
 
 /// An entry token as the view-node mints it: the claims in the clear, then a secret.
@@ -25,28 +25,58 @@ fn chunk(join_ref: &str, msg_ref: &str, topic: &str, bytes: &[u8]) -> Vec<u8> {
     binary_push(join_ref, msg_ref, topic, "chunk", bytes)
 }
 
+/// A gateway linked to one node double, and a client that joined the view
+/// `lv:phx-up` (join ref `1`) on it.
+struct Joined {
+    node: FakeNode,
+    client: Client,
+    /// The view's session on the node.
+    session: u64,
+    gateway: TestGateway,
+}
+
+impl Joined {
+    async fn start() -> anyhow::Result<Joined> {
+        let mut node = FakeNode::start("a").await?;
+        let gateway = start(config(&[&node])).await?;
+        let mut client = connect(gateway.addr).await?;
+        client.join("phx-up", "1").await?;
+        let Seen::Join { session, .. } = node.next().await? else {
+            anyhow::bail!("expected a join");
+        };
+        Ok(Joined {
+            node,
+            client,
+            session,
+            gateway,
+        })
+    }
+
+    /// Opens the upload channel `topic` with the view's token; the node admits it.
+    async fn open_upload(&mut self, join_ref: &str, topic: &str) -> anyhow::Result<()> {
+        let join = upload_join(join_ref, topic, &token("lv:phx-up"));
+        self.client.send(&join).await?;
+        assert_eq!(
+            self.node.next().await?,
+            Seen::Frame {
+                session: self.session,
+                frame: join
+            }
+        );
+        let reply = self.client.recv_json().await?;
+        assert_eq!(
+            (&reply[2], &reply[4]["status"]),
+            (&json!(topic), &json!("ok"))
+        );
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn upload_channels_follow_their_views_session() -> anyhow::Result<()> {
-    let mut node = FakeNode::start("a").await?;
-    let gateway = start(config(&[&node])).await?;
-    let mut client = connect(gateway.addr).await?;
-    client.join("phx-up", "1").await?;
-    let Seen::Join { session, .. } = node.next().await? else {
-        panic!("expected a join");
-    };
-
-    let join = upload_join("2", "lvu:0", &token("lv:phx-up"));
-    client.send(&join).await?;
-    assert_eq!(
-        node.next().await?,
-        Seen::Frame {
-            session,
-            frame: join
-        }
-    );
-    let reply = client.recv_json().await?;
-    assert_eq!(reply[2], "lvu:0");
-    assert_eq!(reply[4]["status"], "ok");
+    let mut joined = Joined::start().await?;
+    joined.open_upload("2", "lvu:0").await?;
+    let (node, client, session) = (&mut joined.node, &mut joined.client, joined.session);
 
     let bytes = chunk("2", "3", "lvu:0", &[1, 2, 255]);
     client.send_binary(bytes.clone()).await?;
@@ -111,16 +141,9 @@ async fn a_token_naming_no_view_of_this_socket_is_refused() -> anyhow::Result<()
 
 #[tokio::test]
 async fn a_dead_node_errors_the_view_and_its_upload_channels() -> anyhow::Result<()> {
-    let mut node = FakeNode::start("a").await?;
-    let gateway = start(config(&[&node])).await?;
-    let mut client = connect(gateway.addr).await?;
-    client.join("phx-up", "1").await?;
-    node.next().await?;
-    client
-        .send(&upload_join("2", "lvu:0", &token("lv:phx-up")))
-        .await?;
-    node.next().await?;
-    client.recv_json().await?;
+    let mut joined = Joined::start().await?;
+    joined.open_upload("2", "lvu:0").await?;
+    let (node, client) = (&mut joined.node, &mut joined.client);
 
     node.kill().await?;
     let mut errored = Vec::new();
@@ -141,27 +164,13 @@ fn unmatched(join_ref: &str, msg_ref: &str, topic: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_rejoined_upload_channel_replaces_its_route_without_a_leave() -> anyhow::Result<()> {
-    let mut node = FakeNode::start("a").await?;
-    let gateway = start(config(&[&node])).await?;
-    let mut client = connect(gateway.addr).await?;
-    client.join("phx-up", "1").await?;
-    let Seen::Join { session, .. } = node.next().await? else {
-        panic!("expected a join");
-    };
-
+    let mut joined = Joined::start().await?;
+    // A `Leave` upstream would show before the second join's frame (and end the view's
+    // session); `open_upload` checks the node sees the join frame next.
     for join_ref in ["2", "3"] {
-        let join = upload_join(join_ref, "lvu:0", &token("lv:phx-up"));
-        client.send(&join).await?;
-        // A `Leave` upstream would show here first, and end the view's session.
-        assert_eq!(
-            node.next().await?,
-            Seen::Frame {
-                session,
-                frame: join
-            }
-        );
-        assert_eq!(client.recv_json().await?[4]["status"], "ok");
+        joined.open_upload(join_ref, "lvu:0").await?;
     }
+    let (node, client, session) = (&mut joined.node, &mut joined.client, joined.session);
 
     // One leave ends the channel: no second route was left behind by the rejoin.
     let leave = json!(["3", "4", "lvu:0", "phx_leave", {}]).to_string();
@@ -183,16 +192,9 @@ async fn a_rejoined_upload_channel_replaces_its_route_without_a_leave() -> anyho
 
 #[tokio::test]
 async fn a_view_closed_by_the_node_takes_its_upload_channels_along() -> anyhow::Result<()> {
-    let mut node = FakeNode::start("a").await?;
-    let gateway = start(config(&[&node])).await?;
-    let mut client = connect(gateway.addr).await?;
-    client.join("phx-up", "1").await?;
-    node.next().await?;
-    client
-        .send(&upload_join("2", "lvu:0", &token("lv:phx-up")))
-        .await?;
-    node.next().await?;
-    client.recv_json().await?;
+    let mut joined = Joined::start().await?;
+    joined.open_upload("2", "lvu:0").await?;
+    let (node, client) = (&mut joined.node, &mut joined.client);
 
     // The double answers a view's `phx_leave` with a reply and then `Closed`.
     client
@@ -223,18 +225,9 @@ async fn a_view_closed_by_the_node_takes_its_upload_channels_along() -> anyhow::
 
 #[tokio::test]
 async fn rejoining_the_view_drops_its_upload_channels() -> anyhow::Result<()> {
-    let mut node = FakeNode::start("a").await?;
-    let gateway = start(config(&[&node])).await?;
-    let mut client = connect(gateway.addr).await?;
-    client.join("phx-up", "1").await?;
-    let Seen::Join { session: old, .. } = node.next().await? else {
-        panic!("expected a join");
-    };
-    client
-        .send(&upload_join("2", "lvu:0", &token("lv:phx-up")))
-        .await?;
-    node.next().await?;
-    client.recv_json().await?;
+    let mut joined = Joined::start().await?;
+    joined.open_upload("2", "lvu:0").await?;
+    let (node, client, old) = (&mut joined.node, &mut joined.client, joined.session);
 
     client.send(&harness::join_frame("phx-up", "3")).await?;
     assert_eq!(
@@ -258,26 +251,17 @@ async fn rejoining_the_view_drops_its_upload_channels() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn closing_the_socket_leaves_a_view_with_upload_channels_once() -> anyhow::Result<()> {
-    let mut node = FakeNode::start("a").await?;
-    let gateway = start(config(&[&node])).await?;
-    let mut client = connect(gateway.addr).await?;
-    client.join("phx-up", "1").await?;
-    let Seen::Join { session, .. } = node.next().await? else {
-        panic!("expected a join");
-    };
+    let mut joined = Joined::start().await?;
     for (join_ref, topic) in [("2", "lvu:0"), ("3", "lvu:1")] {
-        client
-            .send(&upload_join(join_ref, topic, &token("lv:phx-up")))
-            .await?;
-        node.next().await?;
-        client.recv_json().await?;
+        joined.open_upload(join_ref, topic).await?;
     }
+    let (node, client, session) = (&mut joined.node, &mut joined.client, joined.session);
 
     client.ws.close(None).await?;
     assert_eq!(node.next().await?, Seen::Leave { session });
     // The socket's leaves are queued together when it ends, so a second one for the
     // channels would arrive before this other client's join.
-    let mut other = connect(gateway.addr).await?;
+    let mut other = connect(joined.gateway.addr).await?;
     other.join("phx-other", "1").await?;
     let seen = node.next().await?;
     assert!(matches!(seen, Seen::Join { .. }), "{seen:?}");
