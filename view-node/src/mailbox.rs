@@ -154,8 +154,15 @@ impl<T> Clone for WeakSender<T> {
 impl<T> WeakSender<T> {
     /// Queues `message` without keeping the mailbox open (pubsub fan-out, timers).
     pub(crate) fn try_send(&self, message: T) -> Result<(), SendError> {
-        let shared = self.shared.upgrade().ok_or(SendError::Closed)?;
-        shared.push(message).map_err(|(reason, _)| reason)
+        self.offer(message).map_err(|(reason, _)| reason)
+    }
+
+    /// Like [`WeakSender::try_send`], handing a refused message back.
+    pub(crate) fn offer(&self, message: T) -> Result<(), (SendError, T)> {
+        match self.shared.upgrade() {
+            Some(shared) => shared.push(message),
+            None => Err((SendError::Closed, message)),
+        }
     }
 }
 

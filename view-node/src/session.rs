@@ -12,7 +12,6 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cinder_presence::{SessionId, Tracker};
 use cinder_pubsub::{Delivery, Gap, GapCause, Message, PubSub};
@@ -34,7 +33,10 @@ use crate::token::Signer;
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
+mod presence;
 mod uploads;
+
+use presence::PresenceResync;
 
 /// Where a session sends its encoded frames.
 pub trait Outbox: Send + 'static {
@@ -97,13 +99,6 @@ fn gap_message(gap: &Gap) -> Message {
         topic: gap.topic.clone(),
         payload: Arc::new(json!({"event": "gap", "cause": cause})),
     }
-}
-
-/// Queued (as [`Input::Info`]) when a presence subscription dropped diffs: the view
-/// gets the topic's `presence_state` again.
-struct PresenceResync<I> {
-    topic: Arc<str>,
-    convert: fn(&Message) -> I,
 }
 
 /// Sends input to a running session.
@@ -297,20 +292,6 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         debug!("session ended");
     }
 
-    /// The view's presence subscription to `resync.topic` lost diffs: its state again,
-    /// as the subscription's next message.
-    fn presence_resync(&self, resync: &PresenceResync<V::Info>) -> V::Info {
-        debug!(topic = %resync.topic, "presence diffs were dropped: resyncing");
-        let state = match self.tracker() {
-            Some(tracker) => tracker.delivered_state(&resync.topic),
-            None => Message {
-                topic: resync.topic.clone(),
-                payload: Arc::new(json!({"event": "presence_state", "payload": {}})),
-            },
-        };
-        (resync.convert)(&state)
-    }
-
     fn params(&self, url: &str) -> Params {
         match &self.env {
             Some(env) => env.params(url),
@@ -377,62 +358,6 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 Err(SendError::Closed) => Delivery::Gone,
             }
         })
-    }
-
-    /// Subscribes to `topic`'s presence: the tracker queues its state, then its diffs.
-    /// Diffs lost to a full mailbox are told as a gap before the next one; the gap
-    /// queues a [`PresenceResync`], and handling it hands the view the state again.
-    fn subscribe_presence(
-        &self,
-        topic: &str,
-        convert: fn(&Message) -> V::Info,
-        sink: cinder_pubsub::Sink,
-    ) {
-        let Some(tracker) = self.tracker() else {
-            warn!(%topic, "presence without a tracker: ignored");
-            return;
-        };
-        let me = self.me.clone();
-        let gaps = Box::new(move |gap: &Gap| {
-            let resync = PresenceResync {
-                topic: gap.topic.clone(),
-                convert,
-            };
-            match me.try_send(Input::Info(Box::new(resync))) {
-                Ok(()) => Delivery::Delivered,
-                Err(SendError::Full) => Delivery::Dropped,
-                Err(SendError::Closed) => Delivery::Gone,
-            }
-        });
-        tracker.subscribe_with_state(topic, sink, gaps);
-    }
-
-    fn presence(&mut self, changes: Vec<PresenceChange>) {
-        let Some(tracker) = self.tracker().cloned() else {
-            warn!("track/untrack without a tracker: ignored");
-            return;
-        };
-        let id = *self.presence_id.get_or_insert_with(|| {
-            static NEXT: AtomicU64 = AtomicU64::new(1);
-            SessionId(NEXT.fetch_add(1, Ordering::Relaxed))
-        });
-        for change in changes {
-            match change {
-                PresenceChange::Track { topic, key, meta } => {
-                    let tracked = match tracker.track(id, &topic, &key, meta.clone()) {
-                        // Tracking again replaces the meta.
-                        Err(cinder_presence::Error::AlreadyTracked { .. }) => {
-                            tracker.update(id, &topic, &key, meta)
-                        }
-                        other => other,
-                    };
-                    if let Err(err) = tracked {
-                        warn!(%topic, %key, %err, "track refused");
-                    }
-                }
-                PresenceChange::Untrack { topic, key } => tracker.untrack(id, &topic, &key),
-            }
-        }
     }
 
     fn join_ref(&self) -> Option<&str> {

@@ -270,8 +270,8 @@ impl<I: From<Message>> Effects<I> {
     /// `{"event": "presence_state", "payload": {key: {"metas": [...]}}}`, then one
     /// `{"event": "presence_diff", "payload": {"joins": ..., "leaves": ...}}` per change —
     /// phoenix.js's shapes, which [`crate::presence::ClientPresence`] folds into a list.
-    /// If diffs are lost to a full mailbox, a fresh `presence_state` comes before the
-    /// next one; `sync_state` turns it into the joins and leaves that were missed.
+    /// If diffs are lost to a full mailbox, a fresh `presence_state` follows as soon as
+    /// there is room; `sync_state` turns it into the joins and leaves that were missed.
     pub fn subscribe_presence(&mut self, topic: impl Into<String>) {
         self.subscribe_to(topic.into(), SubscriptionKind::Presence);
     }
