@@ -138,6 +138,17 @@ fn response(reply: &Value) -> &Value {
     &reply[4]["response"]
 }
 
+/// Preflights one file as entry `0` and joins its `lvu:0` channel with the token;
+/// returns the `allow_upload` reply.
+async fn preflight_and_join(client: &mut Frames, reference: &str, file: Value) -> Value {
+    let preflight = json!({"ref": reference, "entries": [file]});
+    let reply = client.push("allow_upload", preflight).await;
+    let token = response(&reply)["entries"]["0"].clone();
+    let joined = upload_push(client, "20", "lvu:0", "phx_join", json!({"token": token})).await;
+    assert_eq!(joined[4]["status"], "ok", "{joined}");
+    reply
+}
+
 #[tokio::test]
 async fn a_file_goes_from_the_input_to_the_view() {
     let (mut client, join) =
@@ -253,20 +264,7 @@ async fn a_file_growing_past_the_limit_is_refused() {
         Frames::join::<Avatar>("lv:big", json!({"url": "http://h/up"}), None).await;
     let reference = upload_ref(&join);
     // The client claims 4 bytes, then sends more than max_file_size (8).
-    let preflight = json!({"ref": reference, "entries": [file("0", "a.txt", 4, "text/plain")]});
-    let reply = client.push("allow_upload", preflight).await;
-    let token = response(&reply)["entries"]["0"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    upload_push(
-        &mut client,
-        "20",
-        "lvu:0",
-        "phx_join",
-        json!({"token": token}),
-    )
-    .await;
+    preflight_and_join(&mut client, &reference, file("0", "a.txt", 4, "text/plain")).await;
     assert_eq!(
         response(&chunk(&mut client, "21", "lvu:0", b"12345").await),
         &json!({})
@@ -300,21 +298,9 @@ async fn a_channel_idle_past_its_chunk_timeout_is_closed_and_its_entry_dropped()
     let url = "http://h/up?chunk_timeout_ms=100";
     let (mut client, join) = Frames::join::<Avatar>("lv:idle", json!({"url": url}), None).await;
     let reference = upload_ref(&join);
-    let preflight = json!({"ref": reference, "entries": [file("0", "a.txt", 5, "text/plain")]});
-    let reply = client.push("allow_upload", preflight).await;
+    let file = file("0", "a.txt", 5, "text/plain");
+    let reply = preflight_and_join(&mut client, &reference, file).await;
     assert_eq!(response(&reply)["config"]["chunk_timeout"], 100);
-    let token = response(&reply)["entries"]["0"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    upload_push(
-        &mut client,
-        "20",
-        "lvu:0",
-        "phx_join",
-        json!({"token": token}),
-    )
-    .await;
     assert_eq!(
         response(&chunk(&mut client, "21", "lvu:0", b"hel").await),
         &json!({})
