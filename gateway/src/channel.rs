@@ -9,6 +9,7 @@
 //! | `phx_join` on any other topic | error reply `unmatched topic` |
 //! | anything on a joined topic | `Up::Frame` (text) or `Up::Binary`, bytes untouched |
 //! | `phx_leave` on an upload channel | forwarded, then the channel's route is dropped |
+//! | (from the view-node) `phx_close` on an upload channel | passed on, then the channel's route is dropped |
 //! | anything on another topic | error reply `unmatched topic` |
 //!
 //! With no view-node up a join gets `{"reason":"unavailable"}`. A full link queue closes

@@ -253,6 +253,14 @@ impl Conn {
             .collect()
     }
 
+    /// Drops the route of the upload channel `topic` joined with `join_ref`: the
+    /// view-node closed it (its entry was consumed, cancelled or timed out).
+    pub(crate) fn close_upload(&self, topic: &str, join_ref: &str) {
+        self.lock()
+            .routes
+            .retain(|r| !(r.is_upload() && *r.topic == *topic && *r.join_ref == *join_ref));
+    }
+
     /// Drops the upload channels of `session` (its view is joined anew).
     pub(crate) fn remove_uploads(&self, session: u64) {
         self.lock()

@@ -40,6 +40,21 @@ pub(crate) struct Header<'a> {
     pub(crate) event: Cow<'a, str>,
 }
 
+/// The largest server frame [`upload_close`] reads: a close is about 40 bytes.
+const UPLOAD_CLOSE_MAX: usize = 256;
+
+/// The topic and raw `join_ref` of a server frame that closes an upload channel
+/// (`["9","9","lvu:0","phx_close",{}]`). Only small frames that mention `phx_close`
+/// are parsed, so diffs pay nothing for the check.
+pub(crate) fn upload_close(bytes: &[u8]) -> Option<(String, String)> {
+    if bytes.len() > UPLOAD_CLOSE_MAX || !bytes.windows(11).any(|w| w == b"\"phx_close\"") {
+        return None;
+    }
+    let header = decode(bytes).ok()?;
+    (header.event == "phx_close" && header.topic.starts_with("lvu:"))
+        .then(|| (header.topic.into_owned(), header.join_ref.to_owned()))
+}
+
 /// Reads the header of a V2 text frame; the payload is only checked to be JSON.
 pub(crate) fn decode(text: &[u8]) -> Result<Header<'_>, Malformed> {
     type Fields<'a> = (
@@ -284,5 +299,26 @@ mod tests {
         assert_eq!(out, r#""a\"b\\c\n\u0001""#);
         assert_eq!(json_ref_from_str(""), "null");
         assert_eq!(json_ref_from_str("7"), r#""7""#);
+    }
+
+    #[test]
+    fn only_a_server_close_of_an_upload_channel_is_one() {
+        let close = br#"["9","9","lvu:0","phx_close",{}]"#;
+        assert_eq!(
+            upload_close(close),
+            Some(("lvu:0".to_owned(), r#""9""#.to_owned()))
+        );
+        assert_eq!(
+            upload_close(br#"["1","1","lv:phx-a","phx_close",{}]"#),
+            None
+        );
+        assert_eq!(
+            upload_close(br#"[null,null,"lv:phx-a","diff",{"0":"\"phx_close\""}]"#),
+            None
+        );
+        let mut big = br#"["9","9","lvu:0","phx_close",{"pad":""#.to_vec();
+        big.extend(std::iter::repeat_n(b'x', 300));
+        big.extend(br#""}]"#);
+        assert_eq!(upload_close(&big), None, "large frames are not read");
     }
 }

@@ -30,6 +30,7 @@ use tracing::{debug, info, warn};
 
 use crate::conn::{Conn, Out};
 use crate::error::{Error, Result};
+use crate::frame;
 use crate::placement;
 use crate::telemetry::Metrics;
 
@@ -197,7 +198,11 @@ impl Link {
                     return;
                 }
                 metrics.frames_down.increment(1);
+                let closed_upload = frame::upload_close(&bytes);
                 conn.push(Out::Text(bytes));
+                if let Some((topic, join_ref)) = closed_upload {
+                    conn.close_upload(&topic, &join_ref);
+                }
             }
             Some(down::Kind::Closed(closed)) => {
                 let conn = self.sessions().remove(&down.session);

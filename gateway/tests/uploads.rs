@@ -113,6 +113,34 @@ async fn upload_channels_follow_their_views_session() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn an_upload_channel_the_node_closes_loses_its_route() -> anyhow::Result<()> {
+    let mut joined = Joined::start().await?;
+    joined.open_upload("2", "lvu:0").await?;
+    joined.open_upload("3", "lvu:1").await?;
+    let (node, client) = (&mut joined.node, &mut joined.client);
+
+    // The double closes a channel whose entry was "consumed".
+    client.send(r#"["2","4","lvu:0","consume",{}]"#).await?;
+    assert!(matches!(node.next().await?, Seen::Frame { .. }));
+    assert_eq!(
+        client.recv_json().await?,
+        json!(["2", "2", "lvu:0", "phx_close", {}])
+    );
+    client
+        .send_binary(chunk("2", "5", "lvu:0", b"late"))
+        .await?;
+    assert_eq!(client.recv_json().await?, unmatched("2", "5", "lvu:0"));
+    // The other channel and the view keep their routes.
+    let bytes = chunk("3", "6", "lvu:1", b"more");
+    client.send_binary(bytes.clone()).await?;
+    assert!(matches!(node.next().await?, Seen::Binary { bytes: seen, .. } if seen == bytes));
+    let event = json!(["1", "7", "lv:phx-up", "event", {}]).to_string();
+    client.send(&event).await?;
+    assert!(matches!(node.next().await?, Seen::Frame { frame, .. } if frame == event));
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_token_naming_no_view_of_this_socket_is_refused() -> anyhow::Result<()> {
     let mut node = FakeNode::start("a").await?;
     let gateway = start(config(&[&node])).await?;

@@ -227,9 +227,17 @@ impl ViewNode for Node {
                     Some(up::Kind::Frame(bytes)) => {
                         let frame = String::from_utf8(bytes).unwrap();
                         let (jr, r, topic, event) = refs(&frame).unwrap();
+                        let upload = topic.as_str().is_some_and(|t| t.starts_with("lvu:"));
                         // As a real view-node: leaving an upload channel ends only
                         // that channel, not the view's session.
-                        if event == "phx_leave"
+                        if event == "consume" && upload {
+                            // Stands in for a view that consumed the channel's entry:
+                            // the node closes the channel, as `cinder` does.
+                            downs.push(frame_down(
+                                session,
+                                serde_json::json!([jr, jr, topic, "phx_close", {}]),
+                            ));
+                        } else if event == "phx_leave"
                             && !topic.as_str().is_some_and(|t| t.starts_with("lvu:"))
                         {
                             downs.push(frame_down(
