@@ -22,13 +22,12 @@ use anyhow::{Context, bail};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let service = match args.first().map(String::as_str) {
+        Some("view-node") => "cinder-view-node",
+        _ => "cinder-demo",
+    };
+    let _telemetry = cinder_telemetry::init(service);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let shutdown = async move {
         tokio::select! {

@@ -221,8 +221,23 @@ fn upload_token_topic(join: &[u8]) -> Option<String> {
 fn up_message(session: u64, kind: up::Kind) -> Up {
     Up {
         session,
+        trace: trace_context(session, &kind),
         kind: Some(kind),
-        // Filled when OpenTelemetry export is wired; spans are local until then.
-        trace: HashMap::new(),
     }
+}
+
+/// When traces are exported, a span for this client message and its W3C context, which
+/// the view-node continues (see `cinder_telemetry`); otherwise nothing.
+fn trace_context(session: u64, kind: &up::Kind) -> HashMap<String, String> {
+    if !cinder_telemetry::exporting() {
+        return HashMap::new();
+    }
+    let message = match kind {
+        up::Kind::Join(_) => "join",
+        up::Kind::Frame(_) => "frame",
+        up::Kind::Binary(_) => "chunk",
+        up::Kind::Leave(_) => "leave",
+    };
+    let span = tracing::info_span!("gateway.forward", session, message);
+    cinder_telemetry::inject(&span)
 }

@@ -22,7 +22,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use cinder_gateway::{Config, Membership};
-use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: cinder-gateway --listen ADDR [--view-node HOST:PORT …] [--redis URL] \
 [--secret-env NAME] [--assets DIR] [--allowed-origin URL …] [--rate-per-sec N]";
@@ -85,12 +84,7 @@ const FIRST_LINK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let _telemetry = cinder_telemetry::init("cinder-gateway");
 
     let flags = parse(std::env::args().skip(1))?;
     let secret = std::env::var(&flags.secret_env)

@@ -21,6 +21,9 @@ pub struct ClientFrame {
     pub event: String,
     /// The payload.
     pub payload: Value,
+    /// The span the session handles it in, continuing the gateway's trace of it; only
+    /// when traces are exported (see `cinder_telemetry`).
+    pub span: Option<Box<tracing::Span>>,
 }
 
 impl ClientFrame {
@@ -56,6 +59,7 @@ impl ClientFrame {
             topic,
             event,
             payload,
+            span: None,
         })
     }
 }

@@ -203,8 +203,11 @@ impl Link {
     async fn up(&mut self, up: Up) {
         let session = up.session;
         match up.kind {
-            Some(up::Kind::Join(join)) => self.join(session, &join.frame, join.csrf_ok).await,
-            Some(up::Kind::Frame(bytes)) => self.frame(session, &bytes).await,
+            Some(up::Kind::Join(join)) => {
+                self.join(session, &join.frame, join.csrf_ok, &up.trace)
+                    .await;
+            }
+            Some(up::Kind::Frame(bytes)) => self.frame(session, &bytes, &up.trace).await,
             Some(up::Kind::Binary(bytes)) => self.binary(session, &bytes).await,
             Some(up::Kind::Leave(_)) => {
                 if let Some(handle) = self.sessions.remove(&session) {
@@ -215,13 +218,13 @@ impl Link {
         }
     }
 
-    async fn join(&mut self, session: u64, bytes: &[u8], csrf_ok: bool) {
+    async fn join(&mut self, session: u64, bytes: &[u8], csrf_ok: bool, trace: &Trace) {
         let mut outbox = self.outbox(session);
         let frame = match std::str::from_utf8(bytes)
             .map_err(|e| e.to_string())
             .and_then(|t| ClientFrame::parse(t).map_err(|e| e.to_string()))
         {
-            Ok(frame) => frame,
+            Ok(frame) => traced(frame, trace),
             Err(err) => {
                 warn!(session, err, "undecodable join");
                 outbox.closed(err).await;
@@ -268,12 +271,15 @@ impl Link {
         }
     }
 
-    async fn frame(&mut self, session: u64, bytes: &[u8]) {
+    async fn frame(&mut self, session: u64, bytes: &[u8], trace: &Trace) {
         let parsed = std::str::from_utf8(bytes)
             .map_err(|e| e.to_string())
             .and_then(|t| ClientFrame::parse(t).map_err(|e| e.to_string()));
         match parsed {
-            Ok(frame) => self.deliver(session, Input::Frame(Box::new(frame))).await,
+            Ok(frame) => {
+                let frame = traced(frame, trace);
+                self.deliver(session, Input::Frame(Box::new(frame))).await;
+            }
             Err(err) => debug!(session, err, "undecodable frame"),
         }
     }
@@ -376,4 +382,19 @@ impl Server {
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await
     }
+}
+
+/// The W3C trace context a gateway sent with a message (`Up.trace`).
+type Trace = HashMap<String, String>;
+
+/// `frame` with the span its session handles it in, continuing the gateway's trace,
+/// when the message came with one.
+fn traced(mut frame: ClientFrame, trace: &Trace) -> ClientFrame {
+    if !trace.is_empty() {
+        let span =
+            tracing::info_span!("session.message", topic = %frame.topic, event = %frame.event);
+        cinder_telemetry::set_parent(&span, trace);
+        frame.span = Some(Box::new(span));
+    }
+    frame
 }

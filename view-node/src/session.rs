@@ -251,7 +251,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// The join frame arrives boxed, and handler futures are boxed, so that an idle
     /// session's task holds only this loop's small state.
     async fn run(mut self: Box<Self>, join: Box<ClientFrame>, mut rx: mailbox::Receiver<Input>) {
-        let joined = Box::pin(self.join(join)).await;
+        let joined = match join.span.clone() {
+            Some(span) => Box::pin(self.join(join)).instrument(*span).await,
+            None => Box::pin(self.join(join)).await,
+        };
         // A failed join skips the loop but still tells the outbox the session is over.
         if let Some(mut socket) = joined
             && let Outcome::Continue =
@@ -262,7 +265,14 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     Input::Frame(frame) if frame.topic != *self.topic => {
                         Box::pin(self.upload_frame(&mut socket, *frame)).await
                     }
-                    Input::Frame(frame) => Box::pin(self.frame(&mut socket, *frame)).await,
+                    Input::Frame(mut frame) => match frame.span.take() {
+                        Some(span) => {
+                            Box::pin(self.frame(&mut socket, *frame))
+                                .instrument(*span)
+                                .await
+                        }
+                        None => Box::pin(self.frame(&mut socket, *frame)).await,
+                    },
                     Input::Chunk(chunk) => Box::pin(self.chunk(&mut socket, *chunk)).await,
                     Input::Info(info) => match info.downcast::<V::Info>() {
                         Ok(info) => Box::pin(self.info(&mut socket, *info)).await,

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use cinder_client::{Client, Page, Status, View};
 
 pub use crate::harness::RedisServer;
+#[allow(unused_imports, reason = "not every test file cuts links")]
 pub use cinder_loadtest::proxy::Proxy;
 
 /// No step of a test waits longer than this.
@@ -75,11 +76,19 @@ fn keep_panic_messages() {
 }
 
 impl Process {
-    /// Starts `binary` with `args` and waits for the stdout line `<prefix><addr>`.
-    fn start(name: &str, binary: &std::path::Path, args: &[String], prefix: &str) -> Process {
+    /// Starts `binary` with `args` and `env` and waits for the stdout line
+    /// `<prefix><addr>`.
+    fn start(
+        name: &str,
+        binary: &std::path::Path,
+        args: &[String],
+        env: &[(&str, &str)],
+        prefix: &str,
+    ) -> Process {
         keep_panic_messages();
         let mut child = Command::new(binary)
             .args(args)
+            .envs(env.iter().copied())
             .env("CINDER_SECRET", SECRET)
             .env("CINDER_API_TOKEN", API_TOKEN)
             .env("RUST_LOG", "warn")
@@ -161,6 +170,11 @@ fn binary(name: &str) -> PathBuf {
 
 /// A view-node named `name`, reaching Redis at `redis`.
 pub fn view_node(name: &str, redis: &str) -> Process {
+    view_node_with(name, redis, &[])
+}
+
+/// [`view_node`] with more environment variables.
+pub fn view_node_with(name: &str, redis: &str, env: &[(&str, &str)]) -> Process {
     let args: Vec<String> = [
         "view-node",
         "--listen",
@@ -180,12 +194,18 @@ pub fn view_node(name: &str, redis: &str) -> Process {
         name,
         &binary("cinder-demo"),
         &args,
+        env,
         "view-node listening on ",
     )
 }
 
 /// A gateway that finds its view-nodes in Redis.
 pub fn gateway(name: &str, redis: &str) -> Process {
+    gateway_with(name, redis, &[])
+}
+
+/// [`gateway`] with more environment variables.
+pub fn gateway_with(name: &str, redis: &str, env: &[(&str, &str)]) -> Process {
     let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/../client");
     let args: Vec<String> = [
         "--listen",
@@ -201,6 +221,7 @@ pub fn gateway(name: &str, redis: &str) -> Process {
         name,
         &binary("cinder-gateway"),
         &args,
+        env,
         "gateway listening on http://",
     )
 }
