@@ -1,5 +1,5 @@
 //! `cinder-gateway`: reads its flags, installs logging, and runs the gateway until
-//! Ctrl-C.
+//! SIGINT or SIGTERM (then it stops accepting, drops its links and flushes its traces).
 //!
 //! ```text
 //! cinder-gateway --listen 127.0.0.1:4000 [--view-node 127.0.0.1:7100 …] [--redis URL]
@@ -111,9 +111,13 @@ async fn main() -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     gateway
-        .serve(async {
-            let _ = tokio::signal::ctrl_c().await;
+        .serve(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
         })
         .await?;
     Ok(())
