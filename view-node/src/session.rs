@@ -251,8 +251,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// The join frame arrives boxed, and handler futures are boxed, so that an idle
     /// session's task holds only this loop's small state.
     async fn run(mut self: Box<Self>, join: Box<ClientFrame>, mut rx: mailbox::Receiver<Input>) {
+        // Instrumented inside the box: the idle loop's state stays a pointer per arm.
         let joined = match join.span.clone() {
-            Some(span) => Box::pin(self.join(join)).instrument(*span).await,
+            Some(span) => Box::pin(self.join(join).instrument(*span)).await,
             None => Box::pin(self.join(join)).await,
         };
         // A failed join skips the loop but still tells the outbox the session is over.
@@ -267,9 +268,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     }
                     Input::Frame(mut frame) => match frame.span.take() {
                         Some(span) => {
-                            Box::pin(self.frame(&mut socket, *frame))
-                                .instrument(*span)
-                                .await
+                            Box::pin(self.frame(&mut socket, *frame).instrument(*span)).await
                         }
                         None => Box::pin(self.frame(&mut socket, *frame)).await,
                     },
