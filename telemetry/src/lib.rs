@@ -54,7 +54,6 @@ impl Drop for Telemetry {
 /// built is reported in the log and the process runs without it.
 pub fn init(service: &str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let (provider, failure) = match std::env::var_os(ENDPOINT_VAR) {
         None => (None, None),
         Some(_) => match exporter(service) {
@@ -62,17 +61,28 @@ pub fn init(service: &str) -> Telemetry {
             Err(error) => (None, Some(error)),
         },
     };
-    // `RUST_LOG` filters the log lines only: exported spans are the `info` ones,
-    // whatever the log level.
-    let traces = provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer(service.to_owned()))
-            .with_filter(LevelFilter::INFO)
-    });
-    tracing_subscriber::registry()
-        .with(logs.with_filter(filter))
-        .with(traces)
-        .init();
+    match &provider {
+        // `RUST_LOG` filters the log lines only: exported spans are the `info` ones,
+        // whatever the log level.
+        Some(provider) => {
+            let traces = tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer(service.to_owned()))
+                .with_filter(LevelFilter::INFO);
+            let logs = tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter);
+            tracing_subscriber::registry()
+                .with(logs)
+                .with(traces)
+                .init();
+        }
+        // Without export, the plain subscriber: callsites `RUST_LOG` disables cost
+        // nothing and make no span (an idle session holds none).
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     if let Some(error) = failure {
         tracing::warn!(%error, "{ENDPOINT_VAR} is set but the exporter failed: no traces");
     }
