@@ -52,9 +52,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cinder_pubsub::{
-    Delivery, Gap, GapCause, GapSink, Local, Message, PubSub, Sink, SubscriptionId,
-};
+use cinder_pubsub::{Local, Message, PubSub, Sink, SubscriptionId};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -293,28 +291,19 @@ impl Tracker {
 
     /// Subscribes `sink` to `topic` and hands it the topic's
     /// `{"event": "presence_state", "payload": …}` first, then every diff: what a
-    /// session shows its client. `gaps` hears of diffs the sink dropped (a full
-    /// mailbox) before the sink's next message; the subscriber then asks for
-    /// [`Tracker::delivered_state`] again. A dropped state is such a gap too.
+    /// session shows its client. A message the sink cannot take (a full mailbox) is
+    /// its to make good: it starts over from [`Tracker::delivered_state`], as the
+    /// view-node's sessions do.
     ///
     /// The state is the one diffs were last delivered against (see the module doc),
     /// taken with the shard and the gathering diffs locked, so nothing between the
     /// state and the first diff is missed or counted twice.
-    pub fn subscribe_with_state(&self, topic: &str, sink: Sink, gaps: GapSink) -> SubscriptionId {
+    pub fn subscribe_with_state(&self, topic: &str, sink: Sink) -> SubscriptionId {
         let core = &self.inner.core;
         core.with_shard(core.slot(topic), |shard| {
             let pending = lock(&core.pending);
-            let state = core.state_message(topic, shard, &pending);
-            if sink(&state) == Delivery::Dropped {
-                let gap = Gap {
-                    topic: topic.into(),
-                    cause: GapCause::Overflow,
-                };
-                if gaps(&gap) == Delivery::Dropped {
-                    warn!(%topic, "presence_state and its gap dropped: mailbox full");
-                }
-            }
-            core.local.subscribe_with_gaps(topic, sink, gaps)
+            sink(&core.state_message(topic, shard, &pending));
+            core.local.subscribe(topic, sink)
         })
     }
 

@@ -400,7 +400,7 @@ async fn a_subscriber_joining_while_diffs_gather_misses_nothing() {
     // state bob got must not list her.
     a.track(SessionId(1), LOBBY, "alice", Map::new()).unwrap();
     let mut late = Inbox::new();
-    a.subscribe_with_state(LOBBY, late.sink(), late.gaps());
+    a.subscribe_with_state(LOBBY, late.sink());
     a.untrack(SessionId(1), LOBBY, "alice");
     // carol joins in the window too and stays: the diff must bring her.
     a.track(SessionId(2), LOBBY, "carol", Map::new()).unwrap();
@@ -414,7 +414,7 @@ async fn a_subscriber_joining_while_diffs_gather_misses_nothing() {
 async fn the_delivered_state_is_what_the_next_diff_applies_to() {
     let (a, _b) = local_pair();
     let mut first = Inbox::new();
-    a.subscribe_with_state(LOBBY, first.sink(), first.gaps());
+    a.subscribe_with_state(LOBBY, first.sink());
     a.track(SessionId(1), LOBBY, "alice", Map::new()).unwrap();
     // Within the window the delivered state is still without alice…
     assert_eq!(a.delivered_state(LOBBY).payload["payload"], json!({}));

@@ -250,9 +250,13 @@ enum Outcome {
 impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// The join frame arrives boxed, and handler futures are boxed, so that an idle
     /// session's task holds only this loop's small state.
-    async fn run(mut self: Box<Self>, join: Box<ClientFrame>, mut rx: mailbox::Receiver<Input>) {
+    async fn run(
+        mut self: Box<Self>,
+        mut join: Box<ClientFrame>,
+        mut rx: mailbox::Receiver<Input>,
+    ) {
         // Instrumented inside the box: the idle loop's state stays a pointer per arm.
-        let joined = match join.span.clone() {
+        let joined = match join.span.take() {
             Some(span) => Box::pin(self.join(join).instrument(*span)).await,
             None => Box::pin(self.join(join)).await,
         };

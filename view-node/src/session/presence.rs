@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use cinder_presence::SessionId;
-use cinder_pubsub::{Delivery, Gap, Message};
+use cinder_pubsub::{Delivery, Message};
 use serde_json::json;
 use tracing::{debug, warn};
 
@@ -84,21 +84,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             warn!(%topic, "presence without a tracker: ignored");
             return;
         };
-        let pending = Arc::new(AtomicBool::new(false));
-        let (me, resyncing) = (self.me.clone(), Arc::clone(&pending));
+        let (me, pending) = (self.me.clone(), Arc::new(AtomicBool::new(false)));
         let sink = Box::new(move |message: &Message| match sink(message) {
             Delivery::Dropped => {
-                PresenceResync::start(&me, message.topic.clone(), convert, &resyncing);
+                PresenceResync::start(&me, message.topic.clone(), convert, &pending);
                 Delivery::Delivered
             }
             other => other,
         });
-        let me = self.me.clone();
-        let gaps = Box::new(move |gap: &Gap| {
-            PresenceResync::start(&me, gap.topic.clone(), convert, &pending);
-            Delivery::Delivered
-        });
-        tracker.subscribe_with_state(topic, sink, gaps);
+        tracker.subscribe_with_state(topic, sink);
     }
 
     /// The view's presence subscription to `resync.topic` lost diffs: its state again,
