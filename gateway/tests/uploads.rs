@@ -93,13 +93,7 @@ async fn upload_channels_follow_their_views_session() -> anyhow::Result<()> {
         }
     );
     assert_eq!(client.recv_json().await?[4]["status"], "ok");
-    client
-        .send_binary(chunk("2", "5", "lvu:0", b"late"))
-        .await?;
-    assert_eq!(
-        client.recv_json().await?,
-        json!(["2", "5", "lvu:0", "phx_reply", {"status": "error", "response": {"reason": "unmatched topic"}}])
-    );
+    assert_unrouted(client, "2", "5", "lvu:0").await?;
     let event = json!(["1", "6", "lv:phx-up", "event", {}]).to_string();
     client.send(&event).await?;
     assert_eq!(
@@ -126,10 +120,7 @@ async fn an_upload_channel_the_node_closes_loses_its_route() -> anyhow::Result<(
         client.recv_json().await?,
         json!(["2", "2", "lvu:0", "phx_close", {}])
     );
-    client
-        .send_binary(chunk("2", "5", "lvu:0", b"late"))
-        .await?;
-    assert_eq!(client.recv_json().await?, unmatched("2", "5", "lvu:0"));
+    assert_unrouted(client, "2", "5", "lvu:0").await?;
     // The other channel and the view keep their routes.
     let bytes = chunk("3", "6", "lvu:1", b"more");
     client.send_binary(bytes.clone()).await?;
@@ -190,6 +181,24 @@ fn unmatched(join_ref: &str, msg_ref: &str, topic: &str) -> serde_json::Value {
     json!([join_ref, msg_ref, topic, "phx_reply", {"status": "error", "response": {"reason": "unmatched topic"}}])
 }
 
+/// Sends a chunk on `topic` and checks that the gateway answers it itself: the topic
+/// has no route (any more).
+async fn assert_unrouted(
+    client: &mut Client,
+    join_ref: &str,
+    msg_ref: &str,
+    topic: &str,
+) -> anyhow::Result<()> {
+    client
+        .send_binary(chunk(join_ref, msg_ref, topic, b"late"))
+        .await?;
+    assert_eq!(
+        client.recv_json().await?,
+        unmatched(join_ref, msg_ref, topic)
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_rejoined_upload_channel_replaces_its_route_without_a_leave() -> anyhow::Result<()> {
     let mut joined = Joined::start().await?;
@@ -211,10 +220,7 @@ async fn a_rejoined_upload_channel_replaces_its_route_without_a_leave() -> anyho
         }
     );
     client.recv_json().await?;
-    client
-        .send_binary(chunk("3", "5", "lvu:0", b"late"))
-        .await?;
-    assert_eq!(client.recv_json().await?, unmatched("3", "5", "lvu:0"));
+    assert_unrouted(client, "3", "5", "lvu:0").await?;
     Ok(())
 }
 
@@ -244,10 +250,7 @@ async fn a_view_closed_by_the_node_takes_its_upload_channels_along() -> anyhow::
         assert!(matches!(node.next().await?, Seen::Frame { .. }));
     }
     // The view's routes went at once, so the channel's is gone too.
-    client
-        .send_binary(chunk("2", "5", "lvu:0", b"late"))
-        .await?;
-    assert_eq!(client.recv_json().await?, unmatched("2", "5", "lvu:0"));
+    assert_unrouted(client, "2", "5", "lvu:0").await?;
     Ok(())
 }
 
@@ -270,10 +273,7 @@ async fn rejoining_the_view_drops_its_upload_channels() -> anyhow::Result<()> {
     assert_ne!(new, old);
     assert_eq!(client.recv_json().await?[4]["status"], "ok");
 
-    client
-        .send_binary(chunk("2", "4", "lvu:0", b"stale"))
-        .await?;
-    assert_eq!(client.recv_json().await?, unmatched("2", "4", "lvu:0"));
+    assert_unrouted(client, "2", "4", "lvu:0").await?;
     Ok(())
 }
 
