@@ -388,9 +388,9 @@ impl Server {
 type Trace = HashMap<String, String>;
 
 /// `frame` with the span its session handles it in, continuing the gateway's trace,
-/// when the message came with one.
+/// when the message came with one and this node exports traces too.
 fn traced(mut frame: ClientFrame, trace: &Trace) -> ClientFrame {
-    if !trace.is_empty() {
+    if !trace.is_empty() && cinder_telemetry::exporting() {
         let span =
             tracing::info_span!("session.message", topic = %frame.topic, event = %frame.event);
         cinder_telemetry::set_parent(&span, trace);
