@@ -17,6 +17,15 @@ pub enum Error {
     /// The broker answered with an error.
     #[error("the broker refused the command: {0}")]
     Rejected(String),
+    /// The message's envelope is over the broker's size limit (`max_message_bytes`):
+    /// nobody received it, on this node or another, since every node would drop it.
+    #[error("the message is {bytes} bytes, over the {limit}-byte limit")]
+    TooLarge {
+        /// The encoded envelope's size.
+        bytes: usize,
+        /// The configured limit.
+        limit: usize,
+    },
     /// The backend has shut down.
     #[error("the pubsub has shut down")]
     Closed,

@@ -117,7 +117,8 @@ pub trait PubSub: Send + Sync + 'static {
     /// Like [`PubSub::publish`], but says whether the message left this node.
     ///
     /// Never blocks. On `Err`, this node's own subscribers have still received the
-    /// message; other nodes' subscribers have not.
+    /// message and other nodes' subscribers have not, except on [`Error::TooLarge`]:
+    /// a message over the backend's size limit is delivered nowhere.
     fn try_publish(&self, topic: &str, payload: Value) -> Result<usize, Error> {
         Ok(self.publish(topic, payload))
     }

@@ -29,6 +29,11 @@ impl Local {
     pub fn subscribers(&self, topic: &str) -> usize {
         self.registry.subscribers(topic)
     }
+
+    /// How many topics have a subscriber on this node.
+    pub fn topic_count(&self) -> usize {
+        self.registry.len()
+    }
 }
 
 impl PubSub for Local {

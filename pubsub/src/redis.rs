@@ -12,6 +12,9 @@
 mod channel;
 mod dispatch;
 mod envelope;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod link;
 mod publisher;
 
@@ -28,6 +31,9 @@ use crate::registry::Registry;
 use crate::{Error, GapCause, GapSink, PubSub, Sink, SubscriptionId, Value};
 
 pub use self::envelope::VERSION as ENVELOPE_VERSION;
+
+/// The default [`RedisConfig::max_message_bytes`]: 1 MiB.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
 /// How to reach Redis and how much to buffer. Start from [`RedisConfig::new`] and
 /// change fields as needed.
@@ -51,7 +57,9 @@ pub struct RedisConfig {
     pub inbound_queue: usize,
     /// Channels per `SUBSCRIBE`/`UNSUBSCRIBE` command. Default 512.
     pub subscribe_batch: usize,
-    /// Larger envelopes are dropped on receipt. Default 1 MiB.
+    /// Largest envelope, in bytes: a larger one is refused on publish
+    /// ([`Error::TooLarge`], delivered nowhere) and dropped on receipt (from a service
+    /// outside Cinder or a node configured otherwise). Default [`MAX_MESSAGE_BYTES`].
     pub max_message_bytes: usize,
     /// How often each connection is probed with `PING`. Default 10 s.
     pub probe_interval: Duration,
@@ -77,7 +85,7 @@ impl RedisConfig {
             publish_queue: 8192,
             inbound_queue: 8192,
             subscribe_batch: 512,
-            max_message_bytes: 1 << 20,
+            max_message_bytes: MAX_MESSAGE_BYTES,
             probe_interval: Duration::from_secs(10),
             response_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(2),
@@ -120,7 +128,8 @@ impl Health {
 pub struct Stats {
     /// Envelopes Redis accepted from this node.
     pub published: u64,
-    /// Publishes that did not reach Redis: down, queue full, or the command failed.
+    /// Publishes that did not reach Redis: down, queue full, over `max_message_bytes`,
+    /// or the command failed.
     pub publish_failed: u64,
     /// Envelopes received from Redis (own echoes included).
     pub received: u64,
@@ -243,6 +252,12 @@ impl Redis {
         self.shared.registry.subscribers(topic)
     }
 
+    /// How many topics have a subscriber on this node (each one a Redis `SUBSCRIBE`
+    /// once the subscriber connection has caught up).
+    pub fn topic_count(&self) -> usize {
+        self.shared.registry.len()
+    }
+
     /// Waits until both connections are up. Waits for ever if Redis never answers: put a
     /// timeout around it.
     pub async fn ready(&self) {
@@ -298,7 +313,9 @@ impl Redis {
             self.shared
                 .forward(self.shared.channels.topic(topic), None, &payload, Some(ack));
         self.shared.count_failure(topic, &result);
-        self.shared.deliver(topic, payload);
+        if !matches!(result, Err(Error::TooLarge { .. })) {
+            self.shared.deliver(topic, payload);
+        }
         result?;
         confirmed.await.map_err(|_| Error::Closed)?
     }
@@ -338,6 +355,11 @@ impl Redis {
             .shared
             .forward(self.shared.channels.topic(topic), None, &payload, None);
         self.shared.count_failure(topic, &result);
+        // Every other node drops an envelope this large: so does this one, so that a
+        // topic reads the same everywhere.
+        if let Err(error @ Error::TooLarge { .. }) = result {
+            return Err((0, error));
+        }
         let delivered = self.shared.deliver(topic, payload);
         match result {
             Ok(()) => Ok(delivered),
@@ -442,9 +464,6 @@ impl Shared {
         payload: &Value,
         ack: Option<oneshot::Sender<Result<usize, Error>>>,
     ) -> Result<(), Error> {
-        if self.health.borrow().publisher == LinkState::Down {
-            return Err(Error::Unavailable);
-        }
         let envelope = Outgoing {
             from: &self.config.node,
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
@@ -452,6 +471,16 @@ impl Shared {
             payload,
         }
         .encode();
+        let limit = self.config.max_message_bytes;
+        if envelope.len() > limit {
+            return Err(Error::TooLarge {
+                bytes: envelope.len(),
+                limit,
+            });
+        }
+        if self.health.borrow().publisher == LinkState::Down {
+            return Err(Error::Unavailable);
+        }
         let outbound = Outbound {
             channel,
             envelope,
@@ -464,9 +493,16 @@ impl Shared {
     }
 
     fn count_failure(&self, topic: &str, result: &Result<(), Error>) {
-        if let Err(error) = result {
-            self.counters.publish_failed.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(topic, %error, "publish not forwarded to Redis");
+        match result {
+            Ok(()) => {}
+            Err(error @ Error::TooLarge { .. }) => {
+                self.counters.publish_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(topic, %error, "publish refused");
+            }
+            Err(error) => {
+                self.counters.publish_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(topic, %error, "publish not forwarded to Redis");
+            }
         }
     }
 

@@ -84,6 +84,11 @@ impl Registry {
         self.read().contains_key(topic)
     }
 
+    /// How many topics have a subscriber.
+    pub(crate) fn len(&self) -> usize {
+        self.read().len()
+    }
+
     /// Every topic with a subscriber.
     pub(crate) fn topics(&self) -> Vec<Arc<str>> {
         self.read().keys().cloned().collect()
