@@ -548,7 +548,7 @@ mod tests {
 
     /// A form event's value as the session hands it to `handle_event`.
     fn event(urlencoded: &str, target: &str) -> Value {
-        let mut value = params::decode(urlencoded);
+        let mut value = params::decode(urlencoded).unwrap();
         value.insert("_target".into(), Value::String(target.into()));
         Value::Object(value)
     }
@@ -659,7 +659,7 @@ mod tests {
             on: bool,
         }
         let decode = |query: &str| {
-            Form::from_event(&Value::Object(params::decode(query)), "c")
+            Form::from_event(&Value::Object(params::decode(query).unwrap()), "c")
                 .decode::<Check>()
                 .map(|c| c.on)
         };
@@ -690,13 +690,13 @@ mod tests {
             #[expect(dead_code, reason = "only the error is read")]
             inner: Nested,
         }
-        let value = Value::Object(params::decode("o[inner][ids][]=1&o[inner][ids][]=x"));
+        let value = Value::Object(params::decode("o[inner][ids][]=1&o[inner][ids][]=x").unwrap());
         let error = Form::from_event(&value, "o").decode::<Outer>().unwrap_err();
         assert_eq!(error.path(), ["o", "inner", "ids", "1"]);
         assert_eq!(error.field(), "o[inner][ids][1]");
         assert_eq!(error.message(), r#""x" is not a number"#);
 
-        let value = Value::Object(params::decode("o[inner]=flat"));
+        let value = Value::Object(params::decode("o[inner]=flat").unwrap());
         let error = Form::from_event(&value, "o").decode::<Outer>().unwrap_err();
         assert_eq!(error.field(), "o[inner]");
         assert!(error.message().contains("invalid type"), "{error}");
@@ -737,7 +737,7 @@ mod tests {
         assert_eq!(errors.iter().count(), 3);
 
         // A submit sends no _unused_ keys: every error shows.
-        let submit = Value::Object(params::decode("user[name]=J&user[email]="));
+        let submit = Value::Object(params::decode("user[name]=J&user[email]=").unwrap());
         assert_eq!(
             errors.shown("email", &Form::from_event(&submit, "user")),
             Some("must contain @")

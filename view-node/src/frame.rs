@@ -8,6 +8,17 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::json;
 
+/// The longest topic a client frame may name, in bytes; `lv:phx-…` and `lvu:…` topics
+/// are a few dozen.
+pub const MAX_TOPIC_BYTES: usize = 256;
+
+/// The longest `join_ref` or `ref`, in bytes; the official client counts up from 1.
+pub const MAX_REF_BYTES: usize = 64;
+
+/// The longest event name, in bytes: the frame's (`phx_join`, `event`…) and the one an
+/// `event` payload names for `handle_event`.
+pub const MAX_EVENT_BYTES: usize = 256;
+
 /// A decoded client frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientFrame {
@@ -53,6 +64,20 @@ impl ClientFrame {
         let msg_ref = next()?;
         let topic = next()?.ok_or_else(|| Error::MalformedFrame("missing topic".into()))?;
         let event = next()?.ok_or_else(|| Error::MalformedFrame("missing event".into()))?;
+        // Replies echo the refs and topic, and logs name the event: none of them may be
+        // as large as the frame.
+        for (field, value, max) in [
+            ("join_ref", join_ref.as_deref(), MAX_REF_BYTES),
+            ("ref", msg_ref.as_deref(), MAX_REF_BYTES),
+            ("topic", Some(topic.as_str()), MAX_TOPIC_BYTES),
+            ("event", Some(event.as_str()), MAX_EVENT_BYTES),
+        ] {
+            if value.is_some_and(|v| v.len() > max) {
+                return Err(Error::MalformedFrame(format!(
+                    "{field} longer than {max} bytes"
+                )));
+            }
+        }
         Ok(ClientFrame {
             join_ref,
             msg_ref,
@@ -211,6 +236,30 @@ mod tests {
                 matches!(ClientFrame::parse(bad), Err(Error::MalformedFrame(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn refuses_oversized_names() {
+        let long = |n: usize| "x".repeat(n);
+        let frame = |jr: &str, r: &str, topic: &str, event: &str| {
+            format!(r#"["{jr}","{r}","{topic}","{event}",{{}}]"#)
+        };
+        let at_bounds = frame(
+            &long(MAX_REF_BYTES),
+            &long(MAX_REF_BYTES),
+            &long(MAX_TOPIC_BYTES),
+            &long(MAX_EVENT_BYTES),
+        );
+        assert!(ClientFrame::parse(&at_bounds).is_ok());
+        for over in [
+            frame(&long(MAX_REF_BYTES + 1), "1", "lv:x", "event"),
+            frame("1", &long(MAX_REF_BYTES + 1), "lv:x", "event"),
+            frame("1", "1", &long(MAX_TOPIC_BYTES + 1), "event"),
+            frame("1", "1", "lv:x", &long(MAX_EVENT_BYTES + 1)),
+        ] {
+            let err = ClientFrame::parse(&over).unwrap_err();
+            assert!(err.to_string().contains("longer than"), "{err}");
         }
     }
 

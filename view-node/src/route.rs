@@ -49,11 +49,7 @@ impl Pattern {
                 Segment::Literal(literal) if literal == part => {}
                 Segment::Literal(_) => return None,
                 Segment::Param(name) => {
-                    let decoded = crate::params::decode(&format!("v={part}"));
-                    let value = decoded
-                        .get("v")
-                        .cloned()
-                        .unwrap_or(Value::String(part.to_owned()));
+                    let value = Value::String(crate::params::percent_decode(part));
                     params.insert(name.clone(), value);
                 }
             }

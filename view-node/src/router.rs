@@ -18,6 +18,7 @@ use tracing::{debug, warn};
 use crate::flash::Flash;
 use crate::frame::ClientFrame;
 use crate::page::{self, Layout, Page};
+use crate::params::ParamsError;
 use crate::route::{Pattern, path_of};
 use crate::session::{self, Env, Outbox, SessionConfig, SessionHandle};
 use crate::socket::Navigation;
@@ -222,7 +223,22 @@ impl<O: Outbox> Router<O> {
                 "<!DOCTYPE html><title>Not found</title><h1>Not found</h1>".into(),
             );
         };
-        let params = entry.env.params(url);
+        let params = match entry.env.params(url) {
+            Ok(params) => params,
+            Err(err) => {
+                debug!(%err, "dead render with refused params");
+                let status = if err == ParamsError::UrlTooLong {
+                    414
+                } else {
+                    400
+                };
+                let body = format!(
+                    "<!DOCTYPE html><title>Bad request</title><h1>Bad request</h1><p>{}</p>",
+                    crate::html::escape(&err.to_string())
+                );
+                return Response::html(status, body);
+            }
+        };
         let flash = flash_cookie.map_or_else(Flash::new, |t| Flash::verify(&self.signer, t));
         let flash_token = if flash.is_empty() {
             ""

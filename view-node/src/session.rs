@@ -34,9 +34,11 @@ use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
 mod presence;
+mod subscriptions;
 mod uploads;
 
 use presence::PresenceResync;
+use subscriptions::Subscribed;
 
 /// Where a session sends its encoded frames.
 pub trait Outbox: Send + 'static {
@@ -181,15 +183,16 @@ impl std::fmt::Debug for Env {
 }
 
 impl Env {
-    /// The parameters of `url`: the route's path parameters plus the query.
-    pub fn params(&self, url: &str) -> Params {
-        let mut query = params::from_url(url);
+    /// The parameters of `url`: the route's path parameters plus the query; refused
+    /// over the bounds of [`params`].
+    pub fn params(&self, url: &str) -> Result<Params, params::ParamsError> {
+        let mut query = params::from_url(url)?;
         if let Some(route) = &self.route
             && let Some(path_params) = route.matches(path_of(url))
         {
             query.extend(path_params);
         }
-        query
+        Ok(query)
     }
 }
 
@@ -213,6 +216,7 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         me: tx.downgrade(),
         env,
         presence_id: None,
+        subscriptions: Vec::new(),
         reply_fields: None,
         _view: std::marker::PhantomData,
     };
@@ -236,6 +240,8 @@ struct Actor<V, O> {
     env: Option<Arc<Env>>,
     /// This session's identity in the presence tracker, from its first `track` on.
     presence_id: Option<SessionId>,
+    /// What it is subscribed to, released when it ends (see `subscriptions`).
+    subscriptions: Vec<Subscribed>,
     /// Fields the next reply carries besides its diff (an `allow_upload` answer).
     reply_fields: Option<Box<str>>,
     _view: std::marker::PhantomData<fn() -> V>,
@@ -298,14 +304,12 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 }
             }
         }
-        if let (Some(id), Some(tracker)) = (self.presence_id, self.tracker()) {
-            tracker.untrack_session(id);
-        }
+        self.release();
         self.outbox.close().await;
         debug!("session ended");
     }
 
-    fn params(&self, url: &str) -> Params {
+    fn params(&self, url: &str) -> Result<Params, params::ParamsError> {
         match &self.env {
             Some(env) => env.params(url),
             None => params::from_url(url),
@@ -337,13 +341,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 warn!(topic = %subscription.topic, "subscribe without a pubsub: ignored");
                 continue;
             };
-            if subscription.kind == SubscriptionKind::MessagesAndGaps {
+            let id = if subscription.kind == SubscriptionKind::MessagesAndGaps {
                 let gaps = self.sink(convert);
                 let gaps = Box::new(move |gap: &Gap| gaps(&gap_message(gap)));
-                pubsub.subscribe_with_gaps(&subscription.topic, sink, gaps);
+                pubsub.subscribe_with_gaps(&subscription.topic, sink, gaps)
             } else {
-                pubsub.subscribe(&subscription.topic, sink);
-            }
+                pubsub.subscribe(&subscription.topic, sink)
+            };
+            self.subscriptions
+                .push(Subscribed::messages(&subscription.topic, id));
         }
         for (topic, payload) in broadcasts {
             match &pubsub {
@@ -444,8 +450,16 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             .or_else(|| payload.get("redirect"))
             .and_then(Value::as_str)
             .unwrap_or("");
+        let query = match self.params(url) {
+            Ok(query) => query,
+            Err(err) => {
+                debug!(error = %err, "join with refused params");
+                self.reply(msg_ref, "error", &frame::reason(&err.to_string()))
+                    .await;
+                return None;
+            }
+        };
         self.uri = url.into();
-        let query = self.params(url);
         let flash = match (payload.get("flash").and_then(Value::as_str), self.signer()) {
             (Some(token), Some(signer)) => Flash::verify(signer, token),
             _ => Flash::new(),
@@ -590,8 +604,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 if route.is_some_and(|route| route.matches(path_of(&url)).is_none()) {
                     return self.reply(msg_ref, "ok", r#"{"link_redirect":true}"#).await;
                 }
+                let query = match self.params(&url) {
+                    Ok(query) => query,
+                    Err(err) => {
+                        return self
+                            .reply(msg_ref, "error", &frame::reason(&err.to_string()))
+                            .await;
+                    }
+                };
                 self.uri = url.as_str().into();
-                let query = self.params(&url);
                 self.callback(socket, msg_ref, |socket| {
                     V::handle_params(socket, &query, &url)
                 })
@@ -813,12 +834,16 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 return Outcome::Stop;
             }
             let url = resolve(&self.uri, to);
-            let query = self.params(&url);
-            let ran = catch_unwind(AssertUnwindSafe(|| V::handle_params(socket, &query, &url)));
+            // The view built this URL, but it may carry what a client typed: over the
+            // bounds, handle_params is skipped as if it had failed.
+            let ran = self.params(&url).map(|query| {
+                catch_unwind(AssertUnwindSafe(|| V::handle_params(socket, &query, &url)))
+            });
             match ran {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => warn!(error = %err, "handle_params failed after push_patch"),
-                Err(_) => return self.crash().await,
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(err))) => warn!(error = %err, "handle_params failed after push_patch"),
+                Err(err) => warn!(error = %err, "push_patch to a URL with refused params"),
+                Ok(Err(_)) => return self.crash().await,
             }
             patched = Some(url);
         }
@@ -924,11 +949,18 @@ fn event_payload(payload: Value) -> Result<(String, Value), Error> {
             "an event payload names its event".into(),
         ));
     };
+    if event.len() > frame::MAX_EVENT_BYTES {
+        return Err(Error::InvalidPayload(format!(
+            "an event name is at most {} bytes",
+            frame::MAX_EVENT_BYTES
+        )));
+    }
     let is_form = payload.get("type").and_then(Value::as_str) == Some("form");
     let value = payload.remove("value").unwrap_or(Value::Null);
     let value = match (is_form, value) {
         (true, Value::String(encoded)) => {
-            let mut form = params::decode(&encoded);
+            let mut form =
+                params::decode(&encoded).map_err(|e| Error::InvalidPayload(e.to_string()))?;
             if let Some(Value::Object(meta)) = payload.remove("meta") {
                 for (key, value) in meta {
                     form.insert(key, value);
