@@ -457,7 +457,11 @@ async fn open(node: &Node) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFa
         .await
         .map_err(|e| LinkFailure::Connect(e.to_string()))?;
     let topics = TopicsClient::new(channel.clone());
-    let mut client = ViewNodeClient::new(channel);
+    // The link's message limit both ways; the view-node's server has the same one, and
+    // fails a session rather than send it a frame over it.
+    let mut client = ViewNodeClient::new(channel)
+        .max_decoding_message_size(cinder_proto::MAX_LINK_MESSAGE_BYTES)
+        .max_encoding_message_size(cinder_proto::MAX_LINK_MESSAGE_BYTES);
     let (up, queue) = mpsc::channel(UP_QUEUE);
     let downs = client
         .link(ReceiverStream::new(queue))

@@ -9,6 +9,22 @@
 
 pub mod credential;
 
+/// The largest message either end of a link encodes or decodes, in bytes. Both the
+/// gateway's client and the view-node's server are built with it, so the two ends agree
+/// by construction: a message one end may send, the other accepts.
+///
+/// It stays at tonic's default, 4 MiB: a larger limit would let one session's frame take
+/// that much more memory on the link and in the gateway's per-socket queue (8 MiB), and
+/// a frame larger than that queue could never be delivered anyway. The view-node refuses
+/// to send a frame over [`MAX_LINK_FRAME_BYTES`] (that session fails with `phx_error`),
+/// so a message over this limit, which would break the whole link, is never sent.
+pub const MAX_LINK_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The largest encoded V2 frame one link message carries, either way:
+/// [`MAX_LINK_MESSAGE_BYTES`] less room for the message around it (the session key, the
+/// field tags and lengths, an `Up`'s trace context).
+pub const MAX_LINK_FRAME_BYTES: usize = MAX_LINK_MESSAGE_BYTES - 16 * 1024;
+
 /// `cinder.v1`: the `ViewNode` and `Topics` services and their messages.
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
 pub mod v1 {

@@ -19,6 +19,7 @@ use cinder_proto::v1::{
     Closed, Down, Header, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down,
     up,
 };
+use cinder_proto::{MAX_LINK_FRAME_BYTES, MAX_LINK_MESSAGE_BYTES};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -60,8 +61,22 @@ impl LinkOutbox {
 
 impl Outbox for LinkOutbox {
     async fn send(&mut self, frame: String) -> bool {
+        // Sessions check this first and fail with `phx_error`; here it only keeps a
+        // message the gateway would refuse, breaking the whole link, off the link.
+        if frame.len() > MAX_LINK_FRAME_BYTES {
+            warn!(
+                session = self.session,
+                bytes = frame.len(),
+                "dropped a frame over the link's limit"
+            );
+            return false;
+        }
         let down = self.down(down::Kind::Frame(frame.into_bytes()));
         self.tx.send(Ok(down)).await.is_ok()
+    }
+
+    fn max_frame_bytes(&self) -> usize {
+        MAX_LINK_FRAME_BYTES
     }
 
     async fn close(&mut self) {
@@ -88,9 +103,12 @@ impl Node {
         }
     }
 
-    /// The tonic service, to add to a server.
+    /// The tonic service, to add to a server, with the link's message limit both ways
+    /// (the gateway's client has the same one).
     pub fn into_service(self) -> ViewNodeServer<Node> {
         ViewNodeServer::new(self)
+            .max_decoding_message_size(MAX_LINK_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_LINK_MESSAGE_BYTES)
     }
 }
 

@@ -50,6 +50,12 @@ pub trait Outbox: Send + 'static {
     fn close(&mut self) -> impl Future<Output = ()> + Send {
         async {}
     }
+
+    /// The largest frame this outbox carries, in bytes. A session whose next frame is
+    /// larger fails with `phx_error` instead of sending it (see [`Actor::send`]).
+    fn max_frame_bytes(&self) -> usize {
+        usize::MAX
+    }
 }
 
 impl Outbox for mpsc::Sender<String> {
@@ -409,7 +415,28 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         Some((event, to_json(&payload)))
     }
 
+    /// Sends one frame. A frame larger than the outbox carries fails the session as a
+    /// crash does (`phx_error`, then the end), so that it costs no other session
+    /// anything: on the link, one message over the limit would break every session.
     async fn send(&mut self, frame: String) -> Outcome {
+        let max = self.outbox.max_frame_bytes();
+        if frame.len() > max {
+            warn!(
+                bytes = frame.len(),
+                max, "a frame over the outbox's limit ends the session"
+            );
+            metrics::counter!("cinder_oversized_frames_total").increment(1);
+            let jr = self.join_ref();
+            let error = frame::encode(
+                jr,
+                jr,
+                &self.topic,
+                "phx_error",
+                r#"{"reason":"frame_too_large"}"#,
+            );
+            self.outbox.send(error).await;
+            return Outcome::Stop;
+        }
         if self.outbox.send(frame).await {
             Outcome::Continue
         } else {
