@@ -3,7 +3,8 @@
 //! - `cinder-demo` — gateway + view-node on `http://127.0.0.1:$PORT` (default 4000), no
 //!   Redis. `CINDER_SECRET` sets the token secret (random otherwise).
 //! - `cinder-demo view-node --listen 127.0.0.1:7001` — a view-node for `cinder-gateway`;
-//!   needs `CINDER_SECRET`, the same on every process of the cluster. In a cluster:
+//!   needs `CINDER_SECRET`, the same on every process of the cluster, of at least 32 bytes
+//!   (`openssl rand -base64 32`); a shorter one is refused at start. In a cluster:
 //!   `--redis redis://127.0.0.1:6379` (topics, presence and membership through Redis),
 //!   `--name NAME` (unique and stable; default: the advertised address), `--advertise
 //!   HOST:PORT` (what gateways dial; default: the listening address),
@@ -43,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
                 .transpose()?
                 .unwrap_or(4000);
             let secret = match std::env::var("CINDER_SECRET") {
-                Ok(secret) => secret.into_bytes(),
+                Ok(secret) => strong(secret)?,
                 Err(_) => rand::random::<[u8; 32]>().to_vec(),
             };
             let listen = SocketAddr::from(([127, 0, 0, 1], port));
@@ -57,9 +58,10 @@ async fn main() -> anyhow::Result<()> {
                 .context("--listen takes HOST:PORT")?;
             let secret =
                 std::env::var("CINDER_SECRET").context("a view-node needs CINDER_SECRET")?;
+            let secret = strong(secret)?;
             let options = node_options(&args)?;
             let ready = |addr: SocketAddr| announce(&format!("view-node listening on {addr}"));
-            cinder_demo::view_node(listen, secret.as_bytes(), options, ready, shutdown).await
+            cinder_demo::view_node(listen, &secret, options, ready, shutdown).await
         }
         Some(other) => {
             bail!("unknown command {other:?}; use no argument (embedded) or `view-node`")
@@ -102,6 +104,14 @@ fn node_options(args: &[String]) -> anyhow::Result<cinder_demo::NodeOptions> {
         presence,
         api_token: std::env::var("CINDER_API_TOKEN").ok(),
     })
+}
+
+/// `CINDER_SECRET`'s bytes, refused in one line if shorter than the cluster's minimum.
+fn strong(secret: String) -> anyhow::Result<Vec<u8>> {
+    if let Err(weak) = cinder_proto::credential::check_secret(secret.as_bytes()) {
+        bail!("CINDER_SECRET: {weak}");
+    }
+    Ok(secret.into_bytes())
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {

@@ -20,7 +20,7 @@ async fn start() -> SocketAddr {
         };
         cinder_demo::embedded(
             "127.0.0.1:0".parse().unwrap(),
-            b"protocol test secret",
+            b"protocol test secret of 32 bytes",
             ready,
             std::future::pending(),
         )

@@ -175,7 +175,7 @@ fn main() -> anyhow::Result<()> {
         let mut config = cinder_gateway::Config::new(
             "127.0.0.1:0".parse()?,
             vec![node_addr.to_string()],
-            b"bench secret".to_vec(),
+            b"bench secret of at least 32 bytes".to_vec(),
         );
         config.max_connections = sockets + 10;
         let gateway = cinder_gateway::bind(config).await?;

@@ -28,9 +28,10 @@ pub enum Error {
     /// The view-node registry cannot be read: an invalid Redis URL or poll interval.
     #[error("cannot follow the view-node registry: {0}")]
     InvalidMembership(#[source] cinder_pubsub::Error),
-    /// The CSRF secret is empty, so every token would be forgeable.
-    #[error("the CSRF secret is empty")]
-    EmptySecret,
+    /// The cluster secret is shorter than `cinder_proto::credential::MIN_SECRET_BYTES`:
+    /// CSRF tokens, link tokens and member signatures would be guessable.
+    #[error(transparent)]
+    WeakSecret(cinder_proto::credential::WeakSecret),
     /// No view-node link is up to place a session or a render on.
     #[error("no view-node is reachable")]
     UpstreamUnavailable,

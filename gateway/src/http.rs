@@ -141,7 +141,7 @@ pub(crate) fn error_response(error: &Error) -> Response<Body> {
         Error::Bind { .. }
         | Error::InvalidViewNode { .. }
         | Error::InvalidMembership(_)
-        | Error::EmptySecret
+        | Error::WeakSecret(_)
         | Error::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     if status.is_server_error() {

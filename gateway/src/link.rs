@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
+use cinder_proto::credential::Credential;
 use cinder_proto::v1::topics_client::TopicsClient;
 use cinder_proto::v1::view_node_client::ViewNodeClient;
 use cinder_proto::v1::{
@@ -25,6 +26,7 @@ use cinder_proto::v1::{
 };
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tracing::{debug, info, warn};
 
@@ -58,7 +60,8 @@ pub(crate) struct Link {
     /// The node's address as configured: its placement identity.
     pub(crate) addr: Arc<str>,
     up: mpsc::Sender<Up>,
-    client: ViewNodeClient<Channel>,
+    /// Every call carries the link token (`cinder_proto::credential`).
+    client: ViewNodeClient<InterceptedService<Channel, Credential>>,
     /// The node's topics API, over the same connection.
     topics: TopicsClient<Channel>,
     /// Session key → the socket that owns it.
@@ -100,6 +103,8 @@ pub(crate) struct Nodes {
     metrics: Metrics,
     /// Turns true when the gateway stops; every link task ends then.
     stop: watch::Receiver<bool>,
+    /// Presents the cluster's link token on every call to a view-node.
+    credential: Credential,
 }
 
 // === impl Link ===
@@ -266,6 +271,7 @@ impl Nodes {
         addrs: &[String],
         metrics: Metrics,
         stop: watch::Receiver<bool>,
+        credential: Credential,
     ) -> Result<Self> {
         let nodes = addrs
             .iter()
@@ -279,6 +285,7 @@ impl Nodes {
             publishing: Mutex::new(()),
             metrics,
             stop,
+            credential,
         })
     }
 
@@ -414,7 +421,7 @@ async fn maintain(nodes: &Nodes, node: &Node) {
         // Connecting gives way to retirement; a link that is up serves its sessions
         // until it ends.
         let opened = tokio::select! {
-            opened = open(node) => opened,
+            opened = open(node, nodes.credential.clone()) => opened,
             _ = retired.wait_for(|retired| *retired) => break,
         };
         let outcome = match opened {
@@ -450,7 +457,10 @@ enum LinkFailure {
 }
 
 /// Connects and opens the link stream.
-async fn open(node: &Node) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFailure> {
+async fn open(
+    node: &Node,
+    credential: Credential,
+) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFailure> {
     let channel = node
         .endpoint
         .connect()
@@ -459,7 +469,7 @@ async fn open(node: &Node) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFa
     let topics = TopicsClient::new(channel.clone());
     // The link's message limit both ways; the view-node's server has the same one, and
     // fails a session rather than send it a frame over it.
-    let mut client = ViewNodeClient::new(channel)
+    let mut client = ViewNodeClient::with_interceptor(channel, credential)
         .max_decoding_message_size(cinder_proto::MAX_LINK_MESSAGE_BYTES)
         .max_encoding_message_size(cinder_proto::MAX_LINK_MESSAGE_BYTES);
     let (up, queue) = mpsc::channel(UP_QUEUE);

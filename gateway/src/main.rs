@@ -89,6 +89,10 @@ async fn main() -> anyhow::Result<()> {
     let flags = parse(std::env::args().skip(1))?;
     let secret = std::env::var(&flags.secret_env)
         .with_context(|| format!("the secret variable {} is not set", flags.secret_env))?;
+    // One line naming the variable (a library error would not know its name).
+    if let Err(weak) = cinder_proto::credential::check_secret(secret.as_bytes()) {
+        bail!("{}: {weak}", flags.secret_env);
+    }
     let mut config = Config::new(flags.listen, flags.view_nodes, secret.into_bytes());
     config.membership = flags.redis.map(Membership::new);
     config.assets = flags.assets;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use cinder_proto::credential::{LinkKey, check_secret};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tracing::{Instrument as _, debug, info, warn};
@@ -114,18 +115,17 @@ pub struct Gateway {
 /// view-nodes: the static ones, and the registry's members if configured.
 ///
 /// # Errors
-/// [`Error::EmptySecret`], [`Error::InvalidViewNode`], [`Error::InvalidMembership`], or
+/// [`Error::WeakSecret`], [`Error::InvalidViewNode`], [`Error::InvalidMembership`], or
 /// [`Error::Bind`] when the address cannot be listened on.
 pub async fn bind(config: Config) -> Result<Gateway> {
-    if config.secret.is_empty() {
-        return Err(Error::EmptySecret);
-    }
+    check_secret(&config.secret).map_err(Error::WeakSecret)?;
     let metrics = Metrics::register();
     let (stop, stopped) = watch::channel(false);
     let nodes = Arc::new(Nodes::new(
         &config.view_nodes,
         metrics.clone(),
         stopped.clone(),
+        LinkKey::derive(&config.secret).credential(),
     )?);
     let members = config
         .membership
@@ -236,7 +236,7 @@ mod tests {
         let gateway = bind(Config::new(
             "127.0.0.1:0".parse().unwrap(),
             vec![],
-            b"secret".to_vec(),
+            b"a test secret of thirty-two bytes".to_vec(),
         ))
         .await
         .unwrap();

@@ -63,7 +63,7 @@ impl std::fmt::Display for WeakSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "CINDER_SECRET is {} bytes; it needs at least {MIN_SECRET_BYTES} (try `openssl rand -base64 32`)",
+            "the cluster secret is {} bytes; it needs at least {MIN_SECRET_BYTES} (try `openssl rand -base64 32`)",
             self.len
         )
     }

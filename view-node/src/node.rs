@@ -6,6 +6,11 @@
 //! end. When the stream ends (the gateway went away) every session on it stops. Dead
 //! renders are the unary `Render` call. The same server carries the topics API
 //! ([`crate::topics`]).
+//!
+//! Every call of the `ViewNode` service (`Link`, `Render`, `Health`) must carry the link
+//! token of the cluster (`cinder_proto::credential`), or is refused with
+//! `UNAUTHENTICATED` before it reaches the node: only a gateway holding the cluster
+//! secret may join sessions with `csrf_ok`. The topics API has its own bearer token.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,6 +19,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use cinder_proto::credential::LinkKey;
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
 use cinder_proto::v1::{
     Closed, Down, Header, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down,
@@ -22,6 +28,8 @@ use cinder_proto::v1::{
 use cinder_proto::{MAX_LINK_FRAME_BYTES, MAX_LINK_MESSAGE_BYTES};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
 
@@ -103,12 +111,42 @@ impl Node {
         }
     }
 
-    /// The tonic service, to add to a server, with the link's message limit both ways
-    /// (the gateway's client has the same one).
-    pub fn into_service(self) -> ViewNodeServer<Node> {
-        ViewNodeServer::new(self)
+    /// The tonic service, to add to a server: every call must carry the link token of
+    /// the router's secret.
+    pub fn into_service(self) -> InterceptedService<ViewNodeServer<Node>, LinkGuard> {
+        let guard = LinkGuard {
+            key: self.router.link_key().clone(),
+        };
+        // The link's message limit both ways; the gateway's client has the same one.
+        let server = ViewNodeServer::new(self)
             .max_decoding_message_size(MAX_LINK_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_LINK_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_LINK_MESSAGE_BYTES);
+        InterceptedService::new(server, guard)
+    }
+}
+
+/// Refuses a call without the cluster's link token with `UNAUTHENTICATED`.
+#[derive(Debug, Clone)]
+pub struct LinkGuard {
+    key: LinkKey,
+}
+
+impl Interceptor for LinkGuard {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        match self.key.verify_request(&request) {
+            Ok(()) => Ok(request),
+            Err(refusal) => {
+                let peer = request.remote_addr();
+                warn!(
+                    ?peer,
+                    reason = refusal.as_str(),
+                    "refused a call without a valid link token"
+                );
+                metrics::counter!("cinder_link_refused_total", "reason" => refusal.as_str())
+                    .increment(1);
+                Err(Status::unauthenticated("missing or invalid link token"))
+            }
+        }
     }
 }
 

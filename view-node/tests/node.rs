@@ -12,11 +12,16 @@ use std::time::Duration;
 use cinder::node::{LinkOutbox, Server};
 use cinder::router::Router;
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
+use cinder_proto::credential::{Credential, LinkKey};
 use cinder_proto::v1::view_node_client::ViewNodeClient;
 use cinder_proto::v1::{Down, Join, Leave, RenderRequest, Up, down, up};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::service::interceptor::InterceptedService;
+
+/// The cluster secret of the node under test.
+const SECRET: &[u8] = b"test secret";
 
 #[derive(Assigns)]
 struct Counter {
@@ -42,7 +47,7 @@ impl LiveView for Counter {
 }
 
 async fn start() -> SocketAddr {
-    let router: Router<LinkOutbox> = Router::new(b"test secret").live::<Counter>("/counter");
+    let router: Router<LinkOutbox> = Router::new(SECRET).live::<Counter>("/counter");
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), router)
         .await
         .unwrap();
@@ -51,10 +56,16 @@ async fn start() -> SocketAddr {
     addr
 }
 
-async fn client(addr: SocketAddr) -> ViewNodeClient<tonic::transport::Channel> {
-    ViewNodeClient::connect(format!("http://{addr}"))
-        .await
+/// A client presenting the link token of the node's secret, as a gateway does.
+async fn client(
+    addr: SocketAddr,
+) -> ViewNodeClient<InterceptedService<tonic::transport::Channel, Credential>> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    ViewNodeClient::with_interceptor(channel, LinkKey::derive(SECRET).credential())
 }
 
 /// The session token and view id embedded in a dead render.

@@ -28,7 +28,7 @@ pub use cinder_loadtest::proxy::Proxy;
 pub const STEP: Duration = Duration::from_secs(20);
 
 /// The secret every process of the test cluster shares.
-const SECRET: &str = "cluster test secret";
+const SECRET: &str = "cluster test secret, 32 bytes long";
 /// The topics API token of every view-node.
 pub const API_TOKEN: &str = "cluster test api token";
 

@@ -50,7 +50,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub(crate) const STEP: Duration = Duration::from_secs(10);
 
 /// The secret every test gateway signs with.
-pub(crate) const SECRET: &[u8] = b"test-secret";
+pub(crate) const SECRET: &[u8] = b"gateway test secret, 32 bytes min";
 
 /// What the fake view-node saw.
 #[derive(Debug, Clone, PartialEq)]
