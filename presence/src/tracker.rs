@@ -318,6 +318,12 @@ impl Tracker {
         })
     }
 
+    /// How many topics have a presence subscriber on this node (a session's
+    /// `subscribe_presence`, a topics API caller).
+    pub fn subscribed_topics(&self) -> usize {
+        self.inner.core.local.topic_count()
+    }
+
     /// Stops a subscription made with [`Tracker::subscribe`].
     pub fn unsubscribe(&self, topic: &str, id: SubscriptionId) {
         self.inner.core.local.unsubscribe(topic, id);

@@ -17,7 +17,7 @@ use cinder_pubsub::{Delivery, Message};
 use serde_json::json;
 use tracing::{debug, warn};
 
-use super::{Actor, Input, Outbox, SendError};
+use super::{Actor, Input, Outbox, SendError, Subscribed};
 use crate::mailbox::WeakSender;
 use crate::socket::PresenceChange;
 use crate::view::LiveView;
@@ -75,7 +75,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// Subscribes to `topic`'s presence: the tracker queues its state, then its diffs,
     /// into `sink`; a diff (or the state) that finds the mailbox full starts a resync.
     pub(super) fn subscribe_presence(
-        &self,
+        &mut self,
         topic: &str,
         convert: fn(&Message) -> V::Info,
         sink: cinder_pubsub::Sink,
@@ -92,7 +92,8 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             }
             other => other,
         });
-        tracker.subscribe_with_state(topic, sink);
+        let id = tracker.subscribe_with_state(topic, sink);
+        self.subscriptions.push(Subscribed::presence(topic, id));
     }
 
     /// The view's presence subscription to `resync.topic` lost diffs: its state again,
