@@ -35,6 +35,31 @@ pub struct Config {
     pub rate_per_sec: u32,
     /// Client messages a socket may send in a burst (token bucket size).
     pub rate_burst: u32,
+    /// The topics API's bearer token, checked by the gateway before a `POST
+    /// /api/topics/…` body is read (the view-node checks it again). `None` (the
+    /// default): every publish is answered 503 at once.
+    pub api_token: Option<String>,
+    /// Accepted TCP connections open at once, HTTP and WebSocket alike; past it a new
+    /// connection is closed at once, unread. Keep it under the process's open-file
+    /// limit, so the gateway never runs out of descriptors.
+    pub max_tcp_connections: usize,
+    /// Connections open at once from one client address (an IPv6 /64 counts as one);
+    /// past it the address's new connections are closed at once. Behind a proxy every
+    /// connection comes from the proxy: raise it.
+    pub max_connections_per_address: usize,
+    /// Dead renders (page GETs) per second one client address may sustain; past the
+    /// burst they get 429.
+    pub renders_per_sec: u32,
+    /// Dead renders one client address may ask for at once.
+    pub render_burst: u32,
+    /// Take the client address of render limits from the last `X-Forwarded-For` entry:
+    /// only for a gateway that only a trusted proxy reaches. Default off.
+    pub trust_forwarded_for: bool,
+    /// How long an HTTP connection may wait for a request's headers: the first
+    /// request's, and the next one on a kept-alive connection (so the idle timeout too).
+    pub header_timeout: Duration,
+    /// How long a request body (a publish) may take to arrive in full; past it 408.
+    pub body_timeout: Duration,
 }
 
 impl Config {
@@ -46,6 +71,18 @@ impl Config {
     pub const DEFAULT_RATE_PER_SEC: u32 = 100;
     /// Default burst of messages per socket.
     pub const DEFAULT_RATE_BURST: u32 = 200;
+    /// Default accepted TCP connections at most: the sockets and room for page loads.
+    pub const DEFAULT_MAX_TCP_CONNECTIONS: usize = 110_000;
+    /// Default connections per client address.
+    pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 512;
+    /// Default sustained dead renders per second per client address.
+    pub const DEFAULT_RENDERS_PER_SEC: u32 = 20;
+    /// Default burst of dead renders per client address.
+    pub const DEFAULT_RENDER_BURST: u32 = 100;
+    /// Default time for a request's headers, and idle time between requests.
+    pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default time for a whole request body.
+    pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
     /// A configuration with the default assets folder (`./client`), no extra origins and
     /// the default limits.
@@ -61,6 +98,14 @@ impl Config {
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             rate_per_sec: Self::DEFAULT_RATE_PER_SEC,
             rate_burst: Self::DEFAULT_RATE_BURST,
+            api_token: None,
+            max_tcp_connections: Self::DEFAULT_MAX_TCP_CONNECTIONS,
+            max_connections_per_address: Self::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            renders_per_sec: Self::DEFAULT_RENDERS_PER_SEC,
+            render_burst: Self::DEFAULT_RENDER_BURST,
+            trust_forwarded_for: false,
+            header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
+            body_timeout: Self::DEFAULT_BODY_TIMEOUT,
         }
     }
 }

@@ -12,15 +12,21 @@
 //! | anything else | 405 |
 //!
 //! Errors become responses in one place, [`error_response`].
+//!
+//! A connection has [`Config::header_timeout`](crate::Config::header_timeout) to send
+//! each request's headers, also between requests on a kept-alive connection, so an idle
+//! or trickling connection is closed in bounded time. Page renders are limited per
+//! client address ([`crate::admission`]): past the limit, 429.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -32,31 +38,30 @@ use crate::error::Error;
 use crate::server::Shared;
 use crate::telemetry;
 use crate::upgrade::{self, Upgrade};
-use crate::{assets, publish, render};
+use crate::{admission, assets, publish, render};
 
 /// Every response body: small and known in full.
 pub(crate) type Body = Full<Bytes>;
 
-/// How long a client may take to send its request headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most hyper buffers for one request's headers.
 const MAX_HEADER_BUFFER: usize = 64 * 1024;
 
-/// Serves HTTP on `tcp` until the connection ends; returns the WebSocket upgrade if a
-/// request asked for one and got its 101.
-pub(crate) async fn serve(tcp: TcpStream, shared: Arc<Shared>) -> Option<Upgrade> {
+/// Serves HTTP on `tcp` (from `peer`) until the connection ends; returns the WebSocket
+/// upgrade if a request asked for one and got its 101.
+pub(crate) async fn serve(tcp: TcpStream, peer: IpAddr, shared: Arc<Shared>) -> Option<Upgrade> {
     let slot: Arc<Mutex<Option<Upgrade>>> = Arc::default();
+    let header_timeout = shared.config.header_timeout;
     let service = {
         let slot = slot.clone();
         service_fn(move |request| {
             let shared = shared.clone();
             let slot = slot.clone();
-            async move { Ok::<_, Infallible>(handle(request, &shared, &slot).await) }
+            async move { Ok::<_, Infallible>(handle(request, peer, &shared, &slot).await) }
         })
     };
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+        .header_read_timeout(header_timeout)
         .max_buf_size(MAX_HEADER_BUFFER)
         .serve_connection(TokioIo::new(tcp), service)
         .with_upgrades();
@@ -68,6 +73,7 @@ pub(crate) async fn serve(tcp: TcpStream, shared: Arc<Shared>) -> Option<Upgrade
 
 async fn handle(
     mut request: Request<Incoming>,
+    peer: IpAddr,
     shared: &Arc<Shared>,
     slot: &Mutex<Option<Upgrade>>,
 ) -> Response<Body> {
@@ -106,10 +112,23 @@ async fn handle(
         }
         path => match assets::file(path) {
             Some(file) => assets::serve(&shared.config.assets, file).await,
-            None => match render::render(&request, shared).await {
-                Ok(response) => response,
-                Err(error) => error_response(&error),
-            },
+            None => {
+                let trust = shared.config.trust_forwarded_for;
+                let client = admission::request_address(request.headers(), peer, trust);
+                if shared.admission.allow_render(client, Instant::now()) {
+                    match render::render(&request, shared).await {
+                        Ok(response) => response,
+                        Err(error) => error_response(&error),
+                    }
+                } else {
+                    shared.metrics.renders_refused.increment(1);
+                    let mut response = text(StatusCode::TOO_MANY_REQUESTS, "too many page loads\n");
+                    response
+                        .headers_mut()
+                        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+                    response
+                }
+            }
         },
     };
     if head {

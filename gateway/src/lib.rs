@@ -26,6 +26,7 @@
 //!
 //! - [`config`]: what a gateway is told at start.
 //! - `server`: binding, the accept loop, what connections share.
+//! - `admission`: connections counted per client address, dead renders rate-limited.
 //! - `http`: which HTTP request goes where; errors to responses.
 //! - `upgrade`: the checks before a WebSocket's 101 (vsn, origin, cap, CSRF verdict).
 //! - `socket`: one WebSocket's life: reader, writer, limits, close codes.
@@ -50,6 +51,7 @@
 //! routes. It reads the view-node registry but never writes it (view-nodes register
 //! themselves). TLS is expected to end in front of it.
 
+mod admission;
 mod assets;
 mod channel;
 pub mod config;

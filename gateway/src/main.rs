@@ -4,7 +4,10 @@
 //! ```text
 //! cinder-gateway --listen 127.0.0.1:4000 [--view-node 127.0.0.1:7100 …] [--redis URL]
 //!                [--secret-env CINDER_SECRET] [--assets ./client] [--allowed-origin URL …]
-//!                [--rate-per-sec N]
+//!                [--rate-per-sec N] [--api-token-env CINDER_API_TOKEN]
+//!                [--max-tcp-connections N] [--max-connections-per-address N]
+//!                [--renders-per-sec N] [--render-burst N] [--trust-forwarded-for]
+//!                [--header-timeout-ms N] [--body-timeout-ms N]
 //! ```
 //!
 //! At least one `--view-node` or `--redis` is needed. `--redis redis://host:port` follows
@@ -13,6 +16,15 @@
 //!
 //! `--rate-per-sec` sets the inbound message rate allowed per connection (burst twice
 //! that); the default suits browsers, a load tester pushing 1,000 events/s raises it.
+//!
+//! The variable `--api-token-env` names (default `CINDER_API_TOKEN`) holds the topics
+//! API's token: with it set, `POST /api/topics/…` is checked here before its body is
+//! read; without it, refused with 503. `--max-tcp-connections` caps accepted
+//! connections (HTTP and WebSocket), `--max-connections-per-address` those of one
+//! client address, `--renders-per-sec`/`--render-burst` the page loads of one address;
+//! `--trust-forwarded-for` takes that address from `X-Forwarded-For` (only behind a
+//! proxy that sets it). `--header-timeout-ms` bounds the wait for a request's headers
+//! (and idle keep-alive), `--body-timeout-ms` a publish body's arrival.
 //!
 //! Prints exactly one line to stdout once listening: `gateway listening on http://<addr>`.
 
@@ -24,7 +36,10 @@ use anyhow::{Context as _, bail};
 use cinder_gateway::{Config, Membership};
 
 const USAGE: &str = "usage: cinder-gateway --listen ADDR [--view-node HOST:PORT …] [--redis URL] \
-[--secret-env NAME] [--assets DIR] [--allowed-origin URL …] [--rate-per-sec N]";
+[--secret-env NAME] [--assets DIR] [--allowed-origin URL …] [--rate-per-sec N] \
+[--api-token-env NAME] [--max-tcp-connections N] [--max-connections-per-address N] \
+[--renders-per-sec N] [--render-burst N] [--trust-forwarded-for] [--header-timeout-ms N] \
+[--body-timeout-ms N]";
 
 struct Flags {
     listen: SocketAddr,
@@ -34,6 +49,70 @@ struct Flags {
     assets: PathBuf,
     allowed_origins: Vec<String>,
     rate_per_sec: Option<u32>,
+    http: HttpFlags,
+}
+
+/// The HTTP limits' flags; unset ones keep the config's defaults.
+#[derive(Default)]
+struct HttpFlags {
+    api_token_env: Option<String>,
+    max_tcp_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
+    renders_per_sec: Option<u32>,
+    render_burst: Option<u32>,
+    trust_forwarded_for: bool,
+    header_timeout_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
+}
+
+impl HttpFlags {
+    /// Takes `flag` with `value` if it is one of these; false otherwise.
+    fn take(&mut self, flag: &str, value: &str) -> anyhow::Result<bool> {
+        match flag {
+            "--api-token-env" => self.api_token_env = Some(value.to_owned()),
+            "--max-tcp-connections" => self.max_tcp_connections = Some(number(flag, value)?),
+            "--max-connections-per-address" => {
+                self.max_connections_per_address = Some(number(flag, value)?);
+            }
+            "--renders-per-sec" => self.renders_per_sec = Some(number(flag, value)?),
+            "--render-burst" => self.render_burst = Some(number(flag, value)?),
+            "--header-timeout-ms" => self.header_timeout_ms = Some(number(flag, value)?),
+            "--body-timeout-ms" => self.body_timeout_ms = Some(number(flag, value)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn apply(self, config: &mut Config) {
+        let env = self.api_token_env.as_deref().unwrap_or("CINDER_API_TOKEN");
+        config.api_token = std::env::var(env).ok().filter(|token| !token.is_empty());
+        if let Some(n) = self.max_tcp_connections {
+            config.max_tcp_connections = n;
+        }
+        if let Some(n) = self.max_connections_per_address {
+            config.max_connections_per_address = n;
+        }
+        if let Some(n) = self.renders_per_sec {
+            config.renders_per_sec = n;
+        }
+        if let Some(n) = self.render_burst {
+            config.render_burst = n;
+        }
+        config.trust_forwarded_for = self.trust_forwarded_for;
+        if let Some(ms) = self.header_timeout_ms {
+            config.header_timeout = std::time::Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.body_timeout_ms {
+            config.body_timeout = std::time::Duration::from_millis(ms);
+        }
+    }
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> anyhow::Result<T> {
+    value
+        .parse()
+        .ok()
+        .with_context(|| format!("{flag} {value}: not a number"))
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
@@ -45,10 +124,15 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
         assets: PathBuf::from("client"),
         allowed_origins: Vec::new(),
         rate_per_sec: None,
+        http: HttpFlags::default(),
     };
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             bail!("{USAGE}");
+        }
+        if flag == "--trust-forwarded-for" {
+            flags.http.trust_forwarded_for = true;
+            continue;
         }
         let value = args
             .next()
@@ -70,6 +154,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
                     .with_context(|| format!("--rate-per-sec {value}: not a number"))?;
                 flags.rate_per_sec = Some(rate);
             }
+            _ if flags.http.take(&flag, &value)? => {}
             _ => bail!("unknown flag {flag}\n{USAGE}"),
         }
     }
@@ -97,6 +182,7 @@ async fn main() -> anyhow::Result<()> {
     config.membership = flags.redis.map(Membership::new);
     config.assets = flags.assets;
     config.allowed_origins = flags.allowed_origins;
+    flags.http.apply(&mut config);
     if let Some(rate) = flags.rate_per_sec {
         config.rate_per_sec = rate;
         config.rate_burst = rate.saturating_mul(2);

@@ -1,8 +1,10 @@
 //! The gateway process: binding, the accept loop, and what every connection shares.
 //!
-//! Each accepted TCP connection gets one task. It serves HTTP/1.1 with hyper until the
-//! connection ends or upgrades; an upgrade hands the bare TCP stream to [`crate::socket`]
-//! in the same task, after hyper's connection state (its buffers) has been dropped.
+//! Each accepted TCP connection is counted first ([`crate::admission`]): past the total
+//! or its address's cap it is closed at once. An admitted one gets one task, which
+//! holds its count. It serves HTTP/1.1 with hyper until the connection ends or
+//! upgrades; an upgrade hands the bare TCP stream to [`crate::socket`] in the same
+//! task, after hyper's connection state (its buffers) has been dropped.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tracing::{Instrument as _, debug, info, warn};
 
+use crate::admission::{Admission, ConnectionPermit};
 use crate::config::Config;
 use crate::csrf::Csrf;
 use crate::error::{Error, Result};
@@ -31,6 +34,8 @@ pub(crate) struct Shared {
     pub(crate) origins: Origins,
     pub(crate) nodes: Arc<Nodes>,
     pub(crate) metrics: Metrics,
+    /// Connections per client address, and dead renders per address.
+    pub(crate) admission: Arc<Admission>,
     /// The next session key; one counter per gateway keeps keys unique on every link.
     next_session: AtomicU64,
     /// Open WebSockets, for the connection cap.
@@ -143,6 +148,7 @@ pub async fn bind(config: Config) -> Result<Gateway> {
         membership::spawn(members, nodes.clone(), stopped);
     }
     let shared = Arc::new(Shared {
+        admission: Arc::new(Admission::new(&config)),
         csrf: Csrf::new(config.secret.clone()),
         origins: Origins::new(&config.allowed_origins),
         config,
@@ -190,8 +196,15 @@ impl Gateway {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
                     Ok((tcp, peer)) => {
+                        // Past a cap: dropped here, unread, before it costs a task.
+                        let Some(permit) = shared.admission.open(peer.ip()) else {
+                            debug!(%peer, "connection refused: too many open");
+                            shared.metrics.connections_refused.increment(1);
+                            continue;
+                        };
                         let span = tracing::debug_span!("connection", %peer);
-                        tokio::spawn(connection(tcp, shared.clone()).instrument(span));
+                        let task = connection(tcp, permit, shared.clone());
+                        tokio::spawn(task.instrument(span));
                     }
                     Err(error) => {
                         // EMFILE and friends: wait for sockets to close rather than spin.
@@ -213,13 +226,14 @@ impl Drop for Gateway {
     }
 }
 
-/// One accepted connection: HTTP until it ends or upgrades, then the WebSocket.
-async fn connection(tcp: TcpStream, shared: Arc<Shared>) {
+/// One accepted connection: HTTP until it ends or upgrades, then the WebSocket. It
+/// counts against the caps (`permit`) until it ends.
+async fn connection(tcp: TcpStream, permit: ConnectionPermit, shared: Arc<Shared>) {
     if let Err(error) = tcp.set_nodelay(true) {
         debug!(%error, "set_nodelay failed");
     }
     // Boxed so hyper's connection state is freed before the socket's life begins.
-    let upgrade = Box::pin(http::serve(tcp, shared.clone())).await;
+    let upgrade = Box::pin(http::serve(tcp, permit.client(), shared.clone())).await;
     if let Some(upgrade) = upgrade {
         socket::run(upgrade, shared).await;
     }
@@ -241,8 +255,9 @@ mod tests {
         .await
         .unwrap();
         let _client = TcpStream::connect(gateway.local_addr()).await.unwrap();
-        let (tcp, _) = gateway.listener.accept().await.unwrap();
-        let task = connection(tcp, gateway.shared.clone());
+        let (tcp, peer) = gateway.listener.accept().await.unwrap();
+        let permit = gateway.shared.admission.open(peer.ip()).unwrap();
+        let task = connection(tcp, permit, gateway.shared.clone());
         let size = std::mem::size_of_val(&task);
         assert!(size <= 1024, "the connection future is {size} bytes");
     }

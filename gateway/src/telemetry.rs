@@ -37,6 +37,12 @@ pub(crate) struct Metrics {
     pub(crate) joins: Counter,
     /// `cinder_gateway_renders_total`: dead renders forwarded.
     pub(crate) renders: Counter,
+    /// `cinder_gateway_renders_refused_total`: dead renders refused (429) by an
+    /// address's rate.
+    pub(crate) renders_refused: Counter,
+    /// `cinder_gateway_connections_refused_total`: connections closed at accept, past
+    /// the total or an address's cap.
+    pub(crate) connections_refused: Counter,
 }
 
 impl Metrics {
@@ -49,6 +55,8 @@ impl Metrics {
             frames_down: counter!("cinder_gateway_frames_down_total"),
             joins: counter!("cinder_gateway_joins_total"),
             renders: counter!("cinder_gateway_renders_total"),
+            renders_refused: counter!("cinder_gateway_renders_refused_total"),
+            connections_refused: counter!("cinder_gateway_connections_refused_total"),
         }
     }
 

@@ -493,7 +493,42 @@ pub(crate) async fn http(
     path: &str,
     headers: &[(&str, &str)],
 ) -> anyhow::Result<HttpReply> {
-    let tcp = TcpStream::connect(addr).await?;
+    http_on(TcpStream::connect(addr).await?, addr, method, path, headers).await
+}
+
+/// A TCP connection to `addr` from `local`, one of the loopback addresses
+/// (127.0.0.0/8): a test's way to be another client address.
+pub(crate) async fn tcp_from(local: [u8; 4], addr: SocketAddr) -> anyhow::Result<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((local, 0)))?;
+    Ok(socket.connect(addr).await?)
+}
+
+/// [`http`] from the loopback address `local`.
+pub(crate) async fn http_from(
+    local: [u8; 4],
+    addr: SocketAddr,
+    path: &str,
+) -> anyhow::Result<HttpReply> {
+    http_on(tcp_from(local, addr).await?, addr, "GET", path, &[]).await
+}
+
+/// [`connect`] from the loopback address `local`.
+pub(crate) async fn connect_from(local: [u8; 4], addr: SocketAddr) -> anyhow::Result<Client> {
+    let tcp = tcp_from(local, addr).await?;
+    let request = format!("ws://{addr}/live/websocket?vsn=2.0.0").into_client_request()?;
+    let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp)).await?;
+    Ok(Client { ws })
+}
+
+/// One HTTP/1.1 request on `tcp`, a fresh connection to `addr`.
+async fn http_on(
+    tcp: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<HttpReply> {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
     tokio::spawn(connection);
     let mut request = hyper::Request::builder()
@@ -539,4 +574,24 @@ pub(crate) fn binary_push(
     }
     frame.extend_from_slice(payload);
     frame
+}
+
+/// The status of the HTTP response read from `tcp` (its first line), or `None` if the
+/// gateway closed the connection without one. Fails if nothing comes within [`STEP`].
+pub(crate) async fn read_status(tcp: &mut TcpStream) -> anyhow::Result<Option<u16>> {
+    use tokio::io::AsyncReadExt as _;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n") {
+        match tokio::time::timeout(STEP, tcp.read(&mut byte))
+            .await
+            .context("neither an answer nor a close")?
+        {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(_) => head.push(byte[0]),
+        }
+    }
+    let line = String::from_utf8_lossy(&head);
+    let status = line.split(' ').nth(1).context("no status")?.parse()?;
+    Ok(Some(status))
 }
