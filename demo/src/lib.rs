@@ -90,12 +90,13 @@ pub async fn embedded(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let cluster = Cluster::local("embedded", None)?;
+    let api_token = std::env::var("CINDER_API_TOKEN").ok();
     let node = Server::bind(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         router(secret, &cluster),
     )
     .await?
-    .api_token(std::env::var("CINDER_API_TOKEN").ok());
+    .api_token(api_token.clone());
     let node_addr = node.local_addr()?;
     let (stop_node, node_stopped) = tokio::sync::oneshot::channel::<()>();
     let node_task = tokio::spawn(node.serve(async {
@@ -104,6 +105,8 @@ pub async fn embedded(
     let mut config =
         cinder_gateway::Config::new(listen, vec![node_addr.to_string()], secret.to_vec());
     config.assets = assets_dir();
+    // The gateway checks the token itself before it reads a publish's body.
+    config.api_token = api_token;
     let gateway = cinder_gateway::bind(config).await?;
     // The node is in this process: its link comes up at once; announce after it.
     gateway

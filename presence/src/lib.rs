@@ -67,4 +67,4 @@ pub use presence_state::PresenceState;
 pub use replica::ReplicaRef;
 pub use shard::{Effects, Shard, shard_for};
 pub use state::State;
-pub use tracker::{DELIVERY_BATCH, Tracker, TrackerOptions};
+pub use tracker::{DELIVERY_BATCH, TOPIC_PREFIX, Tracker, TrackerOptions};

@@ -47,6 +47,8 @@
 mod run;
 mod wire;
 
+pub use wire::TOPIC_PREFIX;
+
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -5,6 +5,20 @@
 //!
 //! Every call needs `authorization: Bearer <token>`: the node's API token. A node
 //! started without one refuses every call with `UNAVAILABLE`.
+//!
+//! # Namespaces
+//!
+//! The API reaches app topics only. Internal topics, those of presence
+//! ([`cinder_presence::TOPIC_PREFIX`], `presence:<shard>` and the node-direct
+//! `presence:<shard>:<node>`), are refused with `PERMISSION_DENIED` on publish and
+//! subscribe: a token holder could otherwise read every presence of the cluster or
+//! forge one. (Membership lives in Redis keys and node-direct messages on
+//! `<prefix>:node:<node>` channels; no topic name reaches either.)
+//!
+//! A session tells presence from app messages by the payload's `event`
+//! (`{"event": "presence_diff", …}` from `subscribe_presence`, `{"event": "gap", …}`
+//! from `subscribe_with_gaps`), so a published payload naming one of those
+//! [`FRAMEWORK_EVENTS`] is refused too: it would be taken for the framework's own.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -22,6 +36,10 @@ pub const MAX_TOPIC_BYTES: usize = 256;
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 /// Most topics one `Subscribe` call may name.
 pub const MAX_TOPICS: usize = 256;
+/// Topic prefixes of the framework's own traffic, closed to the API.
+pub const INTERNAL_PREFIXES: [&str; 1] = [cinder_presence::TOPIC_PREFIX];
+/// Payload `event`s only the framework sends to a view; a publish naming one is refused.
+pub const FRAMEWORK_EVENTS: [&str; 3] = ["presence_state", "presence_diff", "gap"];
 /// Messages that may wait for a slow subscriber before newer ones are dropped.
 const SUBSCRIBER_BUFFER: usize = 1024;
 
@@ -82,7 +100,23 @@ fn check_topic(topic: &str) -> Result<(), Status> {
             "a topic is 1 to {MAX_TOPIC_BYTES} bytes"
         )));
     }
+    if let Some(prefix) = INTERNAL_PREFIXES.iter().find(|p| topic.starts_with(**p)) {
+        return Err(Status::permission_denied(format!(
+            "topics starting with {prefix:?} are internal"
+        )));
+    }
     Ok(())
+}
+
+/// Refuses a payload the framework's own messages could be mistaken for.
+fn check_payload(payload: &serde_json::Value) -> Result<(), Status> {
+    let event = payload.get("event").and_then(serde_json::Value::as_str);
+    match event {
+        Some(event) if FRAMEWORK_EVENTS.contains(&event) => Err(Status::permission_denied(
+            format!("the event {event:?} is the framework's"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 type MessageStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<TopicMessage, Status>> + Send>>;
@@ -103,6 +137,7 @@ impl Topics for TopicsApi {
         }
         let payload: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| Status::invalid_argument(format!("the payload is not JSON: {e}")))?;
+        check_payload(&payload)?;
         let delivered = self
             .pubsub
             .try_publish(&topic, payload)
@@ -148,5 +183,37 @@ impl Topics for TopicsApi {
             );
         }
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_topics_are_refused_app_topics_pass() {
+        for topic in ["presence:0", "presence:3:node-a", "presence:"] {
+            let refused = check_topic(topic).unwrap_err();
+            assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{topic}");
+        }
+        for topic in ["chat:lobby", "feed:presence:x", "Presence:0"] {
+            assert!(check_topic(topic).is_ok(), "{topic}");
+        }
+        let long = "x".repeat(MAX_TOPIC_BYTES + 1);
+        assert_eq!(
+            check_topic(&long).unwrap_err().code(),
+            tonic::Code::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn framework_events_are_refused_in_payloads() {
+        for event in FRAMEWORK_EVENTS {
+            let payload = serde_json::json!({"event": event, "payload": {}});
+            let refused = check_payload(&payload).unwrap_err();
+            assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        }
+        assert!(check_payload(&serde_json::json!({"event": "news", "body": "x"})).is_ok());
+        assert!(check_payload(&serde_json::json!(["presence_diff"])).is_ok());
     }
 }

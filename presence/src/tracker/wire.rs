@@ -19,14 +19,18 @@ pub(super) enum Inbound {
     Gap { shard: usize },
 }
 
+/// What every topic the tracker speaks on starts with: the namespace no outside caller
+/// may publish to or read (the topics API refuses it).
+pub const TOPIC_PREFIX: &str = "presence:";
+
 /// Shard `shard`'s broadcasts, heard by the same shard on every node.
 pub(super) fn broadcast_topic(shard: usize) -> String {
-    format!("presence:{shard}")
+    format!("{TOPIC_PREFIX}{shard}")
 }
 
 /// Messages to shard `shard` of `node` only.
 pub(super) fn direct_topic(shard: usize, node: &str) -> String {
-    format!("presence:{shard}:{node}")
+    format!("{TOPIC_PREFIX}{shard}:{node}")
 }
 
 /// Subscribes shard `shard` of `node` to its two topics, queueing what arrives.
