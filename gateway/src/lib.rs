@@ -60,6 +60,9 @@ pub mod csrf;
 mod error;
 mod frame;
 mod frame_reader;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod link;
 mod membership;

@@ -43,6 +43,9 @@ mod error;
 pub mod flash;
 pub mod form;
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod html;
 pub mod js;
 mod json;
