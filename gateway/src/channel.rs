@@ -12,8 +12,13 @@
 //! | (from the view-node) `phx_close` on an upload channel | passed on, then the channel's route is dropped |
 //! | anything on another topic | error reply `unmatched topic` |
 //!
-//! With no view-node up a join gets `{"reason":"unavailable"}`. A full link queue closes
-//! this client (1013) instead of waiting.
+//! With no view-node up a join gets `{"reason":"unavailable"}`. A join whose topic is
+//! longer than `max_topic_bytes` (or whose `join_ref` is longer than [`MAX_REF_BYTES`])
+//! gets the error reply `invalid_topic`, and one past `max_channels` on this socket
+//! `too_many_channels`; the socket goes on. An upload channel's route is made before the
+//! view-node checks its join, and dropped again when the node refuses it
+//! ([`crate::link`]). Messages are queued on the link without waiting; the socket's
+//! reader then waits for them to leave (see [`crate::conn`]).
 //!
 //! An upload channel's token (minted by the view-node, see `cinder::upload`) is
 //! `base64url(JSON) "." secret`; the gateway reads only the JSON's `topic` to find the
@@ -27,7 +32,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cinder_proto::v1::{Join, Up, up};
 
-use crate::conn::{CloseReason, Conn, Out, Route};
+use crate::conn::{CloseReason, Conn, Out, Route, RouteRefused};
 use crate::frame;
 use crate::link::{Link, SendError};
 use crate::server::Shared;
@@ -41,6 +46,12 @@ const UNMATCHED_TOPIC: &str = "unmatched topic";
 const UNAVAILABLE: &str = "unavailable";
 /// The reply to an upload channel's join whose token names no view of this socket.
 const INVALID_TOKEN: &str = "invalid_token";
+/// The reply to a join whose topic or `join_ref` is too long.
+const INVALID_TOPIC: &str = "invalid_topic";
+/// The reply to a join past the socket's `max_channels`.
+const TOO_MANY_CHANNELS: &str = "too_many_channels";
+/// The longest `join_ref` a route keeps, as raw JSON: the client's refs are counters.
+pub(crate) const MAX_REF_BYTES: usize = 64;
 
 /// One client socket, as the message handlers see it.
 #[derive(Debug)]
@@ -62,9 +73,21 @@ impl Client<'_> {
             return Ok(());
         }
         if header.event == "phx_join" {
+            if header.topic.len() > self.shared.config.max_topic_bytes
+                || header.join_ref.len() > MAX_REF_BYTES
+            {
+                self.reply(frame::error_reply(
+                    header.join_ref,
+                    header.msg_ref,
+                    &header.topic,
+                    INVALID_TOPIC,
+                ));
+                return Ok(());
+            }
             if header.topic.len() > 3 && header.topic.starts_with("lv:") {
                 let (topic, join_ref) = (header.topic.to_string(), header.join_ref.to_owned());
-                return self.join(&topic, &join_ref, bytes);
+                let msg_ref = header.msg_ref.to_owned();
+                return self.join(&topic, &join_ref, &msg_ref, bytes);
             }
             if header.topic.len() > 4 && header.topic.starts_with("lvu:") {
                 let (topic, join_ref) = (header.topic.to_string(), header.join_ref.to_owned());
@@ -107,11 +130,21 @@ impl Client<'_> {
             return Ok(());
         };
         self.conn.take_route(topic);
-        if !self
+        match self
             .conn
             .add_route(Route::new(topic, join_ref, link.clone(), session))
         {
-            return Ok(());
+            Ok(()) => {}
+            Err(RouteRefused::Finished) => return Ok(()),
+            Err(RouteRefused::Full) => {
+                self.reply(frame::error_reply(
+                    join_ref,
+                    msg_ref,
+                    topic,
+                    TOO_MANY_CHANNELS,
+                ));
+                return Ok(());
+            }
         }
         self.forward(&link, session, up::Kind::Frame(bytes))
     }
@@ -130,7 +163,13 @@ impl Client<'_> {
         }
     }
 
-    fn join(&self, topic: &str, join_ref: &str, bytes: Vec<u8>) -> Result<(), CloseReason> {
+    fn join(
+        &self,
+        topic: &str,
+        join_ref: &str,
+        msg_ref: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), CloseReason> {
         if let Some(old) = self.conn.take_route(topic) {
             // A rejoin: the old channel ends first, so the client never sees two.
             if old.link.is_alive() {
@@ -148,11 +187,21 @@ impl Client<'_> {
         tracing::debug!(view = %view_id, node = %link.addr, session, "join");
         // The route exists before the node can answer, so its first frames and a close
         // always find it.
-        if !self
+        match self
             .conn
             .add_route(Route::new(topic, join_ref, link.clone(), session))
         {
-            return Ok(());
+            Ok(()) => {}
+            Err(RouteRefused::Finished) => return Ok(()),
+            Err(RouteRefused::Full) => {
+                self.reply(frame::error_reply(
+                    join_ref,
+                    msg_ref,
+                    topic,
+                    TOO_MANY_CHANNELS,
+                ));
+                return Ok(());
+            }
         }
         if !link.register(session, self.conn.clone()) {
             self.conn.remove_session(session);
@@ -164,26 +213,17 @@ impl Client<'_> {
             frame: bytes,
             csrf_ok: self.csrf_ok,
         });
-        match link.send(up_message(session, join)) {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                link.unregister(session);
-                self.conn.remove_session(session);
-                match error {
-                    SendError::Full => Err(CloseReason::TRY_AGAIN),
-                    SendError::Closed => {
-                        self.reply(frame::error(join_ref, topic, UNAVAILABLE));
-                        Ok(())
-                    }
-                }
-            }
+        if let Err(SendError::Closed) = link.send(up_message(session, join), self.conn) {
+            link.unregister(session);
+            self.conn.remove_session(session);
+            self.reply(frame::error(join_ref, topic, UNAVAILABLE));
         }
+        Ok(())
     }
 
     fn forward(&self, link: &Link, session: u64, kind: up::Kind) -> Result<(), CloseReason> {
-        match link.send(up_message(session, kind)) {
+        match link.send(up_message(session, kind), self.conn) {
             Ok(()) => Ok(()),
-            Err(SendError::Full) => Err(CloseReason::TRY_AGAIN),
             Err(SendError::Closed) => {
                 // The link died under this session; its reader may not have got to it.
                 link.unregister(session);

@@ -35,6 +35,33 @@ pub struct Config {
     pub rate_per_sec: u32,
     /// Client messages a socket may send in a burst (token bucket size).
     pub rate_burst: u32,
+    /// Channels (joined `lv:` views and open `lvu:` upload channels) one socket may hold
+    /// at once; a join past it gets the error reply `too_many_channels` and the socket
+    /// goes on.
+    pub max_channels: usize,
+    /// The longest topic a join may name, in bytes; a longer one gets the error reply
+    /// `invalid_topic`.
+    pub max_topic_bytes: usize,
+    /// Bytes of one socket's messages that may wait in link queues; past it the gateway
+    /// stops reading that socket until they are sent (backpressure). A single message
+    /// larger than this still goes when nothing else of the socket's is waiting.
+    pub socket_up_bytes: usize,
+    /// Bytes all sockets' messages may take in one view-node link's queue; past it each
+    /// sender's next message waits until its own have left (one message per socket at
+    /// most goes over).
+    pub link_queue_bytes: usize,
+    /// Bytes of view-node frames one socket may have waiting to be written; past it the
+    /// socket is closed with 1013 (a client that does not read fast enough).
+    pub outbox_bytes: usize,
+    /// A socket that completes no frame (message, heartbeat or ping) for this long is
+    /// closed with 1001 `idle timeout`, as Phoenix does after 60 s without a heartbeat.
+    pub idle_timeout: Duration,
+    /// How long writing one frame to a socket may take; past it the socket is dropped
+    /// without a close frame (one could never get through) and its sessions end.
+    pub write_timeout: Duration,
+    /// TCP keepalive on WebSockets: idle time before the first probe (probes then every
+    /// [`Config::KEEPALIVE_INTERVAL`]); `None` leaves the OS default (off).
+    pub tcp_keepalive: Option<Duration>,
     /// The topics API's bearer token, checked by the gateway before a `POST
     /// /api/topics/…` body is read (the view-node checks it again). `None` (the
     /// default): every publish is answered 503 at once.
@@ -71,6 +98,25 @@ impl Config {
     pub const DEFAULT_RATE_PER_SEC: u32 = 100;
     /// Default burst of messages per socket.
     pub const DEFAULT_RATE_BURST: u32 = 200;
+    /// Default channels per socket: a page with its nested views and a few uploads of
+    /// many entries stays far under it.
+    pub const DEFAULT_MAX_CHANNELS: usize = 128;
+    /// Default longest topic: view ids and upload refs are tens of bytes.
+    pub const DEFAULT_MAX_TOPIC_BYTES: usize = 256;
+    /// Default bytes of one socket's messages waiting in link queues: one largest message.
+    pub const DEFAULT_SOCKET_UP_BYTES: usize = 1 << 20;
+    /// Default bytes waiting in one link's queue.
+    pub const DEFAULT_LINK_QUEUE_BYTES: usize = 64 << 20;
+    /// Default bytes of frames waiting for one socket.
+    pub const DEFAULT_OUTBOX_BYTES: usize = 8 << 20;
+    /// Default idle timeout: Phoenix's 60 s (the client heartbeats every 30 s).
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Default write timeout for one frame.
+    pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(20);
+    /// Default TCP keepalive idle time.
+    pub const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+    /// Time between TCP keepalive probes once they start.
+    pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
     /// Default accepted TCP connections at most: the sockets and room for page loads.
     pub const DEFAULT_MAX_TCP_CONNECTIONS: usize = 110_000;
     /// Default connections per client address.
@@ -98,6 +144,14 @@ impl Config {
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             rate_per_sec: Self::DEFAULT_RATE_PER_SEC,
             rate_burst: Self::DEFAULT_RATE_BURST,
+            max_channels: Self::DEFAULT_MAX_CHANNELS,
+            max_topic_bytes: Self::DEFAULT_MAX_TOPIC_BYTES,
+            socket_up_bytes: Self::DEFAULT_SOCKET_UP_BYTES,
+            link_queue_bytes: Self::DEFAULT_LINK_QUEUE_BYTES,
+            outbox_bytes: Self::DEFAULT_OUTBOX_BYTES,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+            write_timeout: Self::DEFAULT_WRITE_TIMEOUT,
+            tcp_keepalive: Some(Self::DEFAULT_TCP_KEEPALIVE),
             api_token: None,
             max_tcp_connections: Self::DEFAULT_MAX_TCP_CONNECTIONS,
             max_connections_per_address: Self::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,

@@ -5,12 +5,20 @@
 //!
 //! - the outbox: frames waiting to be written, in order, plus a requested close. Pushes
 //!   never block: a client that does not read fast enough is closed (1013) instead of
-//!   slowing the link that serves everyone else. An empty outbox holds no allocation.
+//!   slowing the link that serves everyone else; what was queued for it is dropped then,
+//!   so the close frame is next. An empty outbox holds no allocation.
 //! - the routes: one per joined `lv:` topic and one per open upload channel (`lvu:`),
-//!   naming the link and the session key the frames of that topic travel under. An
-//!   upload channel shares its view's session key. The link reader removes a session's
-//!   routes when the view-node closes the session or the link breaks, so the table is
-//!   right when the client rejoins.
+//!   naming the link and the session key the frames of that topic travel under, at most
+//!   `max_channels` of them. An upload channel shares its view's session key. The link
+//!   reader removes a session's routes when the view-node closes the session or the link
+//!   breaks, and an upload channel's when the node refuses its join, so the table is
+//!   right when the client rejoins. The table is a vector searched in order: it is
+//!   capped, holds one or two routes on most sockets, and a map would cost every idle
+//!   socket more than the scan of a full table costs a message.
+//! - the upstream allowance: bytes of this socket's messages still waiting in link
+//!   queues. The reader reads no further frame while they are over `socket_up_bytes`
+//!   (or, when a link's queue is over its own limit, until they are all sent), so the
+//!   client that fills a queue is the one that waits.
 //!
 //! Locking: a `Conn` lock is never held while taking a link's lock, and the link code
 //! releases its own before taking a `Conn`'s, so the two can never deadlock.
@@ -24,8 +32,27 @@ use crate::link::Link;
 
 /// Frames a slow client may have waiting before it is closed.
 const OUTBOX_MAX_FRAMES: usize = 1024;
-/// Bytes a slow client may have waiting before it is closed.
-const OUTBOX_MAX_BYTES: usize = 8 << 20;
+
+/// The per-socket limits a [`Conn`] enforces (from [`crate::Config`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Bytes of frames waiting to be written before the socket is closed.
+    pub(crate) outbox_bytes: usize,
+    /// Bytes of this socket's messages waiting in link queues before reading pauses.
+    pub(crate) up_bytes: usize,
+    /// Routes at most.
+    pub(crate) channels: usize,
+}
+
+impl Limits {
+    pub(crate) fn new(config: &crate::Config) -> Self {
+        Self {
+            outbox_bytes: config.outbox_bytes,
+            up_bytes: config.socket_up_bytes,
+            channels: config.max_channels,
+        }
+    }
+}
 
 /// Why the gateway closes a socket: a WebSocket close code and its reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +86,11 @@ impl CloseReason {
     pub(crate) const TRY_AGAIN: Self = Self {
         code: 1013,
         reason: "try again later",
+    };
+    /// The client sent nothing for the idle timeout.
+    pub(crate) const IDLE: Self = Self {
+        code: 1001,
+        reason: "idle timeout",
     };
     /// The client closed; the gateway answers with the same code.
     pub(crate) fn echo(code: u16) -> Self {
@@ -131,12 +163,28 @@ pub(crate) struct Batch {
     pub(crate) close: Option<CloseReason>,
 }
 
+/// Why a route was not added.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RouteRefused {
+    /// The socket is gone.
+    Finished,
+    /// The socket holds `max_channels` routes already.
+    Full,
+}
+
 #[derive(Debug, Default)]
 struct State {
     outbox: VecDeque<Out>,
     outbox_bytes: usize,
     close: Option<CloseReason>,
     routes: Vec<Route>,
+    /// Bytes of this socket's messages waiting in link queues.
+    up_bytes: usize,
+    /// A message of this socket found its link's queue over the link's limit: read
+    /// nothing more until `up_bytes` is back to 0.
+    congested: bool,
+    /// The reader, parked until `up_bytes` drains.
+    reader: Option<Waker>,
     /// The writer, parked on an empty outbox. A bare waker rather than a `Notify`: the
     /// writer's wait then costs no waiter node in every idle socket's future.
     writer: Option<Waker>,
@@ -145,14 +193,23 @@ struct State {
 }
 
 /// The shared half of one client socket.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Conn {
     state: Mutex<State>,
+    limits: Limits,
 }
 
 // === impl Conn ===
 
 impl Conn {
+    /// A socket's shared half with nothing queued and no routes.
+    pub(crate) fn new(limits: Limits) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            limits,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Nothing panics while holding the lock; if something did, the state is still
         // a plain queue and table, safe to keep using.
@@ -166,9 +223,13 @@ impl Conn {
             return false;
         }
         if state.outbox.len() >= OUTBOX_MAX_FRAMES
-            || state.outbox_bytes + out.len() > OUTBOX_MAX_BYTES
+            || state.outbox_bytes + out.len() > self.limits.outbox_bytes
         {
             tracing::debug!("client too slow, closing");
+            // Its session ends with the socket: what waits is of no use, and the close
+            // frame goes next (the write timeout bounds a write that never ends).
+            state.outbox = VecDeque::new();
+            state.outbox_bytes = 0;
             state.close = Some(CloseReason::TRY_AGAIN);
         } else {
             state.outbox_bytes += out.len();
@@ -210,7 +271,7 @@ impl Conn {
     /// would have.
     pub(crate) fn route(&self, topic: &str) -> Option<(Arc<Link>, u64)> {
         let mut state = self.lock();
-        let index = state.routes.iter().position(|r| &*r.topic == topic)?;
+        let index = state.routes.iter().position(|r| *r.topic == *topic)?;
         let route = &state.routes[index];
         if route.link.is_alive() {
             return Some((route.link.clone(), route.session));
@@ -232,14 +293,58 @@ impl Conn {
         Some(state.routes.swap_remove(index))
     }
 
-    /// Records a route. Returns false when the socket is already gone.
-    pub(crate) fn add_route(&self, route: Route) -> bool {
+    /// Records a route, unless the socket is gone or holds `max_channels` routes.
+    pub(crate) fn add_route(&self, route: Route) -> Result<(), RouteRefused> {
         let mut state = self.lock();
         if state.finished {
-            return false;
+            return Err(RouteRefused::Finished);
+        }
+        if state.routes.len() >= self.limits.channels {
+            return Err(RouteRefused::Full);
         }
         state.routes.push(route);
-        true
+        Ok(())
+    }
+
+    /// Counts `bytes` of this socket's messages into a link queue; `congested` when the
+    /// link's queue is over its limit.
+    pub(crate) fn charge_up(&self, bytes: usize, congested: bool) {
+        let mut state = self.lock();
+        state.up_bytes += bytes;
+        state.congested |= congested;
+    }
+
+    /// `bytes` of this socket's messages left their link queue.
+    pub(crate) fn release_up(&self, bytes: usize) {
+        let mut state = self.lock();
+        state.up_bytes = state.up_bytes.saturating_sub(bytes);
+        if state.up_bytes == 0 {
+            state.congested = false;
+        }
+        if self.has_up_room(&state)
+            && let Some(reader) = state.reader.take()
+        {
+            drop(state);
+            reader.wake();
+        }
+    }
+
+    fn has_up_room(&self, state: &State) -> bool {
+        state.up_bytes == 0 || (!state.congested && state.up_bytes < self.limits.up_bytes)
+    }
+
+    /// Ready when the reader may read the next frame: this socket's messages waiting in
+    /// link queues are under its allowance.
+    pub(crate) fn poll_up_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.lock();
+        if self.has_up_room(&state) {
+            return Poll::Ready(());
+        }
+        match &mut state.reader {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => state.reader = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// Drops the routes of `session`, its view's and its upload channels' (the
@@ -256,6 +361,7 @@ impl Conn {
     /// Drops the route of the upload channel `topic` joined with `join_ref`: the
     /// view-node closed it (its entry was consumed, cancelled or timed out).
     pub(crate) fn close_upload(&self, topic: &str, join_ref: &str) {
+        // Also when the node refused the join: the route was made before its answer.
         self.lock()
             .routes
             .retain(|r| !(r.is_upload() && *r.topic == *topic && *r.join_ref == *join_ref));
@@ -288,5 +394,63 @@ impl Conn {
         state.outbox.clear();
         state.outbox_bytes = 0;
         std::mem::take(&mut state.routes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    fn ready(conn: &Conn) -> bool {
+        conn.poll_up_room(&mut Context::from_waker(Waker::noop()))
+            .is_ready()
+    }
+
+    fn conn() -> Conn {
+        Conn::new(Limits {
+            outbox_bytes: 1024,
+            up_bytes: 100,
+            channels: 4,
+        })
+    }
+
+    #[test]
+    fn reading_waits_while_the_allowance_is_used() {
+        let conn = conn();
+        // One message larger than the allowance still goes when nothing waits.
+        assert!(ready(&conn));
+        conn.charge_up(60, false);
+        assert!(ready(&conn));
+        conn.charge_up(60, false);
+        assert!(!ready(&conn));
+        conn.release_up(60);
+        assert!(ready(&conn));
+    }
+
+    #[test]
+    fn a_congested_link_holds_reading_until_everything_left() {
+        let conn = conn();
+        conn.charge_up(10, true);
+        assert!(!ready(&conn));
+        conn.charge_up(10, false);
+        conn.release_up(10);
+        assert!(!ready(&conn), "still congested with bytes waiting");
+        conn.release_up(10);
+        assert!(ready(&conn));
+        conn.charge_up(10, false);
+        assert!(ready(&conn), "the congestion ended with the drain");
+    }
+
+    #[test]
+    fn a_full_outbox_drops_what_waits_and_closes() {
+        let conn = conn();
+        assert!(conn.push(Out::Text(vec![b'x'; 1000])));
+        assert!(conn.push(Out::Text(vec![b'x'; 100])));
+        let Poll::Ready(batch) = conn.poll_take(&mut Context::from_waker(Waker::noop())) else {
+            panic!("a close is ready");
+        };
+        assert!(batch.frames.is_empty());
+        assert_eq!(batch.close, Some(CloseReason::TRY_AGAIN));
     }
 }

@@ -10,11 +10,15 @@
 //! A member that leaves the registry is *retired*: out of placement at once, its link
 //! keeps serving the sessions it carries until it breaks, and is not reopened.
 //!
-//! `Up` messages go through a bounded queue per link. Senders never wait on it: a full
-//! queue closes the client that could not be served (1013) and nobody else notices.
+//! `Up` messages go through a queue per link bounded in bytes. Senders never wait on it:
+//! every message queued is charged to its socket ([`Conn::charge_up`]) until the link's
+//! stream takes it, and a socket whose charge is over its allowance, or whose last
+//! message found the queue over the link's limit, is not read again until its bytes have
+//! left (backpressure on that client alone). So the queue holds at most the link's limit
+//! plus one message per socket, and the client that fills it is the one that waits.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
@@ -25,7 +29,8 @@ use cinder_proto::v1::{
     Down, Leave, PublishRequest, PublishResponse, RenderRequest, RenderResponse, Up, down, up,
 };
 use tokio::sync::{mpsc, watch};
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tracing::{debug, info, warn};
@@ -36,8 +41,9 @@ use crate::frame;
 use crate::placement;
 use crate::telemetry::Metrics;
 
-/// `Up` messages waiting for one link before senders are turned away.
-const UP_QUEUE: usize = 8192;
+/// What a queued message costs besides its payloads: the `Up` and the queue's slot. It
+/// also bounds how many empty messages fit in a queue.
+const MESSAGE_OVERHEAD: usize = 128;
 /// First wait before reconnecting a link.
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
 /// Longest wait between reconnect attempts.
@@ -48,10 +54,55 @@ const RENDER_TIMEOUT: Duration = Duration::from_secs(15);
 /// Why an `Up` message was not queued.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum SendError {
-    /// The link's queue is full.
-    Full,
     /// The link is gone.
     Closed,
+}
+
+/// The bytes waiting in one link's queue, against its limit.
+#[derive(Debug)]
+struct QueueBytes {
+    used: AtomicUsize,
+    limit: usize,
+    gauge: metrics::Gauge,
+}
+
+/// A queued message and what it is charged to, released when the link's stream takes
+/// it (or the queue is dropped with it).
+#[derive(Debug)]
+struct Queued {
+    up: Up,
+    /// Held for its `Drop`.
+    _charge: Charge,
+}
+
+#[derive(Debug)]
+struct Charge {
+    bytes: usize,
+    queue: Arc<QueueBytes>,
+    /// The socket that sent it; `None` for a leave, sent for a socket that is gone.
+    conn: Option<Arc<Conn>>,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.queue.used.fetch_sub(self.bytes, Ordering::AcqRel);
+        #[expect(clippy::cast_precision_loss, reason = "a gauge, approximate by nature")]
+        self.queue.gauge.decrement(self.bytes as f64);
+        if let Some(conn) = &self.conn {
+            conn.release_up(self.bytes);
+        }
+    }
+}
+
+/// What `up` costs in a queue, in bytes.
+fn queued_size(up: &Up) -> usize {
+    let payload = match &up.kind {
+        Some(up::Kind::Join(join)) => join.frame.len(),
+        Some(up::Kind::Frame(bytes) | up::Kind::Binary(bytes)) => bytes.len(),
+        Some(up::Kind::Leave(_)) | None => 0,
+    };
+    let trace: usize = up.trace.iter().map(|(k, v)| k.len() + v.len()).sum();
+    MESSAGE_OVERHEAD + payload + trace
 }
 
 /// An open link to one view-node.
@@ -59,7 +110,9 @@ pub(crate) enum SendError {
 pub(crate) struct Link {
     /// The node's address as configured: its placement identity.
     pub(crate) addr: Arc<str>,
-    up: mpsc::Sender<Up>,
+    /// Unbounded as a channel: the bound is in bytes, kept by `queue`.
+    up: mpsc::UnboundedSender<Queued>,
+    queue: Arc<QueueBytes>,
     /// Every call carries the link token (`cinder_proto::credential`).
     client: ViewNodeClient<InterceptedService<Channel, Credential>>,
     /// The node's topics API, over the same connection.
@@ -101,6 +154,8 @@ pub(crate) struct Nodes {
     /// publish cannot leave an older count last.
     publishing: Mutex<()>,
     metrics: Metrics,
+    /// Bytes each link's queue holds before its senders wait (`Config::link_queue_bytes`).
+    queue_limit: usize,
     /// Turns true when the gateway stops; every link task ends then.
     stop: watch::Receiver<bool>,
     /// Presents the cluster's link token on every call to a view-node.
@@ -136,17 +191,37 @@ impl Link {
         self.sessions().remove(&session);
     }
 
-    /// Queues `up` without waiting.
-    pub(crate) fn send(&self, up: Up) -> Result<(), SendError> {
-        self.up.try_send(up).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SendError::Full,
-            mpsc::error::TrySendError::Closed(_) => SendError::Closed,
-        })
+    /// Queues `up` from the socket `conn` without waiting, charging its size to `conn`
+    /// (see the module doc).
+    pub(crate) fn send(&self, up: Up, conn: &Arc<Conn>) -> Result<(), SendError> {
+        let bytes = queued_size(&up);
+        let congested = self.queue.used.load(Ordering::Acquire) + bytes > self.queue.limit;
+        // Charged before it is queued, so the release (when the stream takes it) always
+        // comes after.
+        conn.charge_up(bytes, congested);
+        self.enqueue(up, bytes, Some(conn.clone()))
     }
 
-    /// Tells the node `session`'s client is gone. A leave must not be lost to a full
-    /// queue (the node would keep the session), so it waits for room off the caller's
-    /// path.
+    fn enqueue(&self, up: Up, bytes: usize, conn: Option<Arc<Conn>>) -> Result<(), SendError> {
+        self.queue.used.fetch_add(bytes, Ordering::AcqRel);
+        #[expect(clippy::cast_precision_loss, reason = "a gauge, approximate by nature")]
+        self.queue.gauge.increment(bytes as f64);
+        let charge = Charge {
+            bytes,
+            queue: self.queue.clone(),
+            conn,
+        };
+        // A refused message is handed back and dropped here, releasing its charge.
+        self.up
+            .send(Queued {
+                up,
+                _charge: charge,
+            })
+            .map_err(|_| SendError::Closed)
+    }
+
+    /// Tells the node `session`'s client is gone. A leave is never refused for room (the
+    /// node would keep the session); it is small, and one per session.
     pub(crate) fn leave(&self, session: u64) {
         self.unregister(session);
         let up = Up {
@@ -154,13 +229,8 @@ impl Link {
             kind: Some(up::Kind::Leave(Leave {})),
             trace: HashMap::new(),
         };
-        if let Err(mpsc::error::TrySendError::Full(up)) = self.up.try_send(up) {
-            let queue = self.up.clone();
-            tokio::spawn(async move {
-                // The link may close meanwhile; then the node drops the session anyway.
-                let _ = queue.send(up).await;
-            });
-        }
+        // The link may be closed; then the node drops the session anyway.
+        let _ = self.enqueue(up, MESSAGE_OVERHEAD, None);
     }
 
     /// A dead render on this node.
@@ -269,6 +339,7 @@ impl Nodes {
     /// start with [`Nodes::spawn`] and stop when `stop` turns true.
     pub(crate) fn new(
         addrs: &[String],
+        queue_limit: usize,
         metrics: Metrics,
         stop: watch::Receiver<bool>,
         credential: Credential,
@@ -284,6 +355,7 @@ impl Nodes {
             up,
             publishing: Mutex::new(()),
             metrics,
+            queue_limit,
             stop,
             credential,
         })
@@ -421,7 +493,7 @@ async fn maintain(nodes: &Nodes, node: &Node) {
         // Connecting gives way to retirement; a link that is up serves its sessions
         // until it ends.
         let opened = tokio::select! {
-            opened = open(node, nodes.credential.clone()) => opened,
+            opened = open(node, nodes.queue_limit, nodes.credential.clone()) => opened,
             _ = retired.wait_for(|retired| *retired) => break,
         };
         let outcome = match opened {
@@ -459,6 +531,7 @@ enum LinkFailure {
 /// Connects and opens the link stream.
 async fn open(
     node: &Node,
+    queue_limit: usize,
     credential: Credential,
 ) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFailure> {
     let channel = node
@@ -472,15 +545,22 @@ async fn open(
     let mut client = ViewNodeClient::with_interceptor(channel, credential)
         .max_decoding_message_size(cinder_proto::MAX_LINK_MESSAGE_BYTES)
         .max_encoding_message_size(cinder_proto::MAX_LINK_MESSAGE_BYTES);
-    let (up, queue) = mpsc::channel(UP_QUEUE);
+    let (up, queue) = mpsc::unbounded_channel::<Queued>();
+    // Taking a message releases its charge (see `Queued`).
+    let stream = UnboundedReceiverStream::new(queue).map(|queued| queued.up);
     let downs = client
-        .link(ReceiverStream::new(queue))
+        .link(stream)
         .await
         .map_err(|status| LinkFailure::Connect(status.to_string()))?
         .into_inner();
     let link = Arc::new(Link {
         addr: node.addr.clone(),
         up,
+        queue: Arc::new(QueueBytes {
+            used: AtomicUsize::new(0),
+            limit: queue_limit,
+            gauge: metrics::gauge!("cinder_gateway_link_queue_bytes", "node" => node.addr.to_string()),
+        }),
         client,
         topics,
         sessions: Mutex::new(HashMap::new()),

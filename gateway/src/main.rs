@@ -26,6 +26,13 @@
 //! proxy that sets it). `--header-timeout-ms` bounds the wait for a request's headers
 //! (and idle keep-alive), `--body-timeout-ms` a publish body's arrival.
 //!
+//! The socket limits: `--max-channels N` (joined views and upload channels per socket),
+//! `--max-topic-bytes N`, `--idle-timeout-ms N` (no frame for that long closes a socket),
+//! `--write-timeout-ms N` (a frame the client does not take in that time drops it),
+//! `--tcp-keepalive-secs N` (0: off), `--socket-up-bytes N` (one socket's bytes waiting in
+//! link queues before it is read no further), `--link-queue-bytes N` (one link's queue),
+//! `--outbox-bytes N` (frames waiting for one socket before it is closed).
+//!
 //! Prints exactly one line to stdout once listening: `gateway listening on http://<addr>`.
 
 use std::io::Write as _;
@@ -39,7 +46,9 @@ const USAGE: &str = "usage: cinder-gateway --listen ADDR [--view-node HOST:PORT 
 [--secret-env NAME] [--assets DIR] [--allowed-origin URL …] [--rate-per-sec N] \
 [--api-token-env NAME] [--max-tcp-connections N] [--max-connections-per-address N] \
 [--renders-per-sec N] [--render-burst N] [--trust-forwarded-for] [--header-timeout-ms N] \
-[--body-timeout-ms N]";
+[--body-timeout-ms N] [--max-channels N] [--max-topic-bytes N] [--idle-timeout-ms N] \
+[--write-timeout-ms N] [--tcp-keepalive-secs N] [--socket-up-bytes N] [--link-queue-bytes N] \
+[--outbox-bytes N]";
 
 struct Flags {
     listen: SocketAddr,
@@ -50,6 +59,61 @@ struct Flags {
     allowed_origins: Vec<String>,
     rate_per_sec: Option<u32>,
     http: HttpFlags,
+    socket: SocketFlags,
+}
+
+/// The WebSocket limits' flags; unset ones keep the config's defaults.
+#[derive(Default)]
+struct SocketFlags {
+    max_channels: Option<usize>,
+    max_topic_bytes: Option<usize>,
+    idle_timeout_ms: Option<u64>,
+    write_timeout_ms: Option<u64>,
+    tcp_keepalive_secs: Option<u64>,
+    socket_up_bytes: Option<usize>,
+    link_queue_bytes: Option<usize>,
+    outbox_bytes: Option<usize>,
+}
+
+impl SocketFlags {
+    /// Takes `flag` with `value` if it is one of these; false otherwise.
+    fn take(&mut self, flag: &str, value: &str) -> anyhow::Result<bool> {
+        match flag {
+            "--max-channels" => self.max_channels = Some(number(flag, value)?),
+            "--max-topic-bytes" => self.max_topic_bytes = Some(number(flag, value)?),
+            "--idle-timeout-ms" => self.idle_timeout_ms = Some(number(flag, value)?),
+            "--write-timeout-ms" => self.write_timeout_ms = Some(number(flag, value)?),
+            "--tcp-keepalive-secs" => self.tcp_keepalive_secs = Some(number(flag, value)?),
+            "--socket-up-bytes" => self.socket_up_bytes = Some(number(flag, value)?),
+            "--link-queue-bytes" => self.link_queue_bytes = Some(number(flag, value)?),
+            "--outbox-bytes" => self.outbox_bytes = Some(number(flag, value)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn apply(self, config: &mut Config) {
+        use std::time::Duration;
+        let set = |field: &mut usize, value: Option<usize>| {
+            if let Some(value) = value {
+                *field = value;
+            }
+        };
+        set(&mut config.max_channels, self.max_channels);
+        set(&mut config.max_topic_bytes, self.max_topic_bytes);
+        set(&mut config.socket_up_bytes, self.socket_up_bytes);
+        set(&mut config.link_queue_bytes, self.link_queue_bytes);
+        set(&mut config.outbox_bytes, self.outbox_bytes);
+        if let Some(ms) = self.idle_timeout_ms {
+            config.idle_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.write_timeout_ms {
+            config.write_timeout = Duration::from_millis(ms);
+        }
+        if let Some(secs) = self.tcp_keepalive_secs {
+            config.tcp_keepalive = (secs > 0).then(|| Duration::from_secs(secs));
+        }
+    }
 }
 
 /// The HTTP limits' flags; unset ones keep the config's defaults.
@@ -125,6 +189,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
         allowed_origins: Vec::new(),
         rate_per_sec: None,
         http: HttpFlags::default(),
+        socket: SocketFlags::default(),
     };
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
@@ -155,6 +220,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
                 flags.rate_per_sec = Some(rate);
             }
             _ if flags.http.take(&flag, &value)? => {}
+            _ if flags.socket.take(&flag, &value)? => {}
             _ => bail!("unknown flag {flag}\n{USAGE}"),
         }
     }
@@ -183,6 +249,7 @@ async fn main() -> anyhow::Result<()> {
     config.assets = flags.assets;
     config.allowed_origins = flags.allowed_origins;
     flags.http.apply(&mut config);
+    flags.socket.apply(&mut config);
     if let Some(rate) = flags.rate_per_sec {
         config.rate_per_sec = rate;
         config.rate_burst = rate.saturating_mul(2);

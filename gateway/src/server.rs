@@ -128,6 +128,7 @@ pub async fn bind(config: Config) -> Result<Gateway> {
     let (stop, stopped) = watch::channel(false);
     let nodes = Arc::new(Nodes::new(
         &config.view_nodes,
+        config.link_queue_bytes,
         metrics.clone(),
         stopped.clone(),
         LinkKey::derive(&config.secret).credential(),

@@ -2,17 +2,21 @@
 //!
 //! A socket is one task running two halves over the split TCP stream:
 //!
-//! - the reader waits for the next frame holding no buffer, reads one frame
-//!   ([`crate::frame_reader`]), applies the limits (size, rate, framing) and hands the
-//!   message to [`crate::channel`];
+//! - the reader waits until this socket's messages still queued on links are under its
+//!   allowance ([`crate::conn`]), then for the next frame holding no buffer, reads one
+//!   frame ([`crate::frame_reader`]), applies the limits (size, rate, framing) and hands
+//!   the message to [`crate::channel`];
 //! - the writer waits on the socket's outbox ([`crate::conn`]) and writes what is
 //!   queued — view-node frames and local replies alike — then a close frame if one was
 //!   asked for.
 //!
 //! A limit broken closes only this socket, with its code: 1007 malformed frame, 1008 rate
-//! limit exceeded, 1009 message too big, 1013 try again later (a full queue), 1002 for
-//! WebSocket protocol errors. When the socket ends, every session it joined gets a
-//! `Leave` upstream.
+//! limit exceeded, 1009 message too big, 1013 try again later (a full outbox), 1002 for
+//! WebSocket protocol errors, 1001 when no frame completed within the idle timeout. A
+//! frame the client does not take within the write timeout drops the socket at once: a
+//! close frame could not get through either. When the socket ends, every session it
+//! joined gets a `Leave` upstream. TCP keepalive finds a peer that vanished without a
+//! word.
 //!
 //! Memory is the design constraint here (≤ 4 KB per idle socket): hyper's connection is
 //! gone by now (the TCP stream is taken back out of hyper's upgrade wrapper), an idle
@@ -31,8 +35,8 @@ use tokio::net::tcp::WriteHalf;
 use tracing::debug;
 
 use crate::channel::Client;
-use crate::conn::{Batch, CloseReason, Conn, Out};
-use crate::frame_reader::{self, Source};
+use crate::conn::{Batch, CloseReason, Conn, Limits, Out};
+use crate::frame_reader::{self, OwnedFrame, Source};
 use crate::rate::{CHUNK_COST, TokenBucket};
 use crate::server::{Shared, SocketPermit};
 use crate::telemetry::Metrics;
@@ -98,7 +102,8 @@ async fn drive(
     csrf_ok: bool,
     permit: SocketPermit,
 ) {
-    let conn = Arc::new(Conn::default());
+    keepalive(&tcp, shared.config.tcp_keepalive);
+    let conn = Arc::new(Conn::new(Limits::new(&shared.config)));
     let client = Client {
         shared,
         conn: &conn,
@@ -108,7 +113,7 @@ async fn drive(
         let (read, write) = tcp.split();
         let mut source = Source::new(prefix, read);
         let reader = read_loop(&mut source, &client);
-        let writer = write_loop(write, &conn);
+        let writer = write_loop(write, &conn, shared.config.write_timeout);
         tokio::pin!(reader, writer);
         tokio::select! {
             end = &mut reader => match end {
@@ -146,6 +151,19 @@ async fn drive(
     drop(tcp);
 }
 
+/// Turns TCP keepalive on, probing after `idle` without traffic.
+fn keepalive(tcp: &TcpStream, idle: Option<Duration>) {
+    let Some(idle) = idle else {
+        return;
+    };
+    let params = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(crate::Config::KEEPALIVE_INTERVAL);
+    if let Err(error) = socket2::SockRef::from(tcp).set_tcp_keepalive(&params) {
+        debug!(%error, "set_tcp_keepalive failed");
+    }
+}
+
 async fn finish_writer(
     writer: std::pin::Pin<&mut impl Future<Output = Result<Option<CloseReason>, WebSocketError>>>,
 ) -> Option<CloseReason> {
@@ -175,14 +193,20 @@ async fn read_loop(source: &mut Source<'_>, client: &Client<'_>) -> ReadEnd {
     let mut bucket = TokenBucket::new(config.rate_burst, Instant::now());
     let mut partial: Option<Box<Partial>> = None;
     loop {
-        let head = match source.peek_head().await {
-            Ok(head) if !head.is_end() => head,
-            _ => return ReadEnd::Gone,
-        };
-        let read = frame_reader::read_frame(source, Some(&head), config.max_frame_bytes);
-        let frame = match Box::pin(read).await {
-            Ok(frame) => frame,
-            Err(error) => return read_error(&error),
+        // Backpressure: this client's messages wait in link queues past its allowance.
+        std::future::poll_fn(|cx| client.conn.poll_up_room(cx)).await;
+        // The idle timeout covers the wait and the frame's whole read, so a client that
+        // starts a frame and stops is closed too. Boxed: the timer lives on the heap
+        // while the socket waits, and the task's future stays small.
+        let next = tokio::time::timeout(
+            config.idle_timeout,
+            next_frame(source, config.max_frame_bytes),
+        );
+        let frame = match Box::pin(next).await {
+            Ok(Ok(Some(frame))) => frame,
+            Ok(Ok(None)) => return ReadEnd::Gone,
+            Ok(Err(error)) => return read_error(&error),
+            Err(_elapsed) => return ReadEnd::Close(CloseReason::IDLE),
         };
         let cost = if frame.opcode == OpCode::Binary {
             CHUNK_COST
@@ -239,6 +263,19 @@ async fn read_loop(source: &mut Source<'_>, client: &Client<'_>) -> ReadEnd {
     }
 }
 
+/// Waits for the next frame and reads it; `None` when the stream ended.
+async fn next_frame(
+    source: &mut Source<'_>,
+    max_frame_bytes: usize,
+) -> Result<Option<OwnedFrame>, WebSocketError> {
+    let head = match source.peek_head().await {
+        Ok(head) if !head.is_end() => head,
+        _ => return Ok(None),
+    };
+    let read = frame_reader::read_frame(source, Some(&head), max_frame_bytes);
+    Box::pin(read).await.map(Some)
+}
+
 /// The code to answer a client's close frame with: its own if valid, else 1000.
 fn close_code(payload: &[u8]) -> u16 {
     match payload {
@@ -271,6 +308,7 @@ type Writer<'a> = fastwebsockets::WebSocketWrite<WriteHalf<'a>>;
 async fn write_loop(
     write: WriteHalf<'_>,
     conn: &Conn,
+    write_timeout: Duration,
 ) -> Result<Option<CloseReason>, WebSocketError> {
     let (_, mut writer) =
         fastwebsockets::after_handshake_split(tokio::io::empty(), write, Role::Server);
@@ -279,28 +317,44 @@ async fn write_loop(
     writer.set_writev_threshold(0);
     loop {
         let batch = std::future::poll_fn(|cx| conn.poll_take(cx)).await;
-        if let Some(reason) = Box::pin(write_batch(&mut writer, batch)).await? {
+        if let Some(reason) = Box::pin(write_batch(&mut writer, batch, write_timeout)).await? {
             return Ok(Some(reason));
         }
     }
 }
 
+/// Writes a batch, each frame within `write_timeout`; a frame that takes longer ends the
+/// writer with an error, which drops the socket.
 async fn write_batch(
     writer: &mut Writer<'_>,
     batch: Batch,
+    write_timeout: Duration,
 ) -> Result<Option<CloseReason>, WebSocketError> {
     for out in batch.frames {
         let frame = match out {
             Out::Text(bytes) => Frame::text(Payload::Owned(bytes)),
             Out::Pong(bytes) => Frame::pong(Payload::Owned(bytes)),
         };
-        writer.write_frame(frame).await?;
+        write_within(writer, frame, write_timeout).await?;
     }
     if let Some(reason) = batch.close {
-        writer
-            .write_frame(Frame::close(reason.code, reason.reason.as_bytes()))
-            .await?;
+        let close = Frame::close(reason.code, reason.reason.as_bytes());
+        write_within(writer, close, write_timeout).await?;
         return Ok(Some(reason));
     }
     Ok(None)
+}
+
+async fn write_within(
+    writer: &mut Writer<'_>,
+    frame: Frame<'_>,
+    write_timeout: Duration,
+) -> Result<(), WebSocketError> {
+    match tokio::time::timeout(write_timeout, writer.write_frame(frame)).await {
+        Ok(written) => written,
+        Err(_elapsed) => {
+            debug!("write timed out: the client stopped reading");
+            Err(WebSocketError::ConnectionClosed)
+        }
+    }
 }

@@ -10,6 +10,12 @@
 //! - `Frame` → `[jr, ref, topic, "phx_reply", {"status":"ok","response":{"echo":
 //!   "<event>","node":"<node name>"}}]`; a `phx_leave` gets `{}` and then `Closed`.
 //! - `Render` → 200 with a JSON body describing the request it got.
+//! - an `lvu:` join whose payload has `"refuse":true` → the error reply
+//!   `{"reason":"invalid_token"}`, as a real view-node refuses a forged token.
+//! - an event `flood` with payload `{"frames":N,"bytes":B}` → its reply, then N frames
+//!   (`diff`) of about B bytes each on the same topic.
+//! - [`FakeNode::pause`]: the node stops reading its links (until [`FakeNode::resume`]),
+//!   as a node too busy to keep up.
 //!
 //! Each test file includes this with `#[path]`, so it is not a test target of its own.
 #![allow(dead_code, reason = "each test file uses a part of the harness")]
@@ -78,6 +84,7 @@ struct Node {
     name: String,
     seen: mpsc::UnboundedSender<Seen>,
     kill: watch::Receiver<bool>,
+    paused: watch::Receiver<bool>,
 }
 
 /// A running fake view-node.
@@ -88,6 +95,7 @@ pub(crate) struct FakeNode {
     stop_accepting: Option<oneshot::Sender<()>>,
     accepting: Option<tokio::task::JoinHandle<()>>,
     kill: watch::Sender<bool>,
+    paused: watch::Sender<bool>,
 }
 
 impl FakeNode {
@@ -96,6 +104,7 @@ impl FakeNode {
         let addr = listener.local_addr()?;
         let (seen_tx, seen) = mpsc::unbounded_channel();
         let (kill, kill_rx) = watch::channel(false);
+        let (paused, paused_rx) = watch::channel(false);
         let (stop_accepting, mut stop_rx) = oneshot::channel();
         let (incoming_tx, incoming_rx) = mpsc::channel::<TcpStream>(16);
         // Our own accept loop, so `kill` can close the listener for sure before the
@@ -119,6 +128,7 @@ impl FakeNode {
             name: name.to_owned(),
             seen: seen_tx,
             kill: kill_rx,
+            paused: paused_rx,
         };
         tokio::spawn(async move {
             let incoming = ReceiverStream::new(incoming_rx).map(Ok::<_, std::io::Error>);
@@ -134,6 +144,7 @@ impl FakeNode {
             stop_accepting: Some(stop_accepting),
             accepting: Some(accepting),
             kill,
+            paused,
         })
     }
 
@@ -148,6 +159,16 @@ impl FakeNode {
             .await
             .context("the view-node saw nothing")?
             .ok_or_else(|| anyhow!("the view-node is gone"))
+    }
+
+    /// Stops reading the links: what the gateway sends waits in its queues.
+    pub(crate) fn pause(&self) {
+        self.paused.send_replace(true);
+    }
+
+    /// Reads the links again.
+    pub(crate) fn resume(&self) {
+        self.paused.send_replace(false);
     }
 
     /// Stops accepting connections, then ends every link stream: to the gateway the node
@@ -197,8 +218,10 @@ impl ViewNode for Node {
         let name = self.name.clone();
         let seen = self.seen.clone();
         let mut kill = self.kill.clone();
+        let mut paused = self.paused.clone();
         tokio::spawn(async move {
             loop {
+                let _ = paused.wait_for(|paused| !*paused).await;
                 let up = tokio::select! {
                     _ = kill.wait_for(|k| *k) => break,
                     up = inbound.message() => match up {
@@ -228,9 +251,31 @@ impl ViewNode for Node {
                         let frame = String::from_utf8(bytes).unwrap();
                         let (jr, r, topic, event) = refs(&frame).unwrap();
                         let upload = topic.as_str().is_some_and(|t| t.starts_with("lvu:"));
+                        let payload: Value =
+                            serde_json::from_str::<Value>(&frame).unwrap()[4].clone();
                         // As a real view-node: leaving an upload channel ends only
                         // that channel, not the view's session.
-                        if event == "consume" && upload {
+                        if event == "phx_join" && upload && payload["refuse"] == true {
+                            downs.push(frame_down(
+                                session,
+                                serde_json::json!([jr, r, topic, "phx_reply", {"status": "error", "response": {"reason": "invalid_token"}}]),
+                            ));
+                        } else if event == "flood" {
+                            downs.push(frame_down(
+                                session,
+                                serde_json::json!([jr, r, topic, "phx_reply", {"status": "ok", "response": {}}]),
+                            ));
+                            let count = payload["frames"].as_u64().unwrap_or(0);
+                            let pad = "x".repeat(
+                                usize::try_from(payload["bytes"].as_u64().unwrap_or(0)).unwrap(),
+                            );
+                            for _ in 0..count {
+                                downs.push(frame_down(
+                                    session,
+                                    serde_json::json!([jr, null, topic, "diff", {"pad": pad}]),
+                                ));
+                            }
+                        } else if event == "consume" && upload {
                             // Stands in for a view that consumed the channel's entry:
                             // the node closes the channel, as `cinder` does.
                             downs.push(frame_down(
