@@ -76,8 +76,9 @@ impl Cluster {
         })
     }
 
-    /// Joins the cluster as the view-node listening on `listen`.
-    pub fn join(options: &NodeOptions, listen: &str) -> anyhow::Result<Self> {
+    /// Joins the cluster as the view-node listening on `listen`; its membership is signed
+    /// with the cluster `secret`.
+    pub fn join(options: &NodeOptions, listen: &str, secret: &[u8]) -> anyhow::Result<Self> {
         let advertise = options.advertise.as_deref().unwrap_or(listen);
         let name = options.name.as_deref().unwrap_or(advertise);
         let Some(url) = &options.redis else {
@@ -94,7 +95,7 @@ impl Cluster {
         presence.link = Some(link_state(&redis));
         let pubsub: Arc<dyn PubSub> = Arc::new(redis);
         let tracker = Tracker::start(pubsub.clone(), presence).context("starting presence")?;
-        let registration = Registration::start(url, "cinder", name, advertise, MEMBER_TTL)
+        let registration = Registration::start(url, "cinder", name, advertise, MEMBER_TTL, secret)
             .context("registering the node")?;
         Ok(Cluster {
             pubsub,

@@ -57,7 +57,7 @@ pub async fn view_node(
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let cluster = Cluster::join(&options, &addr.to_string())?;
+    let cluster = Cluster::join(&options, &addr.to_string(), secret)?;
     let server =
         Server::new(listener, router(secret, &cluster)).api_token(options.api_token.clone());
     ready(addr);

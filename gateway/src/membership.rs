@@ -3,8 +3,10 @@
 //! leaves is out of placement for new joins at once, while its link serves the sessions it
 //! carries until it breaks.
 //!
-//! What a member is, and how the registry rides out a Redis outage (the last set is kept),
-//! is `cinder_pubsub::membership`'s business.
+//! What a member is, how the registry rides out a Redis outage (the last set is kept), and
+//! the check that a member was signed with the cluster secret (a forged one is ignored
+//! with a warning and `cinder_membership_rejected_total`, and never linked to) are
+//! `cinder_pubsub::membership`'s business.
 
 use std::sync::Arc;
 
@@ -16,10 +18,16 @@ use crate::config::Membership;
 use crate::error::{Error, Result};
 use crate::link::Nodes;
 
-/// Starts reading the registry; refuses an unusable configuration before anything runs.
-pub(crate) fn watch(config: &Membership) -> Result<Members> {
-    let members = Members::watch(&config.redis_url, &config.prefix, config.poll_interval)
-        .map_err(Error::InvalidMembership)?;
+/// Starts reading the registry, believing only members signed with `secret`; refuses an
+/// unusable configuration before anything runs.
+pub(crate) fn watch(config: &Membership, secret: &[u8]) -> Result<Members> {
+    let members = Members::watch(
+        &config.redis_url,
+        &config.prefix,
+        config.poll_interval,
+        secret,
+    )
+    .map_err(Error::InvalidMembership)?;
     // The URL is not logged: it may hold a password.
     info!(prefix = %config.prefix, interval_ms = config.poll_interval.as_millis(), "following the view-node registry");
     Ok(members)

@@ -136,7 +136,7 @@ pub async fn bind(config: Config) -> Result<Gateway> {
     let members = config
         .membership
         .as_ref()
-        .map(membership::watch)
+        .map(|registry| membership::watch(registry, &config.secret))
         .transpose()?;
     let listener = TcpListener::bind(config.listen)
         .await

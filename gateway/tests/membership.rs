@@ -1,7 +1,8 @@
 //! View-nodes found in the Redis registry: a gateway given only the registry places joins
 //! on the registered nodes; once one leaves, new joins go only to the others, while the
-//! session already there keeps being served on its link. (A real `redis-server`; the
-//! view-nodes are the test doubles of `support/harness.rs`.)
+//! session already there keeps being served on its link; a member not signed with the
+//! cluster secret gets no page. (A real `redis-server`; the view-nodes are the test
+//! doubles of `support/harness.rs`.)
 
 #[path = "support/harness.rs"]
 mod harness;
@@ -13,8 +14,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use cinder_gateway::{Config, Membership, placement};
-use cinder_pubsub::membership::{DEFAULT_PREFIX, Registration};
-use harness::{FakeNode, SECRET, STEP, connect, start};
+use cinder_pubsub::membership::{DEFAULT_PREFIX, MemberKey, Registration};
+use harness::{FakeNode, SECRET, STEP, connect, get, start};
 use redis::RedisServer;
 use serde_json::json;
 
@@ -50,6 +51,7 @@ async fn joins_follow_the_registered_view_nodes() -> anyhow::Result<()> {
             name,
             &node.host_port(),
             TTL,
+            SECRET,
         )?);
         nodes.push(node);
     }
@@ -113,6 +115,7 @@ async fn static_nodes_stay_beside_registered_ones() -> anyhow::Result<()> {
         "member",
         &member.host_port(),
         TTL,
+        SECRET,
     )?;
 
     let mut membership = Membership::new(server.url());
@@ -132,5 +135,71 @@ async fn static_nodes_stay_beside_registered_ones() -> anyhow::Result<()> {
     )?;
     let reply = client.join(&id, "1").await?;
     assert_eq!(rendered_by(&reply)?, "fixed");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_member_not_signed_with_the_cluster_secret_gets_no_page() -> anyhow::Result<()> {
+    let server = RedisServer::start()?;
+    let good = FakeNode::start("good").await?;
+    let evil = FakeNode::start("evil").await?;
+    // Written before the real member registers, so the read that finds it finds these too:
+    // an unsigned address, as any Redis client could write, and one signed with another
+    // secret.
+    let forge = |name: &str, value: &str| -> anyhow::Result<()> {
+        let key = format!("{DEFAULT_PREFIX}:member:{name}");
+        server.command(&[b"SET", key.as_bytes(), value.as_bytes(), b"PX", b"60000"])?;
+        server.command(&[b"SADD", b"cinder:members", name.as_bytes()])?;
+        Ok(())
+    };
+    forge("evil", &evil.host_port())?;
+    let other = MemberKey::derive(b"not this cluster's secret, 32 by");
+    let far = u64::MAX / 2;
+    forge(
+        "evil-signed",
+        &other.sign(DEFAULT_PREFIX, "evil-signed", &evil.host_port(), far),
+    )?;
+    let _registration = Registration::start(
+        &server.url(),
+        DEFAULT_PREFIX,
+        "good",
+        &good.host_port(),
+        TTL,
+        SECRET,
+    )?;
+
+    let mut membership = Membership::new(server.url());
+    membership.poll_interval = Duration::from_millis(50);
+    let mut config = Config::new("127.0.0.1:0".parse()?, Vec::new(), SECRET.to_vec());
+    config.membership = Some(membership);
+    let mut gateway = start(config).await?;
+    tokio::time::timeout(STEP, gateway.links.wait_until(|up| up == 1)).await?;
+
+    // Ids that rendezvous hashing would put on the forged address, were it a node.
+    let addrs = [good.host_port(), evil.host_port()];
+    let ids: Vec<String> = (0..10_000)
+        .map(|i| format!("phx-forged-{i}"))
+        .filter(|id| placement::place(addrs.iter().map(String::as_str), id) == Some(&addrs[1]))
+        .take(8)
+        .collect();
+    let mut client = connect(gateway.addr).await?;
+    for (n, id) in ids.iter().enumerate() {
+        let reply = client.join(id, &n.to_string()).await?;
+        assert_eq!(
+            rendered_by(&reply)?,
+            "good",
+            "{id} was placed on a forged member"
+        );
+    }
+    assert_eq!(gateway.links.up(), 1, "a forged member was linked to");
+
+    let metrics = get(gateway.addr, "/metrics").await?.text();
+    let rejected: f64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("cinder_membership_rejected_total "))
+        .context("no cinder_membership_rejected_total")?
+        .trim()
+        .parse()?;
+    assert!(rejected >= 2.0, "{rejected} rejections counted");
     Ok(())
 }

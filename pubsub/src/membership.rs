@@ -6,6 +6,10 @@
 //!   every `ttl / 3`; [`Registration::leave`] removes both at once (a drain).
 //! - [`Members`] (`members`) — reads the set every poll interval (`SMEMBERS`, then `MGET`
 //!   of the members' keys) and publishes the live members, name → address.
+//! - [`MemberKey`] (`signature`) — what a registration signs its address with, and a
+//!   watcher checks: a member that is not signed with the cluster secret is ignored
+//!   (logged and counted in `cinder_membership_rejected_total`), so a Redis client
+//!   without the secret cannot add a view-node for gateways to send users to.
 //!
 //! A node is live while its key exists: a killed node drops out `ttl` after its last
 //! heartbeat, a draining node at once. The set `<prefix>:members` only says which keys to
@@ -26,6 +30,7 @@
 
 mod members;
 mod registration;
+mod signature;
 
 use std::time::Duration;
 
@@ -36,6 +41,7 @@ use crate::Error;
 
 pub use self::members::Members;
 pub use self::registration::Registration;
+pub use self::signature::{MemberKey, SIGNATURE_SKEW};
 
 /// The key prefix a cluster uses unless told otherwise; the Redis backend's default too.
 pub const DEFAULT_PREFIX: &str = "cinder";
@@ -126,6 +132,16 @@ async fn within<T>(future: impl Future<Output = redis::RedisResult<T>>) -> Resul
         }
         Err(_) => Err(Error::Timeout),
     }
+}
+
+/// Refuses an empty cluster secret, with which anyone could sign a member.
+fn secret(secret: &[u8]) -> Result<(), Error> {
+    if secret.is_empty() {
+        return Err(Error::InvalidConfig(
+            "the cluster secret members are signed with is empty".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses an empty `what`.

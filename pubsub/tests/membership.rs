@@ -1,7 +1,7 @@
 //! Cluster membership on a real Redis: registrations show up in a watcher with their
 //! addresses, a drain removes its member at once, a dropped registration expires after its
-//! TTL, and across a Redis restart the watcher keeps its set while the registration comes
-//! back.
+//! TTL, across a Redis restart the watcher keeps its set while the registration comes
+//! back, and a member not signed with the cluster secret is never believed.
 #![allow(
     clippy::unwrap_used,
     reason = "the helpers below are test code: a failure is a failed test"
@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cinder_pubsub::LinkState;
-use cinder_pubsub::membership::{DEFAULT_PREFIX, Members, Registration};
+use cinder_pubsub::membership::{DEFAULT_PREFIX, MemberKey, Members, Registration};
 use harness::{RedisServer, Resp, STEP, within};
 
 /// Watchers poll often, so that tests wait milliseconds for a change.
@@ -23,6 +23,9 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// Long enough that a key never expires under a live registration on a busy machine.
 const TTL: Duration = Duration::from_secs(2);
+
+/// The cluster secret members are signed with.
+const SECRET: &[u8] = b"membership test secret, 32 bytes";
 
 fn set(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
@@ -32,11 +35,11 @@ fn set(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 fn register(server: &RedisServer, name: &str, addr: &str, ttl: Duration) -> Registration {
-    Registration::start(&server.url(), DEFAULT_PREFIX, name, addr, ttl).unwrap()
+    Registration::start(&server.url(), DEFAULT_PREFIX, name, addr, ttl, SECRET).unwrap()
 }
 
 fn watch(server: &RedisServer) -> Members {
-    Members::watch(&server.url(), DEFAULT_PREFIX, POLL).unwrap()
+    Members::watch(&server.url(), DEFAULT_PREFIX, POLL, SECRET).unwrap()
 }
 
 /// Waits until the watcher shows exactly `expected`.
@@ -56,8 +59,27 @@ async fn eventually(mut check: impl FnMut() -> bool) {
     }
 }
 
+/// The address a member key holds: its value's last field (`v1.<expiry>.<tag>.<addr>`).
 fn get(server: &RedisServer, key: &str) -> Resp {
-    server.command(&[b"GET", key.as_bytes()]).unwrap()
+    match server.command(&[b"GET", key.as_bytes()]).unwrap() {
+        Resp::Bulk(Some(value)) => {
+            let value = String::from_utf8(value).unwrap();
+            let addr = value.splitn(4, '.').nth(3).unwrap_or_default();
+            bulk(addr)
+        }
+        other => other,
+    }
+}
+
+/// Adds `name` at `value` to the member set as any Redis client could.
+fn write_member(server: &RedisServer, name: &str, value: &str) {
+    let key = format!("cinder:member:{name}");
+    server
+        .command(&[b"SET", key.as_bytes(), value.as_bytes(), b"PX", b"60000"])
+        .unwrap();
+    server
+        .command(&[b"SADD", b"cinder:members", name.as_bytes()])
+        .unwrap();
 }
 
 fn is_member(server: &RedisServer, name: &str) -> bool {
@@ -172,4 +194,32 @@ async fn the_set_survives_a_redis_restart_and_the_registration_comes_back() {
         [BTreeMap::new()],
         "the set changed before the drain"
     );
+}
+
+#[tokio::test]
+async fn members_not_signed_with_the_cluster_secret_are_ignored() {
+    harness::logs();
+    let server = RedisServer::start().unwrap();
+    // Written before the real member registers, so the read that finds it finds them too.
+    write_member(&server, "plain", "10.6.6.6:7100");
+    let far = u64::MAX / 2;
+    let other = MemberKey::derive(b"another cluster's secret, 32 b..");
+    write_member(
+        &server,
+        "other-secret",
+        &other.sign("cinder", "other-secret", "10.6.6.7:7100", far),
+    );
+    let ours = MemberKey::derive(SECRET);
+    let copied = ours.sign("cinder", "node-a", "10.6.6.8:7100", far);
+    write_member(&server, "copied", &copied);
+    let expired = ours.sign("cinder", "old", "10.6.6.9:7100", 1);
+    write_member(&server, "old", &expired);
+    let _a = register(&server, "node-a", "10.0.0.1:7100", TTL);
+    let members = watch(&server);
+
+    let only_a = set(&[("node-a", "10.0.0.1:7100")]);
+    until(&members, &only_a).await;
+    assert_eq!(members.current(), only_a);
+    // Ignored, not removed: the set is not the watcher's to clean of live keys.
+    assert!(is_member(&server, "plain") && is_member(&server, "copied"));
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::{Connection, Keys, RECONNECT_GRACE};
+use super::signature::unix_now_ms;
+use super::{Connection, Keys, MemberKey, RECONNECT_GRACE};
 use crate::{Error, LinkState};
 
 /// Live members: name → the address gateways dial.
@@ -29,7 +30,9 @@ pub struct Members {
 impl Members {
     /// Reads the member set under `prefix` in the Redis at `url` now and every
     /// `interval`: `SMEMBERS <prefix>:members`, then `MGET` of each member's key. Names
-    /// whose key has expired are removed from the set (`SREM`) and left out.
+    /// whose key has expired are removed from the set (`SREM`) and left out; so are
+    /// members not signed with the cluster `secret` (see [`MemberKey`]), with a warning
+    /// and `cinder_membership_rejected_total` counting each new one.
     ///
     /// Returns at once, with an empty set until the first read. While Redis does not
     /// answer, the last set read is kept; after Redis comes back, members missing from
@@ -37,9 +40,15 @@ impl Members {
     /// inside a tokio runtime.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for an invalid URL or a zero `interval`;
-    /// [`Error::NoRuntime`] outside a tokio runtime.
-    pub fn watch(url: &str, prefix: &str, interval: Duration) -> Result<Members, Error> {
+    /// [`Error::InvalidConfig`] for an invalid URL, a zero `interval` or an empty
+    /// `secret`; [`Error::NoRuntime`] outside a tokio runtime.
+    pub fn watch(
+        url: &str,
+        prefix: &str,
+        interval: Duration,
+        secret: &[u8],
+    ) -> Result<Members, Error> {
+        super::secret(secret)?;
         if interval.is_zero() {
             return Err(Error::InvalidConfig(
                 "the membership poll interval is zero".to_owned(),
@@ -52,6 +61,9 @@ impl Members {
         let poller = Poller {
             connection,
             keys: Keys::new(prefix),
+            prefix: prefix.to_owned(),
+            key: MemberKey::derive(secret),
+            rejected: BTreeMap::new(),
             members,
             health,
             back_at: None,
@@ -92,6 +104,12 @@ impl Members {
 struct Poller {
     connection: Connection,
     keys: Keys,
+    prefix: String,
+    /// Checks that members are signed with the cluster secret.
+    key: MemberKey,
+    /// The members the last read refused, name → value: a forgery is logged and counted
+    /// once, not at every poll.
+    rejected: BTreeMap<String, Vec<u8>>,
     members: watch::Sender<Live>,
     health: watch::Sender<LinkState>,
     /// When reads succeeded again after failing: members missing from reads are kept
@@ -180,15 +198,36 @@ impl Poller {
 
         let mut live = Live::new();
         let mut expired = Vec::new();
-        for (name, addr) in names.into_iter().zip(addrs) {
-            match addr.map(String::from_utf8) {
-                Some(Ok(addr)) => {
-                    live.insert(name, addr);
+        let mut rejected = BTreeMap::new();
+        let now = unix_now_ms();
+        for (name, value) in names.into_iter().zip(addrs) {
+            let Some(value) = value else {
+                expired.push(name);
+                continue;
+            };
+            let checked = std::str::from_utf8(&value)
+                .map_err(|_| "not UTF-8")
+                .and_then(|text| {
+                    self.key
+                        .verify(&self.prefix, &name, text, now)
+                        .map_err(|forgery| forgery.as_str())
+                });
+            match checked {
+                Ok(addr) => {
+                    live.insert(name, addr.to_owned());
                 }
-                Some(Err(_)) => tracing::debug!(member = %name, "ignoring a non-UTF-8 address"),
-                None => expired.push(name),
+                Err(reason) => {
+                    if self.rejected.get(&name) != Some(&value) {
+                        // Not the address: it may point at whoever forged it, and is
+                        // theirs to choose.
+                        tracing::warn!(member = %name, reason, "ignoring a member not signed with the cluster secret");
+                        metrics::counter!("cinder_membership_rejected_total").increment(1);
+                    }
+                    rejected.insert(name, value);
+                }
             }
         }
+        self.rejected = rejected;
         if !expired.is_empty() {
             // A member that registers again between the `MGET` and this `SREM` is added
             // back by its next heartbeat.

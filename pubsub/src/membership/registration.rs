@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::{Connection, Keys, RETRY_MAX, RETRY_MIN, non_empty};
+use super::signature::unix_now_ms;
+use super::{Connection, Keys, MemberKey, RETRY_MAX, RETRY_MIN, non_empty};
 use crate::Error;
 use crate::backoff::Backoff;
 
@@ -28,25 +29,28 @@ pub struct Registration {
 impl Registration {
     /// Registers `name` (unique in the cluster, stable across restarts) at `addr` (the
     /// `host:port` gateways dial) in the Redis at `url`, under `prefix` (usually
-    /// [`DEFAULT_PREFIX`](super::DEFAULT_PREFIX)).
+    /// [`DEFAULT_PREFIX`](super::DEFAULT_PREFIX)), signed with the cluster `secret`
+    /// (see [`MemberKey`]).
     ///
-    /// Returns at once; a task then runs `SET <prefix>:member:<name> <addr> PX <ttl>` and
-    /// `SADD <prefix>:members <name>` now and every `ttl / 3`. While Redis does not answer
+    /// Returns at once; a task then runs `SET <prefix>:member:<name> <signed addr> PX
+    /// <ttl>` and `SADD <prefix>:members <name>` now and every `ttl / 3`. While Redis does not answer
     /// it logs and retries (see the [module doc](super)), and registers again once Redis
     /// is back. Start it inside a tokio runtime.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for an invalid URL, an empty name or address, or a `ttl`
-    /// under a millisecond; [`Error::NoRuntime`] outside a tokio runtime.
+    /// [`Error::InvalidConfig`] for an invalid URL, an empty name, address or secret, or
+    /// a `ttl` under a millisecond; [`Error::NoRuntime`] outside a tokio runtime.
     pub fn start(
         url: &str,
         prefix: &str,
         name: &str,
         addr: &str,
         ttl: Duration,
+        secret: &[u8],
     ) -> Result<Registration, Error> {
         non_empty("name", name)?;
         non_empty("address", addr)?;
+        super::secret(secret)?;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         if ttl_ms == 0 {
             return Err(Error::InvalidConfig(
@@ -55,18 +59,14 @@ impl Registration {
         }
         let connection = Connection::new(url)?;
         let keys = Keys::new(prefix);
-        let mut heartbeat = redis::pipe();
-        heartbeat
-            .cmd("SET")
-            .arg(keys.member(name))
-            .arg(addr)
-            .arg("PX")
-            .arg(ttl_ms)
-            .ignore()
-            .cmd("SADD")
-            .arg(&keys.members)
-            .arg(name)
-            .ignore();
+        let heartbeat = Signed {
+            key: MemberKey::derive(secret),
+            prefix: prefix.to_owned(),
+            name: name.to_owned(),
+            addr: addr.to_owned(),
+            keys: keys.clone(),
+            ttl_ms,
+        };
         let mut removal = redis::pipe();
         removal
             .cmd("DEL")
@@ -117,8 +117,8 @@ impl Registration {
 struct Heartbeat {
     connection: Connection,
     name: String,
-    /// `SET … PX` and `SADD`, in one round trip.
-    heartbeat: redis::Pipeline,
+    /// Makes each heartbeat's `SET … PX` and `SADD`, signed afresh.
+    heartbeat: Signed,
     /// `DEL` and `SREM`, in one round trip.
     removal: redis::Pipeline,
     /// Time between heartbeats: a third of the TTL, so that two can be lost.
@@ -133,7 +133,8 @@ impl Heartbeat {
         let mut failures = 0u64;
         loop {
             // Not raced against `leave`: a heartbeat in flight finishes before a removal.
-            let wait = match self.connection.query::<()>(&self.heartbeat).await {
+            let heartbeat = self.heartbeat.pipeline();
+            let wait = match self.connection.query::<()>(&heartbeat).await {
                 Ok(()) => {
                     if failures > 0 {
                         tracing::info!(member = %self.name, failures, "registered again");
@@ -178,5 +179,36 @@ impl Heartbeat {
             }
         }
         result
+    }
+}
+
+/// One member's heartbeat: its signed value, renewed with an expiry a TTL ahead.
+struct Signed {
+    key: MemberKey,
+    prefix: String,
+    name: String,
+    addr: String,
+    keys: Keys,
+    ttl_ms: u64,
+}
+
+impl Signed {
+    /// `SET <prefix>:member:<name> <signed addr> PX <ttl>` and `SADD`, in one round trip.
+    fn pipeline(&self) -> redis::Pipeline {
+        let expires = unix_now_ms().saturating_add(self.ttl_ms);
+        let value = self.key.sign(&self.prefix, &self.name, &self.addr, expires);
+        let mut heartbeat = redis::pipe();
+        heartbeat
+            .cmd("SET")
+            .arg(self.keys.member(&self.name))
+            .arg(value)
+            .arg("PX")
+            .arg(self.ttl_ms)
+            .ignore()
+            .cmd("SADD")
+            .arg(&self.keys.members)
+            .arg(&self.name)
+            .ignore();
+        heartbeat
     }
 }
