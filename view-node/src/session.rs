@@ -347,6 +347,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 warn!(topic = %subscription.topic, "subscribe without a pubsub: ignored");
                 continue;
             };
+            // Presence and gap events come only from their own subscriptions: an app
+            // message dressed as one never reaches the view.
+            let sink = Box::new(move |message: &Message| {
+                if let Some(event) = crate::topics::framework_event(&message.payload) {
+                    debug!(topic = %message.topic, %event, "app message naming a framework event dropped");
+                    return Delivery::Delivered;
+                }
+                sink(message)
+            });
             let id = if subscription.kind == SubscriptionKind::MessagesAndGaps {
                 let gaps = self.sink(convert);
                 let gaps = Box::new(move |gap: &Gap| gaps(&gap_message(gap)));

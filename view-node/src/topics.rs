@@ -18,7 +18,9 @@
 //! A session tells presence from app messages by the payload's `event`
 //! (`{"event": "presence_diff", …}` from `subscribe_presence`, `{"event": "gap", …}`
 //! from `subscribe_with_gaps`), so a published payload naming one of those
-//! [`FRAMEWORK_EVENTS`] is refused too: it would be taken for the framework's own.
+//! [`FRAMEWORK_EVENTS`] is refused too: it would be taken for the framework's own. A
+//! session's app subscriptions drop such a message on receipt as well, whoever
+//! published it (a view's broadcast, a Redis client).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -108,14 +110,20 @@ fn check_topic(topic: &str) -> Result<(), Status> {
     Ok(())
 }
 
+/// The framework event `payload` names (`{"event": "presence_diff", …}`), if any: a
+/// message only presence or gap delivery may carry.
+pub fn framework_event(payload: &serde_json::Value) -> Option<&str> {
+    let event = payload.get("event").and_then(serde_json::Value::as_str)?;
+    FRAMEWORK_EVENTS.contains(&event).then_some(event)
+}
+
 /// Refuses a payload the framework's own messages could be mistaken for.
 fn check_payload(payload: &serde_json::Value) -> Result<(), Status> {
-    let event = payload.get("event").and_then(serde_json::Value::as_str);
-    match event {
-        Some(event) if FRAMEWORK_EVENTS.contains(&event) => Err(Status::permission_denied(
-            format!("the event {event:?} is the framework's"),
-        )),
-        _ => Ok(()),
+    match framework_event(payload) {
+        Some(event) => Err(Status::permission_denied(format!(
+            "the event {event:?} is the framework's"
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -205,3 +205,22 @@ async fn a_presence_diff_lost_to_a_full_mailbox_is_made_good_by_a_resync() {
     until_online(&mut bob_rx, "alice:1x2,bob:1x2,carol:1x2").await;
     drop(bob);
 }
+
+/// An app message dressed as presence (`{"event": "presence_diff", …}` on `control`, a
+/// topic the view subscribed to for its messages) never reaches the view, whoever
+/// published it: only the presence subscription delivers presence events.
+#[tokio::test]
+async fn an_app_message_dressed_as_a_presence_diff_is_not_taken_for_one() {
+    let env = env();
+    let pubsub = env.pubsub.clone().unwrap();
+    let (_alice, mut alice_rx) = join(&env, "alice");
+    until_online(&mut alice_rx, "alice:1x2").await;
+
+    let forged = json!({"event": "presence_diff", "payload": {
+        "joins": {"mallory": {"metas": [{"phx_ref": "forged", "v": 9}]}}, "leaves": {}}});
+    pubsub.publish("control", forged);
+    // The next real change shows the room as it is, without mallory; the forged message
+    // was queued before it, so it would have shown by now.
+    let (_bob, _bob_rx) = join(&env, "bob");
+    until_online(&mut alice_rx, "alice:1x2,bob:1x2").await;
+}
