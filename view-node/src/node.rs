@@ -49,8 +49,16 @@ pub struct LinkOutbox {
     tx: mpsc::Sender<Result<Down, Status>>,
 }
 
-/// Sessions live on this process, for `Health` (the gauge is for `/metrics`).
+/// Sessions live on this process, for `Health` and the sessions cap (the gauge is for
+/// `/metrics`).
 static LIVE_SESSIONS: AtomicU64 = AtomicU64::new(0);
+
+/// The default [`Server::max_sessions`]: sessions one view-node process hosts at most.
+pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
+
+/// The join reply of a node at its sessions cap. The official client shows the view as
+/// errored and reloads the page after 5 to 10 s, which the gateway may place elsewhere.
+const OVERLOADED: &str = r#"{"reason":"overloaded"}"#;
 
 impl LinkOutbox {
     fn down(&self, kind: down::Kind) -> Down {
@@ -100,6 +108,8 @@ pub struct Node {
     router: Arc<Router<LinkOutbox>>,
     /// Turns true when the node drains: every link ends with `UNAVAILABLE`.
     draining: watch::Receiver<bool>,
+    /// Joins past this many live sessions are refused (see [`Server::max_sessions`]).
+    max_sessions: u64,
 }
 
 impl Node {
@@ -108,6 +118,7 @@ impl Node {
         Node {
             router: Arc::new(router),
             draining,
+            max_sessions: DEFAULT_MAX_SESSIONS,
         }
     }
 
@@ -163,6 +174,7 @@ impl ViewNode for Node {
             router: self.router.clone(),
             tx,
             sessions: HashMap::new(),
+            max_sessions: self.max_sessions,
         };
         tokio::spawn(link.run(inbound, self.draining.clone()));
         Ok(Response::new(ReceiverStream::new(rx)))
@@ -217,6 +229,7 @@ struct Link {
     router: Arc<Router<LinkOutbox>>,
     tx: mpsc::Sender<Result<Down, Status>>,
     sessions: HashMap<u64, SessionHandle>,
+    max_sessions: u64,
 }
 
 impl Link {
@@ -295,11 +308,25 @@ impl Link {
         if let Some(old) = self.sessions.remove(&session) {
             let _ = old.try_send(Input::Shutdown);
         }
-        match self.router.join(frame, csrf_ok, outbox.clone()) {
+        // A place is taken before the join, so that links joining at once cannot
+        // overshoot the cap together; a refused join gives it back, an ended session
+        // gives it back in `LinkOutbox::close`.
+        let joined = if LIVE_SESSIONS.fetch_add(1, Ordering::Relaxed) >= self.max_sessions {
+            LIVE_SESSIONS.fetch_sub(1, Ordering::Relaxed);
+            warn!(%topic, max = self.max_sessions, "join refused: at the sessions cap");
+            metrics::counter!("cinder_view_node_sessions_refused_total").increment(1);
+            Err(crate::router::Refusal(OVERLOADED.to_owned()))
+        } else {
+            self.router
+                .join(frame, csrf_ok, outbox.clone())
+                .inspect_err(|_| {
+                    LIVE_SESSIONS.fetch_sub(1, Ordering::Relaxed);
+                })
+        };
+        match joined {
             Ok(handle) => {
                 info!(%topic, "joined");
                 metrics::gauge!("cinder_sessions").increment(1.0);
-                LIVE_SESSIONS.fetch_add(1, Ordering::Relaxed);
                 self.sessions.insert(session, handle);
                 if self.sessions.len().is_multiple_of(1024) {
                     self.sessions.retain(|_, h| !h.is_closed());
@@ -402,6 +429,15 @@ impl Server {
     #[must_use]
     pub fn api_token(mut self, token: Option<String>) -> Self {
         self.topics = TopicsApi::new(self.node.router.pubsub_handle(), token);
+        self
+    }
+
+    /// Refuses joins while `max` sessions live on this process (default
+    /// [`DEFAULT_MAX_SESSIONS`]): the join gets an error reply `{"reason":"overloaded"}`
+    /// and `cinder_view_node_sessions_refused_total` counts it.
+    #[must_use]
+    pub fn max_sessions(mut self, max: u64) -> Self {
+        self.node.max_sessions = max;
         self
     }
 

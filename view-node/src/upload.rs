@@ -23,6 +23,12 @@
 //! its join) is closed (`phx_close`) and its entry dropped with its file, as Phoenix's
 //! upload channel stops on its chunk timer: an abandoned upload holds no disk.
 //!
+//! A channel the client leaves before its file is whole (the client's uploader leaves on
+//! an error) loses its file at once; a whole file stays for the view to consume until
+//! the session ends. Files live in the process's upload folder ([`use_temp_dir`]: one
+//! per node, so that the sweep at start-up removes what a node killed with `SIGKILL`
+//! left, and never another node's live files); without one, in the system temp folder.
+//!
 //! An entry token is `base64url(JSON) "." secret`: the JSON names the view's topic (the
 //! gateway routes the `lvu:` join by it) and the entry; the random secret is known only
 //! to the session that issued it.
@@ -30,6 +36,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -41,6 +48,79 @@ use crate::{Assigns, Rendered, html};
 
 /// Entries kept past `max_entries`: enough to list what the user chose too many of.
 const EXTRA_ENTRIES: usize = 16;
+
+/// How every upload temp file's name starts; the start-up sweep removes only these.
+const TEMP_PREFIX: &str = "cinder-upload-";
+
+/// The process's upload folder, once [`use_temp_dir`] has set it.
+static TEMP_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// The upload folder of the node named `node`: `<system temp>/cinder-uploads/<node>`,
+/// with every character of the name outside `[A-Za-z0-9._-]` as `_`.
+pub fn node_temp_dir(node: &str) -> PathBuf {
+    let name: String = node
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
+            // A name of dots alone would climb out of the folder.
+            '.' if !node.chars().all(|c| c == '.') => c,
+            _ => '_',
+        })
+        .collect();
+    let name = if name.is_empty() { "_".to_owned() } else { name };
+    std::env::temp_dir().join("cinder-uploads").join(name)
+}
+
+/// Makes `dir` the folder this process writes upload files to, creating it (readable by
+/// this user only), and removes the upload files a previous run left there: a node
+/// killed with `SIGKILL` deletes none of its own. Returns how many it removed.
+///
+/// Call it once at start-up, before the first session, with a folder no other live node
+/// uses ([`node_temp_dir`] of a name unique in the cluster). Later calls change nothing
+/// and remove nothing; with another folder they fail.
+pub fn use_temp_dir(dir: impl Into<PathBuf>) -> std::io::Result<usize> {
+    let dir = dir.into();
+    if let Some(current) = TEMP_DIR.get() {
+        return if *current == dir {
+            Ok(0)
+        } else {
+            Err(std::io::Error::other(format!(
+                "the upload folder is already {}",
+                current.display()
+            )))
+        };
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir)?;
+    // A link planted in a shared temp folder would point the sweep elsewhere.
+    if !std::fs::symlink_metadata(&dir)?.is_dir() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a folder",
+            dir.display()
+        )));
+    }
+    let mut removed = 0;
+    for entry in std::fs::read_dir(&dir)? {
+        let entry = entry?;
+        let ours = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(TEMP_PREFIX));
+        if ours && entry.file_type()?.is_file() && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    if TEMP_DIR.set(dir.clone()).is_err() && TEMP_DIR.get() != Some(&dir) {
+        return Err(std::io::Error::other("the upload folder was set meanwhile"));
+    }
+    if removed > 0 {
+        tracing::info!(removed, dir = %dir.display(), "removed upload files left by a previous run");
+    }
+    Ok(removed)
+}
 
 /// Why an entry (or a whole upload) was refused, as Phoenix names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -642,8 +722,9 @@ impl Uploads {
         if receiving.path.is_some() {
             return Err("already_registered");
         }
-        let path = std::env::temp_dir().join(format!(
-            "cinder-upload-{}",
+        let dir = TEMP_DIR.get().cloned().unwrap_or_else(std::env::temp_dir);
+        let path = dir.join(format!(
+            "{TEMP_PREFIX}{}",
             URL_SAFE_NO_PAD.encode(rand::random::<[u8; 12]>())
         ));
         let file = File::options()
@@ -658,10 +739,23 @@ impl Uploads {
         Ok(())
     }
 
-    /// Ends the `lvu:<entry_ref>` channel: the file stays as far as it got.
+    /// Ends the `lvu:<entry_ref>` channel. A whole file stays for the view to consume;
+    /// a partial one is deleted (the client left on an error), and a new join of the
+    /// channel starts the file afresh.
     pub(crate) fn leave(&mut self, entry_ref: &str) {
-        if let Some(receiving) = self.owning(entry_ref).and_then(|c| c.receiving(entry_ref)) {
+        let Some(config) = self.owning(entry_ref) else {
+            return;
+        };
+        let done = config
+            .entries
+            .iter()
+            .any(|e| e.reference == entry_ref && e.done);
+        if let Some(receiving) = config.receiving(entry_ref) {
             receiving.file = None;
+            if !done {
+                receiving.path = None;
+                receiving.written = 0;
+            }
         }
     }
 

@@ -231,3 +231,100 @@ async fn forged_tokens_mismatched_ids_and_failed_csrf_get_stale() {
     .await;
     assert_eq!(link.next().await.1.unwrap()[4]["status"], "ok");
 }
+
+/// Counts `cinder_view_node_sessions_refused_total`; every other metric is dropped.
+struct Refusals(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl metrics::Recorder for Refusals {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        if key.name() == "cinder_view_node_sessions_refused_total" {
+            metrics::Counter::from_arc(self.0.clone())
+        } else {
+            metrics::Counter::noop()
+        }
+    }
+
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+/// The cap counts the sessions of the whole process: nextest runs this test in a
+/// process of its own.
+#[tokio::test]
+async fn joins_past_the_sessions_cap_are_refused_overloaded_and_counted() {
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    metrics::set_global_recorder(Refusals(refused.clone())).unwrap();
+    let router: Router<LinkOutbox> = Router::new(SECRET).live::<Counter>("/counter");
+    let server = Server::bind("127.0.0.1:0".parse().unwrap(), router)
+        .await
+        .unwrap()
+        .max_sessions(2);
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.serve(std::future::pending()));
+    let (id, token) = tokens(&dead_render(addr).await);
+    let mut link = Link::open(addr).await;
+    let join = |session: u64| {
+        let frame = join_frame(&id, &token);
+        (
+            session,
+            up::Kind::Join(Join {
+                frame,
+                csrf_ok: true,
+            }),
+        )
+    };
+
+    for session in [1, 2] {
+        let (session, kind) = join(session);
+        link.send(session, kind).await;
+        assert_eq!(link.next().await.1.unwrap()[4]["status"], "ok");
+    }
+    let (session, kind) = join(3);
+    link.send(session, kind).await;
+    let (got, reply) = link.next().await;
+    assert_eq!(got, 3);
+    assert_eq!(
+        reply.unwrap()[4],
+        json!({"status": "error", "response": {"reason": "overloaded"}})
+    );
+    assert_eq!(link.next().await, (3, None));
+    assert_eq!(refused.load(std::sync::atomic::Ordering::Relaxed), 1);
+
+    // A session that ends gives its place back.
+    link.send(1, up::Kind::Leave(Leave {})).await;
+    assert_eq!(link.next().await, (1, None));
+    let (session, kind) = join(4);
+    link.send(session, kind).await;
+    assert_eq!(link.next().await.1.unwrap()[4]["status"], "ok");
+}

@@ -524,3 +524,107 @@ async fn malformed_upload_steps_get_error_replies_and_the_session_goes_on() {
     let reply = client.push("event", change).await;
     assert_eq!(reply[4]["status"], "ok", "still serving: {reply}");
 }
+
+/// A fresh folder of its own under the system temp folder.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "cinder-test-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// The upload files in `dir`.
+fn upload_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("cinder-upload-")
+        })
+        .count()
+}
+
+/// The process's upload folder is set once: nextest runs this test in a process of its
+/// own.
+#[tokio::test]
+async fn a_channel_left_mid_upload_or_an_ended_session_leaves_no_file() {
+    let dir = scratch("left").join("node-a");
+    assert_eq!(cinder::upload::use_temp_dir(&dir).unwrap(), 0);
+
+    let (mut client, join) =
+        Frames::join::<Avatar>("lv:left", json!({"url": "http://h/up"}), None).await;
+    let reference = upload_ref(&join);
+    let preflight =
+        preflight_and_join(&mut client, &reference, file("0", "a.txt", 5, "text/plain")).await;
+    let token = response(&preflight)["entries"]["0"].clone();
+    chunk(&mut client, "21", "lvu:0", b"hel").await;
+    assert_eq!(upload_files(&dir), 1);
+    // The client's uploader leaves on an error: the partial file goes with the channel.
+    let left = upload_push(&mut client, "22", "lvu:0", "phx_leave", json!({})).await;
+    assert_eq!(left[4]["status"], "ok", "{left}");
+    assert_eq!(upload_files(&dir), 0, "a left channel's partial file");
+    // Joining again with the entry's token starts the file afresh.
+    let joined = upload_push(
+        &mut client,
+        "23",
+        "lvu:0",
+        "phx_join",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(joined[4]["status"], "ok", "{joined}");
+    chunk(&mut client, "24", "lvu:0", b"hel").await;
+    assert_eq!(upload_files(&dir), 1);
+
+    // The session ends with a file still open: the file goes with it.
+    client.handle.try_send(Input::Shutdown).unwrap();
+    assert_eq!(client.rx.recv().await, None, "the session ended");
+    assert_eq!(upload_files(&dir), 0, "an ended session's file");
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn start_up_sweeps_what_a_killed_node_left_in_its_own_folder_only() {
+    let root = scratch("sweep");
+    let (mine, other) = (root.join("node-a"), root.join("node-b"));
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    for name in ["cinder-upload-aaa", "cinder-upload-bbb", "notes.txt"] {
+        std::fs::write(mine.join(name), b"left").unwrap();
+    }
+    std::fs::write(other.join("cinder-upload-live"), b"live").unwrap();
+
+    assert_eq!(cinder::upload::use_temp_dir(&mine).unwrap(), 2);
+    assert_eq!(upload_files(&mine), 0);
+    assert!(mine.join("notes.txt").exists(), "not an upload file");
+    assert_eq!(upload_files(&other), 1, "another node's folder");
+    // A second call changes nothing; another folder is refused.
+    assert_eq!(cinder::upload::use_temp_dir(&mine).unwrap(), 0);
+    assert!(cinder::upload::use_temp_dir(&other).is_err());
+    assert_eq!(upload_files(&other), 1);
+
+    assert_eq!(
+        cinder::upload::node_temp_dir("10.0.0.1:7001/../x"),
+        std::env::temp_dir()
+            .join("cinder-uploads")
+            .join("10.0.0.1_7001_.._x")
+    );
+    assert_eq!(
+        cinder::upload::node_temp_dir(".."),
+        std::env::temp_dir().join("cinder-uploads").join("__")
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
