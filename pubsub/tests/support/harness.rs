@@ -6,6 +6,8 @@
 //!   for `PING` to answer from its own process (`INFO server`'s `process_id`: a
 //!   server another test started on the same port must not be shared), and is killed
 //!   (SIGKILL) when dropped, also on a failed test.
+//! - [`RedisServer::start_with_acl`] starts one that only an ACL user with a password may
+//!   use (`default` is off): its [`RedisServer::url`] carries the credentials.
 //! - [`RedisServer::command`] speaks RESP over a fresh TCP connection: what an outside
 //!   service publishing into Cinder would do, and how tests read `PUBSUB NUMSUB`.
 //! - [`Inbox`] is a subscriber: a [`Sink`] and a [`GapSink`] that record into a channel
@@ -39,6 +41,8 @@ pub const STEP: Duration = Duration::from_secs(10);
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
+    /// The ACL user and password every connection must `AUTH` with, if any.
+    auth: Option<(String, String)>,
 }
 
 /// A RESP reply.
@@ -66,9 +70,43 @@ impl RedisServer {
         Err(last.unwrap_or_else(|| anyhow!("no attempt made")))
     }
 
+    /// Starts a server on a free port that only `user` with `password` may use: the
+    /// `default` user is off, so a connection that does not authenticate is refused.
+    pub fn start_with_acl(user: &str, password: &str) -> anyhow::Result<Self> {
+        let auth = Some((user.to_owned(), password.to_owned()));
+        let mut last = None;
+        for _ in 0..5 {
+            let port = free_port()?;
+            match Self::spawn_on(port, auth.clone()) {
+                Ok(server) => return Ok(server),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow!("no attempt made")))
+    }
+
     /// Starts a server on `port`, waiting until it answers `PING`.
     pub fn start_on(port: u16) -> anyhow::Result<Self> {
-        let child = Command::new("redis-server")
+        Self::spawn_on(port, None)
+    }
+
+    fn spawn_on(port: u16, auth: Option<(String, String)>) -> anyhow::Result<Self> {
+        let mut command = Command::new("redis-server");
+        if let Some((user, password)) = &auth {
+            // Each word its own argument: redis-server quotes an argument with spaces.
+            command
+                .args([
+                    "--user",
+                    user,
+                    "on",
+                    &format!(">{password}"),
+                    "~*",
+                    "&*",
+                    "+@all",
+                ])
+                .args(["--user", "default", "off"]);
+        }
+        let child = command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
@@ -81,6 +119,7 @@ impl RedisServer {
         let mut server = RedisServer {
             port,
             child: Some(child),
+            auth,
         };
         server.wait_ready()?;
         Ok(server)
@@ -91,9 +130,12 @@ impl RedisServer {
         self.port
     }
 
-    /// `redis://127.0.0.1:<port>`.
+    /// `redis://127.0.0.1:<port>`, with `user:password@` for a server with an ACL user.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match &self.auth {
+            Some((user, password)) => format!("redis://{user}:{password}@127.0.0.1:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
     }
 
     /// SIGKILL, and wait for the process to be gone (its port closed).
@@ -109,7 +151,7 @@ impl RedisServer {
         self.kill();
         let started = Instant::now();
         loop {
-            match Self::start_on(self.port) {
+            match Self::spawn_on(self.port, self.auth.clone()) {
                 Ok(mut fresh) => {
                     self.child = fresh.child.take();
                     return Ok(());
@@ -129,8 +171,16 @@ impl RedisServer {
         let stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(STEP))?;
         let mut writer = stream.try_clone()?;
+        let mut reader = BufReader::new(stream);
+        if let Some((user, password)) = &self.auth {
+            writer.write_all(&encode(&[b"AUTH", user.as_bytes(), password.as_bytes()]))?;
+            let reply = read(&mut reader)?;
+            if reply != Resp::Simple("OK".to_owned()) {
+                bail!("AUTH refused: {reply:?}");
+            }
+        }
         writer.write_all(&encode(args))?;
-        read(&mut BufReader::new(stream))
+        read(&mut reader)
     }
 
     /// How many connections are subscribed to `channel` (`PUBSUB NUMSUB`).
