@@ -42,6 +42,9 @@ pub struct NodeOptions {
     pub presence: Option<PresenceConfig>,
     /// The bearer token of the topics API for outside services; closed when `None`.
     pub api_token: Option<String>,
+    /// Sessions the node hosts at most; joins past it are refused `overloaded`.
+    /// [`cinder::node::DEFAULT_MAX_SESSIONS`] when `None`.
+    pub max_sessions: Option<u64>,
 }
 
 /// The running pubsub, tracker and registration of one node.

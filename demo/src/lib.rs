@@ -14,7 +14,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use cinder::node::{LinkOutbox, Server};
+use cinder::node::{DEFAULT_MAX_SESSIONS, LinkOutbox, Server};
 use cinder::router::Router;
 
 pub use cluster::{Cluster, NodeOptions};
@@ -58,8 +58,17 @@ pub async fn view_node(
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let cluster = Cluster::join(&options, &addr.to_string(), secret)?;
-    let server =
-        Server::new(listener, router(secret, &cluster)).api_token(options.api_token.clone());
+    // The node's name is unique in the cluster: its upload folder is its own, and the
+    // sweep removes only what an earlier run of this node left.
+    let advertise = options
+        .advertise
+        .clone()
+        .unwrap_or_else(|| addr.to_string());
+    let name = options.name.as_deref().unwrap_or(&advertise);
+    prepare_uploads(name);
+    let server = Server::new(listener, router(secret, &cluster))
+        .api_token(options.api_token.clone())
+        .max_sessions(options.max_sessions.unwrap_or(DEFAULT_MAX_SESSIONS));
     ready(addr);
     let (drained, drain) = tokio::sync::oneshot::channel::<()>();
     let serving = server.serve(async {
@@ -108,6 +117,9 @@ pub async fn embedded(
     // The gateway checks the token itself before it reads a publish's body.
     config.api_token = api_token;
     let gateway = cinder_gateway::bind(config).await?;
+    // Named by the gateway's port, which no other live process on this host holds.
+    let uploads = format!("embedded-{}", gateway.local_addr().port());
+    prepare_uploads(&uploads);
     // The node is in this process: its link comes up at once; announce after it.
     gateway
         .links()
@@ -118,4 +130,14 @@ pub async fn embedded(
     let _ = stop_node.send(());
     node_task.await??;
     Ok(())
+}
+
+/// Makes the upload folder of node `name` this process's, emptied of what an earlier run
+/// left. A folder that cannot be used is logged, not fatal: uploads then go where the
+/// process's first folder (or the system temp folder) is.
+fn prepare_uploads(name: &str) {
+    let dir = cinder::upload::node_temp_dir(name);
+    if let Err(error) = cinder::upload::use_temp_dir(&dir) {
+        tracing::warn!(%error, dir = %dir.display(), "upload folder not set");
+    }
 }

@@ -10,6 +10,9 @@
 //!   HOST:PORT` (what gateways dial; default: the listening address),
 //!   `--presence-period-ms` and `--presence-down-ms` (presence broadcast period and how
 //!   long a silent node's presences stay; Phoenix's 1500 and 30000 by default).
+//!   `--max-sessions N` caps the sessions it hosts (joins past it are refused
+//!   `overloaded`; default 100,000). Upload files go to `<temp>/cinder-uploads/<name>`,
+//!   emptied at start-up of what a killed run left.
 //!
 //! `CINDER_API_TOKEN` opens the topics API (`cinder.v1.Topics` on the view-node's port,
 //! `POST /api/topics/<topic>` on the gateway) to callers presenting it as a bearer token.
@@ -80,6 +83,9 @@ fn node_options(args: &[String]) -> anyhow::Result<cinder_demo::NodeOptions> {
     };
     let period = millis("--presence-period-ms")?;
     let down = millis("--presence-down-ms")?;
+    let max_sessions = flag(args, "--max-sessions")
+        .map(|v| v.parse().context("--max-sessions takes a count"))
+        .transpose()?;
     let presence = (period.is_some() || down.is_some()).then(|| {
         let mut config = cinder::presence::Config::default();
         if let Some(period) = period {
@@ -103,6 +109,7 @@ fn node_options(args: &[String]) -> anyhow::Result<cinder_demo::NodeOptions> {
         advertise: flag(args, "--advertise").map(str::to_owned),
         presence,
         api_token: std::env::var("CINDER_API_TOKEN").ok(),
+        max_sessions,
     })
 }
 
