@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use cinder_proto::v1::topics_server::{Topics, TopicsServer};
 use cinder_proto::v1::{PublishRequest, PublishResponse, SubscribeRequest, TopicMessage};
-use cinder_pubsub::{Delivery, PubSub};
+use cinder_pubsub::{Delivery, PubSub, SubscriptionId};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -172,10 +172,14 @@ impl Topics for TopicsApi {
             check_topic(topic)?;
         }
         let (tx, rx) = mpsc::channel(SUBSCRIBER_BUFFER);
+        let mut subscription = Subscription {
+            messages: ReceiverStream::new(rx),
+            pubsub: self.pubsub.clone(),
+            topics: Vec::with_capacity(topics.len()),
+        };
         for topic in topics {
             let tx = tx.clone();
-            // Dropped with the caller's stream: the next message finds the sink gone.
-            self.pubsub.subscribe(
+            let id = self.pubsub.subscribe(
                 &topic,
                 Box::new(move |message| {
                     let item = TopicMessage {
@@ -189,8 +193,37 @@ impl Topics for TopicsApi {
                     }
                 }),
             );
+            subscription.topics.push((topic, id));
         }
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(subscription)))
+    }
+}
+
+/// A caller's `Subscribe` stream. Tonic drops it when the caller goes away, and that
+/// unsubscribes its topics at once: left to the sinks, a topic would stay in the node's
+/// registry (and, with Redis, subscribed) until a message found the sink gone.
+struct Subscription {
+    messages: ReceiverStream<Result<TopicMessage, Status>>,
+    pubsub: Arc<dyn PubSub>,
+    topics: Vec<(String, SubscriptionId)>,
+}
+
+impl tokio_stream::Stream for Subscription {
+    type Item = Result<TopicMessage, Status>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        Pin::new(&mut self.messages).poll_next(cx)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        for (topic, id) in self.topics.drain(..) {
+            self.pubsub.unsubscribe(&topic, id);
+        }
     }
 }
 
