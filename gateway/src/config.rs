@@ -25,7 +25,7 @@ pub struct Config {
     /// `scheme://host[:port]` (e.g. `https://app.example.com`).
     pub allowed_origins: Vec<String>,
     /// The largest client message accepted, in bytes; a larger one closes the socket with
-    /// 1009.
+    /// 1009. At most `cinder_proto::MAX_LINK_FRAME_BYTES` (a larger value is capped).
     pub max_frame_bytes: usize,
     /// Open WebSockets at most; the next upgrade is refused with 503. The OS limit on open
     /// files applies too: each socket holds one.

@@ -122,8 +122,18 @@ pub struct Gateway {
 /// # Errors
 /// [`Error::WeakSecret`], [`Error::InvalidViewNode`], [`Error::InvalidMembership`], or
 /// [`Error::Bind`] when the address cannot be listened on.
-pub async fn bind(config: Config) -> Result<Gateway> {
+pub async fn bind(mut config: Config) -> Result<Gateway> {
     check_secret(&config.secret).map_err(Error::WeakSecret)?;
+    // A client frame goes up the link in one message; a larger one would break the link
+    // for every session on it, so the link's limit caps the client's.
+    if config.max_frame_bytes > cinder_proto::MAX_LINK_FRAME_BYTES {
+        warn!(
+            max_frame_bytes = config.max_frame_bytes,
+            link = cinder_proto::MAX_LINK_FRAME_BYTES,
+            "max_frame_bytes capped to what the link carries"
+        );
+        config.max_frame_bytes = cinder_proto::MAX_LINK_FRAME_BYTES;
+    }
     let metrics = Metrics::register();
     let (stop, stopped) = watch::channel(false);
     let nodes = Arc::new(Nodes::new(
