@@ -264,6 +264,19 @@ mod tests {
     }
 
     #[test]
+    fn refuses_payloads_nested_past_the_parsers_limit() {
+        // serde_json stops at 128 levels, so a payload's value stays shallow enough to
+        // drop (dropping recurses once per level) on any stack.
+        let nested = |depth: usize| {
+            let payload = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            format!(r#"["1","2","lv:x","event",{payload}]"#)
+        };
+        assert!(ClientFrame::parse(&nested(126)).is_ok());
+        let err = ClientFrame::parse(&nested(200_000)).unwrap_err();
+        assert!(err.to_string().contains("recursion limit"), "{err}");
+    }
+
+    #[test]
     fn parses_binary_pushes() {
         let mut frame = vec![0, 1, 2, 5, 5];
         frame.extend_from_slice(b"112lvu:0chunk");
