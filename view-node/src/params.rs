@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use crate::view::Params;
 
-/// The most `[…]` segments one key may have (`a[b][]` has two). Plug keeps nesting
-/// shallow too; real forms nest three or four levels.
+/// The most `[…]` segments one key may have (`a[b][]` has two); real forms nest three or
+/// four levels.
 pub const MAX_DEPTH: usize = 32;
 
 /// The most `key=value` pairs one query string or form may hold.

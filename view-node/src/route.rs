@@ -80,6 +80,7 @@ mod tests {
         let p = Pattern::new("/chat/:room");
         assert_eq!(p.matches("/chat/lobby").unwrap()["room"], "lobby");
         assert_eq!(p.matches("/chat/a%20b").unwrap()["room"], "a b");
+        assert_eq!(p.matches("/chat/a&b=c").unwrap()["room"], "a&b=c");
         assert!(p.matches("/chat").is_none());
         assert!(p.matches("/other/lobby").is_none());
         assert!(Pattern::new("/").matches("/").is_some());
