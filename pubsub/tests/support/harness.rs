@@ -8,6 +8,9 @@
 //!   (SIGKILL) when dropped, also on a failed test.
 //! - [`RedisServer::start_with_acl`] starts one that only an ACL user with a password may
 //!   use (`default` is off): its [`RedisServer::url`] carries the credentials.
+//! - [`RedisServer::start_with_tls`] also listens for TLS on a second port, with a
+//!   certificate for `localhost` signed by a test CA (made with the `openssl` command);
+//!   [`RedisServer::tls_url`] is the `rediss://` URL, and the harness keeps the plain port.
 //! - [`RedisServer::command`] speaks RESP over a fresh TCP connection: what an outside
 //!   service publishing into Cinder would do, and how tests read `PUBSUB NUMSUB`.
 //! - [`Inbox`] is a subscriber: a [`Sink`] and a [`GapSink`] that record into a channel
@@ -25,6 +28,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +47,8 @@ pub struct RedisServer {
     child: Option<Child>,
     /// The ACL user and password every connection must `AUTH` with, if any.
     auth: Option<(String, String)>,
+    /// The TLS port, and the folder holding `ca.pem`, `server.pem` and `server.key`.
+    tls: Option<(u16, PathBuf)>,
 }
 
 /// A RESP reply.
@@ -85,13 +91,54 @@ impl RedisServer {
         Err(last.unwrap_or_else(|| anyhow!("no attempt made")))
     }
 
+    /// Starts a server on a free port that also serves TLS on another one: a certificate
+    /// for `localhost` and `127.0.0.1`, signed by a CA made for it in `dir`
+    /// (`dir/ca.pem`: what clients must trust). Clients need no certificate.
+    pub fn start_with_tls(dir: &Path) -> anyhow::Result<Self> {
+        make_certificates(dir)?;
+        let mut last = None;
+        for _ in 0..5 {
+            let tls = Some((free_port()?, dir.to_owned()));
+            match Self::spawn(free_port()?, None, tls) {
+                Ok(server) => return Ok(server),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow!("no attempt made")))
+    }
+
+    /// `rediss://localhost:<tls port>`, for a server started with TLS.
+    pub fn tls_url(&self) -> Option<String> {
+        let (port, _) = self.tls.as_ref()?;
+        Some(format!("rediss://localhost:{port}"))
+    }
+
     /// Starts a server on `port`, waiting until it answers `PING`.
     pub fn start_on(port: u16) -> anyhow::Result<Self> {
         Self::spawn_on(port, None)
     }
 
     fn spawn_on(port: u16, auth: Option<(String, String)>) -> anyhow::Result<Self> {
+        Self::spawn(port, auth, None)
+    }
+
+    fn spawn(
+        port: u16,
+        auth: Option<(String, String)>,
+        tls: Option<(u16, PathBuf)>,
+    ) -> anyhow::Result<Self> {
         let mut command = Command::new("redis-server");
+        if let Some((tls_port, dir)) = &tls {
+            command
+                .args(["--tls-port", &tls_port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(dir.join("server.pem"))
+                .arg("--tls-key-file")
+                .arg(dir.join("server.key"))
+                .arg("--tls-ca-cert-file")
+                .arg(dir.join("ca.pem"))
+                .args(["--tls-auth-clients", "no"]);
+        }
         if let Some((user, password)) = &auth {
             // Each word its own argument: redis-server quotes an argument with spaces.
             command
@@ -120,6 +167,7 @@ impl RedisServer {
             port,
             child: Some(child),
             auth,
+            tls,
         };
         server.wait_ready()?;
         Ok(server)
@@ -151,7 +199,7 @@ impl RedisServer {
         self.kill();
         let started = Instant::now();
         loop {
-            match Self::spawn_on(self.port, self.auth.clone()) {
+            match Self::spawn(self.port, self.auth.clone(), self.tls.clone()) {
                 Ok(mut fresh) => {
                     self.child = fresh.child.take();
                     return Ok(());
@@ -288,6 +336,74 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A test CA (`ca.pem`) and a certificate it signed for `localhost` and `127.0.0.1`
+/// (`server.pem`, `server.key`) in `dir`, made with the `openssl` command.
+fn make_certificates(dir: &Path) -> anyhow::Result<()> {
+    let openssl = |args: &[&str]| -> anyhow::Result<()> {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .context("running openssl")?;
+        if !output.status.success() {
+            bail!(
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(())
+    };
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )?;
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=cinder test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ])?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ])
 }
 
 /// A port nothing listens on right now.
