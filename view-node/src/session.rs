@@ -13,7 +13,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use cinder_presence::{SessionId, Tracker};
+use cinder_presence::Tracker;
 use cinder_pubsub::{Delivery, Gap, GapCause, Message, PubSub};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -38,7 +38,7 @@ mod subscriptions;
 mod uploads;
 
 use presence::PresenceResync;
-use subscriptions::Subscribed;
+use subscriptions::{Held, Subscribed};
 
 /// Where a session sends its encoded frames.
 pub trait Outbox: Send + 'static {
@@ -221,8 +221,7 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         outbox,
         me: tx.downgrade(),
         env,
-        presence_id: None,
-        subscriptions: Vec::new(),
+        held: None,
         reply_fields: None,
         _view: std::marker::PhantomData,
     };
@@ -244,10 +243,9 @@ struct Actor<V, O> {
     outbox: O,
     me: mailbox::WeakSender<Input>,
     env: Option<Arc<Env>>,
-    /// This session's identity in the presence tracker, from its first `track` on.
-    presence_id: Option<SessionId>,
-    /// What it is subscribed to, released when it ends (see `subscriptions`).
-    subscriptions: Vec<Subscribed>,
+    /// What it holds in the cluster, released when it ends (see `subscriptions`).
+    /// Boxed on first use: an idle session that subscribes to nothing pays a pointer.
+    held: Option<Box<Held>>,
     /// Fields the next reply carries besides its diff (an `allow_upload` answer).
     reply_fields: Option<Box<str>>,
     _view: std::marker::PhantomData<fn() -> V>,
@@ -363,7 +361,8 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             } else {
                 pubsub.subscribe(&subscription.topic, sink)
             };
-            self.subscriptions
+            self.held()
+                .subscriptions
                 .push(Subscribed::messages(&subscription.topic, id));
         }
         for (topic, payload) in broadcasts {

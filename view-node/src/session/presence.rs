@@ -93,7 +93,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             other => other,
         });
         let id = tracker.subscribe_with_state(topic, sink);
-        self.subscriptions.push(Subscribed::presence(topic, id));
+        self.held()
+            .subscriptions
+            .push(Subscribed::presence(topic, id));
     }
 
     /// The view's presence subscription to `resync.topic` lost diffs: its state again,
@@ -117,7 +119,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             warn!("track/untrack without a tracker: ignored");
             return;
         };
-        let id = *self.presence_id.get_or_insert_with(|| {
+        let id = *self.held().presence_id.get_or_insert_with(|| {
             static NEXT: AtomicU64 = AtomicU64::new(1);
             SessionId(NEXT.fetch_add(1, Ordering::Relaxed))
         });

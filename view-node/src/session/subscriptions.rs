@@ -10,10 +10,20 @@
 //! actor's loop also releases before it tells its outbox the session is over, so that
 //! whoever waits for the close sees the node without the session's topics.
 
+use cinder_presence::SessionId;
 use cinder_pubsub::SubscriptionId;
 use tracing::trace;
 
 use super::{Actor, Env};
+
+/// What a session holds in the cluster.
+#[derive(Default)]
+pub(super) struct Held {
+    /// Its subscriptions, in the order made.
+    pub(super) subscriptions: Vec<Subscribed>,
+    /// Its identity in the presence tracker, from its first `track` on.
+    pub(super) presence_id: Option<SessionId>,
+}
 
 /// One subscription of a session.
 pub(super) struct Subscribed {
@@ -44,15 +54,18 @@ impl Subscribed {
 }
 
 impl<V, O> Actor<V, O> {
+    /// What this session holds, allocated on first use.
+    pub(super) fn held(&mut self) -> &mut Held {
+        self.held.get_or_insert_with(Box::default)
+    }
+
     /// Unsubscribes every subscription and untracks every presence of this session.
     /// Idempotent: a second call finds nothing left.
     pub(super) fn release(&mut self) {
-        let subscriptions = std::mem::take(&mut self.subscriptions);
-        let presence_id = self.presence_id.take();
-        let Some(env) = self.env.as_deref() else {
+        let (Some(held), Some(env)) = (self.held.take(), self.env.as_deref()) else {
             return;
         };
-        release(env, subscriptions, presence_id);
+        release(env, *held);
     }
 }
 
@@ -62,11 +75,11 @@ impl<V, O> Drop for Actor<V, O> {
     }
 }
 
-fn release(
-    env: &Env,
-    subscriptions: Vec<Subscribed>,
-    presence_id: Option<cinder_presence::SessionId>,
-) {
+fn release(env: &Env, held: Held) {
+    let Held {
+        subscriptions,
+        presence_id,
+    } = held;
     if !subscriptions.is_empty() {
         trace!(
             count = subscriptions.len(),
