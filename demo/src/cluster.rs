@@ -42,6 +42,9 @@ pub struct NodeOptions {
     pub presence: Option<PresenceConfig>,
     /// The bearer token of the topics API for outside services; closed when `None`.
     pub api_token: Option<String>,
+    /// The certificate chain and key to serve links over TLS with (`--tls-cert`,
+    /// `--tls-key`); plain HTTP/2 when `None`.
+    pub tls: Option<tonic::transport::Identity>,
     /// Sessions the node hosts at most; joins past it are refused `overloaded`.
     /// [`cinder::node::DEFAULT_MAX_SESSIONS`] when `None`.
     pub max_sessions: Option<u64>,

@@ -68,6 +68,7 @@ pub async fn view_node(
     prepare_uploads(name);
     let server = Server::new(listener, router(secret, &cluster))
         .api_token(options.api_token.clone())
+        .tls(options.tls.clone())
         .max_sessions(options.max_sessions.unwrap_or(DEFAULT_MAX_SESSIONS));
     ready(addr);
     let (drained, drain) = tokio::sync::oneshot::channel::<()>();

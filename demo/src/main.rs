@@ -9,7 +9,9 @@
 //!   `--name NAME` (unique and stable; default: the advertised address), `--advertise
 //!   HOST:PORT` (what gateways dial; default: the listening address),
 //!   `--presence-period-ms` and `--presence-down-ms` (presence broadcast period and how
-//!   long a silent node's presences stay; Phoenix's 1500 and 30000 by default).
+//!   long a silent node's presences stay; Phoenix's 1500 and 30000 by default),
+//!   `--tls-cert FILE --tls-key FILE` (PEM: serve links and renders over TLS, for gateways
+//!   on other hosts, started with `--link-tls-ca`).
 //!   `--max-sessions N` caps the sessions it hosts (joins past it are refused
 //!   `overloaded`; default 100,000). Upload files go to `<temp>/cinder-uploads/<name>`,
 //!   emptied at start-up of what a killed run left.
@@ -110,7 +112,21 @@ fn node_options(args: &[String]) -> anyhow::Result<cinder_demo::NodeOptions> {
         presence,
         api_token: std::env::var("CINDER_API_TOKEN").ok(),
         max_sessions,
+        tls: tls(args)?,
     })
+}
+
+/// `--tls-cert FILE --tls-key FILE` (PEM): both or neither.
+fn tls(args: &[String]) -> anyhow::Result<Option<tonic::transport::Identity>> {
+    match (flag(args, "--tls-cert"), flag(args, "--tls-key")) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            let cert = std::fs::read(cert).with_context(|| format!("--tls-cert {cert}"))?;
+            let key = std::fs::read(key).with_context(|| format!("--tls-key {key}"))?;
+            Ok(Some(tonic::transport::Identity::from_pem(cert, key)))
+        }
+        _ => bail!("--tls-cert and --tls-key go together"),
+    }
 }
 
 /// `CINDER_SECRET`'s bytes, refused in one line if shorter than the cluster's minimum.

@@ -19,6 +19,11 @@ pub struct Config {
     pub membership: Option<Membership>,
     /// The cluster secret that signs CSRF tokens.
     pub secret: Vec<u8>,
+    /// The CA certificate(s), PEM, that view-nodes' TLS certificates are checked against:
+    /// when set, links and renders go over TLS (`https://host:port`; the certificate must
+    /// name the host the node is dialled at). `None` (the default): plain HTTP/2, for
+    /// nodes on the same host or a trusted network. Flag: `--link-tls-ca FILE`.
+    pub link_tls_ca: Option<Vec<u8>>,
     /// The folder holding `app.js` and `node_modules/` (the repository's `client/`).
     pub assets: PathBuf,
     /// Origins allowed to open a socket besides the request's own host, as
@@ -138,6 +143,7 @@ impl Config {
             view_nodes,
             membership: None,
             secret: secret.into(),
+            link_tls_ca: None,
             assets: PathBuf::from("client"),
             allowed_origins: Vec::new(),
             max_frame_bytes: Self::DEFAULT_MAX_FRAME_BYTES,

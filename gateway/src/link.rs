@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tracing::{debug, info, warn};
 
 use crate::conn::{Conn, Out};
@@ -160,6 +160,8 @@ pub(crate) struct Nodes {
     stop: watch::Receiver<bool>,
     /// Presents the cluster's link token on every call to a view-node.
     credential: Credential,
+    /// When set, links are dialled over TLS, trusting the view-nodes' CA.
+    tls: Option<ClientTlsConfig>,
 }
 
 // === impl Link ===
@@ -310,10 +312,10 @@ impl Link {
 
 impl Node {
     /// A node not linked yet; an invalid address is refused here.
-    fn new(addr: &str, origin: Origin) -> Result<Arc<Self>> {
+    fn new(addr: &str, origin: Origin, tls: Option<&ClientTlsConfig>) -> Result<Arc<Self>> {
         Ok(Arc::new(Node {
             addr: Arc::from(addr),
-            endpoint: endpoint(addr)?,
+            endpoint: endpoint(addr, tls)?,
             link: RwLock::new(None),
             origin,
             retired: watch::Sender::new(false),
@@ -343,10 +345,13 @@ impl Nodes {
         metrics: Metrics,
         stop: watch::Receiver<bool>,
         credential: Credential,
+        tls: Option<ClientTlsConfig>,
     ) -> Result<Self> {
         let nodes = addrs
             .iter()
-            .map(|addr| Node::new(addr, Origin::Static).map(|node| (node.addr.clone(), node)))
+            .map(|addr| {
+                Node::new(addr, Origin::Static, tls.as_ref()).map(|node| (node.addr.clone(), node))
+            })
             .collect::<Result<BTreeMap<_, _>>>()?;
         let (up, _) = watch::channel(0);
         metrics.links_up.set(0.0);
@@ -358,6 +363,7 @@ impl Nodes {
             queue_limit,
             stop,
             credential,
+            tls,
         })
     }
 
@@ -430,7 +436,7 @@ impl Nodes {
                 if nodes.contains_key(addr.as_str()) {
                     continue;
                 }
-                match Node::new(addr, Origin::Member) {
+                match Node::new(addr, Origin::Member, self.tls.as_ref()) {
                     Ok(node) => {
                         info!(node = %addr, member = %name, "view-node joined the registry");
                         nodes.insert(node.addr.clone(), node.clone());
@@ -466,7 +472,9 @@ impl Nodes {
     }
 }
 
-fn endpoint(addr: &str) -> Result<Endpoint> {
+/// The endpoint of the node at `addr`: `https` with `tls` (the certificate must name the
+/// host of `addr`), else plain `http`.
+fn endpoint(addr: &str, tls: Option<&ClientTlsConfig>) -> Result<Endpoint> {
     let invalid = |reason: String| Error::InvalidViewNode {
         addr: addr.to_owned(),
         reason,
@@ -474,8 +482,15 @@ fn endpoint(addr: &str) -> Result<Endpoint> {
     if addr.contains("://") || !addr.contains(':') {
         return Err(invalid("expected host:port".to_owned()));
     }
-    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-        .map_err(|e| invalid(e.to_string()))?
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut endpoint =
+        Endpoint::from_shared(format!("{scheme}://{addr}")).map_err(|e| invalid(e.to_string()))?;
+    if let Some(tls) = tls {
+        endpoint = endpoint
+            .tls_config(tls.clone())
+            .map_err(|e| invalid(e.to_string()))?;
+    }
+    let endpoint = endpoint
         .connect_timeout(Duration::from_secs(1))
         .tcp_nodelay(true)
         // Finds a peer that vanished without closing (a cut cable, a frozen host).

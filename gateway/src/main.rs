@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cinder-gateway --listen 127.0.0.1:4000 [--view-node 127.0.0.1:7100 …] [--redis URL]
-//!                [--secret-env CINDER_SECRET] [--assets ./client] [--allowed-origin URL …]
+//!                [--secret-env CINDER_SECRET] [--link-tls-ca FILE] [--assets ./client]
+//!                [--allowed-origin URL …]
 //!                [--rate-per-sec N] [--api-token-env CINDER_API_TOKEN]
 //!                [--max-tcp-connections N] [--max-connections-per-address N]
 //!                [--renders-per-sec N] [--render-burst N] [--trust-forwarded-for]
@@ -13,6 +14,11 @@
 //! At least one `--view-node` or `--redis` is needed. `--redis redis://host:port` follows
 //! the view-nodes registered in that Redis (prefix `cinder`, read every second); static
 //! `--view-node`s are linked to besides them.
+//!
+//! The secret (at least 32 bytes) is the cluster's: the gateway presents a token derived
+//! from it on every call to a view-node. `--link-tls-ca FILE` (PEM) dials the view-nodes
+//! over TLS, trusting that CA, for nodes on other hosts (started with `--tls-cert` and
+//! `--tls-key`).
 //!
 //! `--rate-per-sec` sets the inbound message rate allowed per connection (burst twice
 //! that); the default suits browsers, a load tester pushing 1,000 events/s raises it.
@@ -43,7 +49,7 @@ use anyhow::{Context as _, bail};
 use cinder_gateway::{Config, Membership};
 
 const USAGE: &str = "usage: cinder-gateway --listen ADDR [--view-node HOST:PORT …] [--redis URL] \
-[--secret-env NAME] [--assets DIR] [--allowed-origin URL …] [--rate-per-sec N] \
+[--secret-env NAME] [--link-tls-ca FILE] [--assets DIR] [--allowed-origin URL …] [--rate-per-sec N] \
 [--api-token-env NAME] [--max-tcp-connections N] [--max-connections-per-address N] \
 [--renders-per-sec N] [--render-burst N] [--trust-forwarded-for] [--header-timeout-ms N] \
 [--body-timeout-ms N] [--max-channels N] [--max-topic-bytes N] [--idle-timeout-ms N] \
@@ -55,6 +61,7 @@ struct Flags {
     view_nodes: Vec<String>,
     redis: Option<String>,
     secret_env: String,
+    link_tls_ca: Option<PathBuf>,
     assets: PathBuf,
     allowed_origins: Vec<String>,
     rate_per_sec: Option<u32>,
@@ -185,6 +192,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
         view_nodes: Vec::new(),
         redis: None,
         secret_env: "CINDER_SECRET".to_owned(),
+        link_tls_ca: None,
         assets: PathBuf::from("client"),
         allowed_origins: Vec::new(),
         rate_per_sec: None,
@@ -211,6 +219,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Flags> {
             "--view-node" => flags.view_nodes.push(value),
             "--redis" => flags.redis = Some(value),
             "--secret-env" => flags.secret_env = value,
+            "--link-tls-ca" => flags.link_tls_ca = Some(PathBuf::from(value)),
             "--assets" => flags.assets = PathBuf::from(value),
             "--allowed-origin" => flags.allowed_origins.push(value),
             "--rate-per-sec" => {
@@ -247,6 +256,10 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::new(flags.listen, flags.view_nodes, secret.into_bytes());
     config.membership = flags.redis.map(Membership::new);
     config.assets = flags.assets;
+    if let Some(ca) = &flags.link_tls_ca {
+        let pem = std::fs::read(ca).with_context(|| format!("--link-tls-ca {}", ca.display()))?;
+        config.link_tls_ca = Some(pem);
+    }
     config.allowed_origins = flags.allowed_origins;
     flags.http.apply(&mut config);
     flags.socket.apply(&mut config);

@@ -15,6 +15,7 @@ use std::time::Duration;
 use cinder_proto::credential::{LinkKey, check_secret};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tonic::transport::ClientTlsConfig;
 use tracing::{Instrument as _, debug, info, warn};
 
 use crate::admission::{Admission, ConnectionPermit};
@@ -142,6 +143,9 @@ pub async fn bind(mut config: Config) -> Result<Gateway> {
         metrics.clone(),
         stopped.clone(),
         LinkKey::derive(&config.secret).credential(),
+        config.link_tls_ca.as_ref().map(|ca| {
+            ClientTlsConfig::new().ca_certificate(tonic::transport::Certificate::from_pem(ca))
+        }),
     )?);
     let members = config
         .membership

@@ -397,6 +397,9 @@ pub struct Server {
     node: Node,
     topics: TopicsApi,
     drain: watch::Sender<bool>,
+    /// The certificate chain and key links and renders are served over TLS with; plain
+    /// HTTP/2 when `None` (the default: a node on the gateways' own host).
+    tls: Option<tonic::transport::Identity>,
 }
 
 impl std::fmt::Debug for Server {
@@ -422,7 +425,18 @@ impl Server {
             topics: TopicsApi::new(router.pubsub_handle(), None),
             node: Node::new(router, draining),
             drain,
+            tls: None,
         }
+    }
+
+    /// Serves over TLS with `identity` (a PEM certificate chain and its key), for
+    /// gateways on other hosts: they then dial with the CA that signed it. `None` keeps
+    /// plain HTTP/2. Every call is authenticated by its link token either way; TLS keeps
+    /// the link's sessions, cookies and tokens from whoever can read the network.
+    #[must_use]
+    pub fn tls(mut self, identity: Option<tonic::transport::Identity>) -> Self {
+        self.tls = identity;
+        self
     }
 
     /// Opens the topics API to callers presenting `token` (closed without one).
@@ -467,7 +481,12 @@ impl Server {
             shutdown.await;
             drain.send_replace(true);
         });
-        tonic::transport::Server::builder()
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(identity) = self.tls {
+            builder =
+                builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+        }
+        builder
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(10)))
             .add_service(self.node.into_service())
             .add_service(self.topics.into_service())

@@ -175,7 +175,12 @@ pub fn view_node(name: &str, redis: &str) -> Process {
 
 /// [`view_node`] with more environment variables.
 pub fn view_node_with(name: &str, redis: &str, env: &[(&str, &str)]) -> Process {
-    let args: Vec<String> = [
+    view_node_args(name, redis, &[], env)
+}
+
+/// [`view_node`] with more flags and environment variables.
+pub fn view_node_args(name: &str, redis: &str, flags: &[&str], env: &[(&str, &str)]) -> Process {
+    let mut args: Vec<String> = [
         "view-node",
         "--listen",
         "127.0.0.1:0",
@@ -190,6 +195,7 @@ pub fn view_node_with(name: &str, redis: &str, env: &[(&str, &str)]) -> Process 
     ]
     .map(str::to_owned)
     .to_vec();
+    args.extend(flags.iter().map(|flag| (*flag).to_owned()));
     Process::start(
         name,
         &binary("cinder-demo"),
@@ -206,8 +212,13 @@ pub fn gateway(name: &str, redis: &str) -> Process {
 
 /// [`gateway`] with more environment variables.
 pub fn gateway_with(name: &str, redis: &str, env: &[(&str, &str)]) -> Process {
+    gateway_args(name, redis, &[], env)
+}
+
+/// [`gateway`] with more flags and environment variables.
+pub fn gateway_args(name: &str, redis: &str, flags: &[&str], env: &[(&str, &str)]) -> Process {
     let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/../client");
-    let args: Vec<String> = [
+    let mut args: Vec<String> = [
         "--listen",
         "127.0.0.1:0",
         "--redis",
@@ -217,6 +228,7 @@ pub fn gateway_with(name: &str, redis: &str, env: &[(&str, &str)]) -> Process {
     ]
     .map(str::to_owned)
     .to_vec();
+    args.extend(flags.iter().map(|flag| (*flag).to_owned()));
     Process::start(
         name,
         &binary("cinder-gateway"),

@@ -340,7 +340,7 @@ impl Drop for RedisServer {
 
 /// A test CA (`ca.pem`) and a certificate it signed for `localhost` and `127.0.0.1`
 /// (`server.pem`, `server.key`) in `dir`, made with the `openssl` command.
-fn make_certificates(dir: &Path) -> anyhow::Result<()> {
+pub fn make_certificates(dir: &Path) -> anyhow::Result<()> {
     let openssl = |args: &[&str]| -> anyhow::Result<()> {
         let output = Command::new("openssl")
             .args(args)
