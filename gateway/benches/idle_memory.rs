@@ -178,6 +178,9 @@ fn main() -> anyhow::Result<()> {
             b"bench secret of at least 32 bytes".to_vec(),
         );
         config.max_connections = sockets + 10;
+        // Every client socket comes from 127.0.0.1.
+        config.max_tcp_connections = sockets + 100;
+        config.max_connections_per_address = sockets + 100;
         let gateway = cinder_gateway::bind(config).await?;
         let addr = gateway.local_addr();
         let mut links = gateway.links();

@@ -358,3 +358,24 @@ async fn write_within(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// While a socket is idle its reader waits in this boxed future (the idle timer and
+    /// the peek): it is part of every idle socket's memory.
+    #[tokio::test]
+    async fn the_idle_wait_stays_small() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let (read, _write) = tcp.split();
+        let mut source = Source::new(Bytes::new(), read);
+        let wait = tokio::time::timeout(Duration::from_secs(60), next_frame(&mut source, 1024));
+        let size = std::mem::size_of_val(&wait);
+        assert!(size <= 256, "the idle wait is {size} bytes");
+    }
+}
