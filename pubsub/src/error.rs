@@ -35,4 +35,13 @@ pub enum Error {
     /// The backend was started outside a tokio runtime.
     #[error("the Redis backend must be started inside a tokio runtime")]
     NoRuntime,
+    /// The member set holds more names than a watcher reads
+    /// (`membership::MAX_MEMBERS`); the last set read is kept.
+    #[error("the member set holds {count} names, over the limit of {limit}")]
+    TooManyMembers {
+        /// Names in the set.
+        count: usize,
+        /// The most a watcher reads.
+        limit: usize,
+    },
 }

@@ -55,6 +55,12 @@ pub const RETRY_MAX: Duration = Duration::from_secs(1);
 /// How long a watcher that reconnected keeps members its reads no longer show.
 pub const RECONNECT_GRACE: Duration = Duration::from_secs(2);
 
+/// The most names a watcher reads from the member set: a larger set (written by
+/// something other than view-nodes) is not read at all: the read fails with
+/// [`Error::TooManyMembers`] (a warning, and health `Down`) and the last set read is kept,
+/// so one poll's `MGET` and memory stay bounded.
+pub const MAX_MEMBERS: usize = 4096;
+
 /// Longest wait for a connection, or for the reply to one round trip.
 const TIMEOUT: Duration = Duration::from_secs(2);
 

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cinder_pubsub::LinkState;
-use cinder_pubsub::membership::{DEFAULT_PREFIX, MemberKey, Members, Registration};
+use cinder_pubsub::membership::{DEFAULT_PREFIX, MAX_MEMBERS, MemberKey, Members, Registration};
 use harness::{RedisServer, Resp, STEP, within};
 
 /// Watchers poll often, so that tests wait milliseconds for a change.
@@ -222,4 +222,26 @@ async fn members_not_signed_with_the_cluster_secret_are_ignored() {
     assert_eq!(members.current(), only_a);
     // Ignored, not removed: the set is not the watcher's to clean of live keys.
     assert!(is_member(&server, "plain") && is_member(&server, "copied"));
+}
+
+#[tokio::test]
+async fn an_overfull_member_set_is_not_read_and_the_last_set_stays() {
+    harness::logs();
+    let server = RedisServer::start().unwrap();
+    let _a = register(&server, "node-a", "10.0.0.1:7100", TTL);
+    let members = watch(&server);
+    let only_a = set(&[("node-a", "10.0.0.1:7100")]);
+    until(&members, &only_a).await;
+
+    // More names than a watcher reads, as anything with write access could add.
+    let names: Vec<String> = (0..=MAX_MEMBERS).map(|i| format!("junk-{i}")).collect();
+    let mut sadd: Vec<&[u8]> = vec![b"SADD", b"cinder:members"];
+    sadd.extend(names.iter().map(String::as_bytes));
+    server.command(&sadd).unwrap();
+
+    let mut health = members.watch_health();
+    within(health.wait_for(|state| *state == LinkState::Down))
+        .await
+        .unwrap();
+    assert_eq!(members.current(), only_a);
 }

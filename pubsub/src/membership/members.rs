@@ -7,7 +7,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::signature::unix_now_ms;
-use super::{Connection, Keys, MemberKey, RECONNECT_GRACE};
+use super::{Connection, Keys, MAX_MEMBERS, MemberKey, RECONNECT_GRACE};
 use crate::{Error, LinkState};
 
 /// Live members: name → the address gateways dial.
@@ -182,6 +182,12 @@ impl Poller {
         let mut smembers = redis::pipe();
         smembers.cmd("SMEMBERS").arg(&self.keys.members);
         let (names,): (Vec<Vec<u8>>,) = self.connection.query(&smembers).await?;
+        if names.len() > MAX_MEMBERS {
+            return Err(Error::TooManyMembers {
+                count: names.len(),
+                limit: MAX_MEMBERS,
+            });
+        }
         let names: Vec<String> = names
             .into_iter()
             .filter_map(|name| String::from_utf8(name).ok())
