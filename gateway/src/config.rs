@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// A gateway's configuration. [`Config::new`] fills every limit with its default.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` shows neither the secret nor the Redis URL (which may hold a password).
+#[derive(Clone)]
 pub struct Config {
     /// The address the HTTP/WebSocket listener binds (`127.0.0.1:0` in tests).
     pub listen: SocketAddr,
@@ -92,6 +94,20 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a request body (a publish) may take to arrive in full; past it 408.
     pub body_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("view_nodes", &self.view_nodes)
+            .field(
+                "membership_prefix",
+                &self.membership.as_ref().map(|m| &m.prefix),
+            )
+            .field("secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -195,5 +211,26 @@ impl Membership {
             prefix: cinder_pubsub::membership::DEFAULT_PREFIX.to_owned(),
             poll_interval: Self::DEFAULT_POLL_INTERVAL,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_neither_the_secret_nor_the_redis_password() {
+        let mut config = Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            vec![],
+            b"the secret of thirty-two bytes..".to_vec(),
+        );
+        config.membership = Some(Membership::new("redis://cinder:hunter2@redis:6379"));
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("thirty-two"),
+            "{shown}"
+        );
+        assert!(!shown.contains("116, 104, 101"), "{shown}");
     }
 }
