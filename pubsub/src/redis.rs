@@ -36,8 +36,8 @@ pub use self::envelope::VERSION as ENVELOPE_VERSION;
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
 /// How to reach Redis and how much to buffer. Start from [`RedisConfig::new`] and
-/// change fields as needed.
-#[derive(Debug, Clone)]
+/// change fields as needed. Its `Debug` leaves out the URL, which may hold a password.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RedisConfig {
     /// `redis://[user:password@]host:port[/db]`.
@@ -73,6 +73,16 @@ pub struct RedisConfig {
     pub backoff_min: Duration,
     /// Longest reconnect delay. Default 5 s.
     pub backoff_max: Duration,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("node", &self.node)
+            .field("prefix", &self.prefix)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RedisConfig {
