@@ -67,7 +67,11 @@ pub fn node_temp_dir(node: &str) -> PathBuf {
             _ => '_',
         })
         .collect();
-    let name = if name.is_empty() { "_".to_owned() } else { name };
+    let name = if name.is_empty() {
+        "_".to_owned()
+    } else {
+        name
+    };
     std::env::temp_dir().join("cinder-uploads").join(name)
 }
 
