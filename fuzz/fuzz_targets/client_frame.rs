@@ -9,23 +9,23 @@
 
 use cinder::frame::Chunk;
 use cinder_client::Frame;
+use cinder_fuzz::reparses_exactly;
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data)
         && let Ok(frame) = Frame::decode(text)
     {
-        let again = Frame::decode(&frame.encode()).expect("an encoded frame decodes");
-        if has_float(&frame.payload) {
-            // serde_json reads floats best-effort (no `float_roundtrip`).
-            assert_eq!(
+        // Floats and serde_json's RawValue key do not read back exactly (the key may not
+        // read back at all): the header then, when it decodes.
+        match Frame::decode(&frame.encode()) {
+            Ok(again) if reparses_exactly(&frame.payload) => assert_eq!(again, frame),
+            Ok(again) => assert_eq!(
                 (&again.join_ref, &again.msg_ref, &again.topic, &again.event),
                 (&frame.join_ref, &frame.msg_ref, &frame.topic, &frame.event)
-            );
-        } else {
-            assert_eq!(again, frame);
+            ),
+            Err(error) => assert!(!reparses_exactly(&frame.payload), "{error:?}"),
         }
     }
     let _ = Frame::decode_binary(data);
@@ -53,17 +53,3 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => assert!(fields.iter().any(|f| f.len() > 255)),
     }
 });
-
-/// Whether `value` holds a float anywhere.
-fn has_float(value: &Value) -> bool {
-    let mut stack = vec![value];
-    while let Some(value) = stack.pop() {
-        match value {
-            Value::Number(n) if n.is_f64() => return true,
-            Value::Array(items) => stack.extend(items),
-            Value::Object(map) => stack.extend(map.values()),
-            _ => {}
-        }
-    }
-    false
-}
