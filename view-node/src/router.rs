@@ -11,6 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use cinder_presence::Tracker;
+use cinder_proto::credential::LinkKey;
 use cinder_pubsub::PubSub;
 use serde_json::Value;
 use tracing::{debug, warn};
@@ -120,6 +121,8 @@ struct Entry<O> {
 pub struct Router<O> {
     entries: Vec<Entry<O>>,
     signer: Signer,
+    /// What gateways present on the link, derived from the same secret.
+    link_key: LinkKey,
     pubsub: Arc<dyn PubSub>,
     presence: Option<Tracker>,
     layout: Layout,
@@ -145,6 +148,7 @@ impl<O: Outbox> Router<O> {
         Router {
             entries: Vec::new(),
             signer: Signer::new(secret),
+            link_key: LinkKey::derive(secret),
             pubsub: Arc::new(cinder_pubsub::Local::new()),
             presence: None,
             layout: page::default_layout,
@@ -170,6 +174,12 @@ impl<O: Outbox> Router<O> {
     /// The pubsub the views use.
     pub fn pubsub_handle(&self) -> Arc<dyn PubSub> {
         self.pubsub.clone()
+    }
+
+    /// The key gateways must present on the link (`cinder_proto::credential`), derived
+    /// from the secret this router signs with.
+    pub fn link_key(&self) -> &LinkKey {
+        &self.link_key
     }
 
     /// Renders pages with `layout` instead of the default.

@@ -52,7 +52,7 @@ pub trait Outbox: Send + 'static {
     }
 
     /// The largest frame this outbox carries, in bytes. A session whose next frame is
-    /// larger fails with `phx_error` instead of sending it (see [`Actor::send`]).
+    /// larger fails with `phx_error` instead of sending it (see `Actor::send`).
     fn max_frame_bytes(&self) -> usize {
         usize::MAX
     }
