@@ -130,12 +130,28 @@ impl Client<'_> {
             return Ok(());
         };
         self.conn.take_route(topic);
+        if !self.add_route(topic, join_ref, msg_ref, link.clone(), session) {
+            return Ok(());
+        }
+        self.forward(&link, session, up::Kind::Frame(bytes))
+    }
+
+    /// Adds a channel's route, or answers `too_many_channels` past the cap; false when the
+    /// route was not added (also when the socket is finishing).
+    fn add_route(
+        &self,
+        topic: &str,
+        join_ref: &str,
+        msg_ref: &str,
+        link: Arc<Link>,
+        session: u64,
+    ) -> bool {
         match self
             .conn
-            .add_route(Route::new(topic, join_ref, link.clone(), session))
+            .add_route(Route::new(topic, join_ref, link, session))
         {
-            Ok(()) => {}
-            Err(RouteRefused::Finished) => return Ok(()),
+            Ok(()) => true,
+            Err(RouteRefused::Finished) => false,
             Err(RouteRefused::Full) => {
                 self.reply(frame::error_reply(
                     join_ref,
@@ -143,10 +159,9 @@ impl Client<'_> {
                     topic,
                     TOO_MANY_CHANNELS,
                 ));
-                return Ok(());
+                false
             }
         }
-        self.forward(&link, session, up::Kind::Frame(bytes))
     }
 
     /// Handles a complete binary message (an upload chunk push).
@@ -187,21 +202,8 @@ impl Client<'_> {
         tracing::debug!(view = %view_id, node = %link.addr, session, "join");
         // The route exists before the node can answer, so its first frames and a close
         // always find it.
-        match self
-            .conn
-            .add_route(Route::new(topic, join_ref, link.clone(), session))
-        {
-            Ok(()) => {}
-            Err(RouteRefused::Finished) => return Ok(()),
-            Err(RouteRefused::Full) => {
-                self.reply(frame::error_reply(
-                    join_ref,
-                    msg_ref,
-                    topic,
-                    TOO_MANY_CHANNELS,
-                ));
-                return Ok(());
-            }
+        if !self.add_route(topic, join_ref, msg_ref, link.clone(), session) {
+            return Ok(());
         }
         if !link.register(session, self.conn.clone()) {
             self.conn.remove_session(session);
