@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::drain::Drain;
+
 /// A gateway's configuration. [`Config::new`] fills every limit with its default.
 ///
 /// Its `Debug` shows neither the secret nor the Redis URL (which may hold a password).
@@ -94,6 +96,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a request body (a publish) may take to arrive in full; past it 408.
     pub body_timeout: Duration,
+    /// What [`Gateway::serve_until_drained`](crate::Gateway::serve_until_drained) does
+    /// once told to stop: its serve window, close window and deadline.
+    pub drain: Drain,
 }
 
 impl std::fmt::Debug for Config {
@@ -182,6 +187,7 @@ impl Config {
             trust_forwarded_for: false,
             header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
             body_timeout: Self::DEFAULT_BODY_TIMEOUT,
+            drain: Drain::default(),
         }
     }
 }

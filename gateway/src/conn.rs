@@ -54,11 +54,14 @@ impl Limits {
     }
 }
 
-/// Why the gateway closes a socket: a WebSocket close code and its reason.
+/// Why the gateway closes a socket: a WebSocket close code, its reason, and the label
+/// `cinder_gateway_closes_total` counts it under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CloseReason {
     pub(crate) code: u16,
     pub(crate) reason: &'static str,
+    /// The metric's `reason` label.
+    pub(crate) label: &'static str,
 }
 
 impl CloseReason {
@@ -66,35 +69,52 @@ impl CloseReason {
     pub(crate) const MALFORMED: Self = Self {
         code: 1007,
         reason: "malformed frame",
+        label: "malformed",
     };
     /// The client broke the WebSocket protocol itself.
     pub(crate) const PROTOCOL: Self = Self {
         code: 1002,
         reason: "protocol error",
+        label: "protocol_error",
     };
     /// The client sent more messages than its token bucket allows.
     pub(crate) const RATE_LIMITED: Self = Self {
         code: 1008,
         reason: "rate limit exceeded",
+        label: "rate_limit",
     };
     /// The client sent a message larger than the configured maximum.
     pub(crate) const TOO_BIG: Self = Self {
         code: 1009,
         reason: "message too big",
+        label: "too_big",
     };
-    /// A queue on the way to or from the view-node is full.
+    /// The client does not read fast enough: its outbox is full.
     pub(crate) const TRY_AGAIN: Self = Self {
         code: 1013,
         reason: "try again later",
+        label: "slow_client",
     };
     /// The client sent nothing for the idle timeout.
     pub(crate) const IDLE: Self = Self {
         code: 1001,
         reason: "idle timeout",
+        label: "idle",
+    };
+    /// The gateway is draining (a rolling update): the client should reconnect, to
+    /// another gateway.
+    pub(crate) const DRAIN: Self = Self {
+        code: 1012,
+        reason: "service restart",
+        label: "drain",
     };
     /// The client closed; the gateway answers with the same code.
     pub(crate) fn echo(code: u16) -> Self {
-        Self { code, reason: "" }
+        Self {
+            code,
+            reason: "",
+            label: "client",
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! | `GET /live/websocket?…&vsn=2.0.0` | the WebSocket upgrade ([`crate::upgrade`]) |
 //! | `GET /assets/…` | the client bundles and app.js ([`crate::assets`]) |
 //! | `GET /healthz` | 200 while the process runs |
-//! | `GET /readyz` | 200 when a view-node link is up, else 503 |
+//! | `GET /readyz` | 200 when a view-node link is up and the gateway is not draining, else 503 |
 //! | `GET /metrics` | Prometheus text |
 //! | `POST /api/topics/<topic>` | a publish through a view-node ([`crate::publish`]) |
 //! | any other `GET`/`HEAD` | a dead render on a view-node ([`crate::render`]) |
@@ -100,6 +100,7 @@ async fn handle(
     let head = method == Method::HEAD;
     let response = match request.uri().path() {
         "/healthz" => text(StatusCode::OK, "ok\n"),
+        "/readyz" if shared.is_draining() => text(StatusCode::SERVICE_UNAVAILABLE, "draining\n"),
         "/readyz" if shared.nodes.up_count() > 0 => text(StatusCode::OK, "ready\n"),
         "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "no view-node link is up\n"),
         "/metrics" => {

@@ -25,7 +25,10 @@
 //! # Layout
 //!
 //! - [`config`]: what a gateway is told at start.
+//! - [`cli`]: the binary's flags and variables, turned into a [`Config`].
 //! - `server`: binding, the accept loop, what connections share.
+//! - `drain`: the drain on a signal to stop: not ready, still serving, sockets closed
+//!   spread over a window, exit.
 //! - `admission`: connections counted per client address, dead renders rate-limited.
 //! - `http`: which HTTP request goes where; errors to responses.
 //! - `upgrade`: the checks before a WebSocket's 101 (vsn, origin, cap, CSRF verdict).
@@ -54,9 +57,11 @@
 mod admission;
 mod assets;
 mod channel;
+pub mod cli;
 pub mod config;
 mod conn;
 pub mod csrf;
+mod drain;
 mod error;
 mod frame;
 mod frame_reader;
@@ -76,6 +81,7 @@ mod telemetry;
 mod upgrade;
 
 pub use config::{Config, Membership};
+pub use drain::Drain;
 pub use error::{Error, Result};
 pub use render::{CSRF_HEADER, new_view_id};
 pub use server::{Gateway, Links, bind};

@@ -5,6 +5,9 @@
 //! holds its count. It serves HTTP/1.1 with hyper until the connection ends or
 //! upgrades; an upgrade hands the bare TCP stream to [`crate::socket`] in the same
 //! task, after hyper's connection state (its buffers) has been dropped.
+//!
+//! [`Gateway::serve`] stops at once when told to; [`Gateway::serve_until_drained`] drains
+//! first ([`crate::drain`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,6 +24,7 @@ use tracing::{Instrument as _, debug, info, warn};
 use crate::admission::{Admission, ConnectionPermit};
 use crate::config::Config;
 use crate::csrf::Csrf;
+use crate::drain::Sockets;
 use crate::error::{Error, Result};
 use crate::link::Nodes;
 use crate::telemetry::Metrics;
@@ -39,20 +43,35 @@ pub(crate) struct Shared {
     pub(crate) admission: Arc<Admission>,
     /// The next session key; one counter per gateway keeps keys unique on every link.
     next_session: AtomicU64,
-    /// Open WebSockets, for the connection cap.
+    /// Open WebSockets (slots taken under the connection cap).
     sockets: AtomicUsize,
+    /// The open WebSockets' shared halves, and the drain's state.
+    pub(crate) open: Sockets,
 }
 
 /// A slot counted against the connection cap, released on drop.
 #[derive(Debug)]
 pub(crate) struct SocketPermit {
     shared: Arc<Shared>,
+    /// The socket's id among [`Shared::open`] (a session key: unique in the gateway).
+    id: u64,
+}
+
+impl SocketPermit {
+    /// Makes the upgraded socket's `conn` known to the drain until this permit drops.
+    pub(crate) fn register(&self, conn: &Arc<crate::conn::Conn>) {
+        self.shared.open.register(self.id, conn);
+    }
 }
 
 impl Drop for SocketPermit {
     fn drop(&mut self) {
-        self.shared.sockets.fetch_sub(1, Ordering::AcqRel);
+        self.shared.open.remove(self.id);
+        let before = self.shared.sockets.fetch_sub(1, Ordering::AcqRel);
         self.shared.metrics.sockets.decrement(1.0);
+        if before == 1 {
+            self.shared.open.emptied();
+        }
     }
 }
 
@@ -74,7 +93,13 @@ impl Shared {
         self.metrics.sockets.increment(1.0);
         Some(SocketPermit {
             shared: self.clone(),
+            id: self.next_session(),
         })
+    }
+
+    /// Whether the gateway is draining: `/readyz` answers 503.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.open.is_draining()
     }
 }
 
@@ -106,15 +131,26 @@ impl Links {
     }
 }
 
-/// A bound gateway, ready to [`serve`](Gateway::serve).
+/// A bound gateway, ready to [`serve`](Gateway::serve) or
+/// [`serve_until_drained`](Gateway::serve_until_drained).
 ///
 /// Its view-node links start connecting at [`bind`]; dropping the gateway (or the end
-/// of `serve`) stops them.
+/// of serving) stops them.
 #[derive(Debug)]
 pub struct Gateway {
     listener: TcpListener,
     shared: Arc<Shared>,
-    stop: watch::Sender<bool>,
+    stop: StopLinks,
+}
+
+/// Stops the view-node links when dropped.
+#[derive(Debug)]
+struct StopLinks(watch::Sender<bool>);
+
+impl Drop for StopLinks {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
 }
 
 /// Binds the listener, installs the metrics recorder and starts linking to the
@@ -171,11 +207,12 @@ pub async fn bind(mut config: Config) -> Result<Gateway> {
         metrics,
         next_session: AtomicU64::new(1),
         sockets: AtomicUsize::new(0),
+        open: Sockets::default(),
     });
     Ok(Gateway {
         listener,
         shared,
-        stop,
+        stop: StopLinks(stop),
     })
 }
 
@@ -196,48 +233,102 @@ impl Gateway {
         }
     }
 
-    /// Accepts connections until `shutdown` resolves. Connections already open keep
-    /// running until they end or the runtime stops; the links stop when this returns.
+    /// Accepts connections until `shutdown` resolves, then stops at once: the listener
+    /// closes, and the links stop. Connections already open keep running until they end
+    /// or the runtime stops.
     ///
     /// # Errors
     /// None today: accept failures (such as running out of file descriptors) are
     /// logged and retried.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let (listener, shared) = (&self.listener, &self.shared);
-        info!(addr = %listener.local_addr()?, "gateway serving");
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                () = &mut shutdown => break,
-                accepted = listener.accept() => match accepted {
-                    Ok((tcp, peer)) => {
-                        // Past a cap: dropped here, unread, before it costs a task.
-                        let Some(permit) = shared.admission.open(peer.ip()) else {
-                            debug!(%peer, "connection refused: too many open");
-                            shared.metrics.connections_refused.increment(1);
-                            continue;
-                        };
-                        let span = tracing::debug_span!("connection", %peer);
-                        let task = connection(tcp, permit, shared.clone());
-                        tokio::spawn(task.instrument(span));
-                    }
-                    Err(error) => {
-                        // EMFILE and friends: wait for sockets to close rather than spin.
-                        warn!(%error, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                },
-            }
-        }
-        // Dropping `self` stops the links.
+        info!(addr = %self.listener.local_addr()?, "gateway serving");
+        accept(&self.listener, &self.shared, shutdown).await;
         info!("gateway stopped accepting");
+        Ok(())
+    }
+
+    /// Accepts connections until `drain` resolves, then drains as
+    /// [`Config::drain`](crate::Config::drain) says ([`crate::drain`]): `/readyz` answers
+    /// 503 at once while the gateway goes on accepting for the serve window; then the
+    /// listener closes and the open WebSockets are closed (1012) spread over the close
+    /// window. Returns when no WebSocket is left, or at the deadline (counted from
+    /// `drain`), and the links stop.
+    ///
+    /// To stop at once during the drain (a second signal), drop this future: the
+    /// listener and the links stop with it, open connections when the runtime stops.
+    ///
+    /// # Errors
+    /// None today, as [`Gateway::serve`].
+    pub async fn serve_until_drained(self, drain: impl Future<Output = ()>) -> Result<()> {
+        let Gateway {
+            listener,
+            shared,
+            stop,
+        } = self;
+        info!(addr = %listener.local_addr()?, "gateway serving");
+        accept(&listener, &shared, drain).await;
+        let plan = shared.config.drain;
+        let deadline = tokio::time::Instant::now() + plan.deadline;
+        shared.open.begin();
+        shared.metrics.draining.set(1.0);
+        info!(
+            serve_ms = plan.serve.as_millis(),
+            close_ms = plan.close.as_millis(),
+            deadline_ms = plan.deadline.as_millis(),
+            sockets = shared.sockets.load(Ordering::Acquire),
+            "draining: not ready, still accepting"
+        );
+        let serve_end = deadline.min(tokio::time::Instant::now() + plan.serve);
+        accept(&listener, &shared, tokio::time::sleep_until(serve_end)).await;
+        drop(listener);
+        info!(
+            sockets = shared.sockets.load(Ordering::Acquire),
+            "draining: stopped accepting, closing the sockets"
+        );
+        let emptied = async {
+            shared.open.close_all(plan.close).await;
+            shared
+                .open
+                .wait_empty(|| shared.sockets.load(Ordering::Acquire))
+                .await;
+        };
+        match tokio::time::timeout_at(deadline, emptied).await {
+            Ok(()) => info!("drained: no socket left"),
+            Err(_) => warn!(
+                sockets = shared.sockets.load(Ordering::Acquire),
+                "drain deadline: stopping with sockets still open"
+            ),
+        }
+        drop(stop);
         Ok(())
     }
 }
 
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        self.stop.send_replace(true);
+/// The accept loop, until `until` resolves.
+async fn accept(listener: &TcpListener, shared: &Arc<Shared>, until: impl Future<Output = ()>) {
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            () = &mut until => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    // Past a cap: dropped here, unread, before it costs a task.
+                    let Some(permit) = shared.admission.open(peer.ip()) else {
+                        debug!(%peer, "connection refused: too many open");
+                        shared.metrics.connections_refused.increment(1);
+                        continue;
+                    };
+                    let span = tracing::debug_span!("connection", %peer);
+                    let task = connection(tcp, permit, shared.clone());
+                    tokio::spawn(task.instrument(span));
+                }
+                Err(error) => {
+                    // EMFILE and friends: wait for sockets to close rather than spin.
+                    warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+        }
     }
 }
 

@@ -12,11 +12,11 @@
 //!
 //! A limit broken closes only this socket, with its code: 1007 malformed frame, 1008 rate
 //! limit exceeded, 1009 message too big, 1013 try again later (a full outbox), 1002 for
-//! WebSocket protocol errors, 1001 when no frame completed within the idle timeout. A
-//! frame the client does not take within the write timeout drops the socket at once: a
-//! close frame could not get through either. When the socket ends, every session it
-//! joined gets a `Leave` upstream. TCP keepalive finds a peer that vanished without a
-//! word.
+//! WebSocket protocol errors, 1001 when no frame completed within the idle timeout, 1012
+//! service restart when the gateway drains ([`crate::drain`]). A frame the client does
+//! not take within the write timeout drops the socket at once: a close frame could not
+//! get through either. When the socket ends, every session it joined gets a `Leave`
+//! upstream. TCP keepalive finds a peer that vanished without a word.
 //!
 //! Memory is the design constraint here (≤ 4 KB per idle socket): hyper's connection is
 //! gone by now (the TCP stream is taken back out of hyper's upgrade wrapper), an idle
@@ -104,6 +104,8 @@ async fn drive(
 ) {
     keepalive(&tcp, shared.config.tcp_keepalive);
     let conn = Arc::new(Conn::new(Limits::new(&shared.config)));
+    // Known to the drain until the permit is dropped, at the end.
+    permit.register(&conn);
     let client = Client {
         shared,
         conn: &conn,
@@ -141,7 +143,7 @@ async fn drive(
     }
     if let Some(reason) = closed {
         debug!(code = reason.code, reason = reason.reason, "closed");
-        Metrics::closed(reason.code);
+        Metrics::closed(reason.label);
     }
     if linger {
         Box::pin(drain(&mut tcp)).await;
@@ -281,7 +283,9 @@ fn close_code(payload: &[u8]) -> u16 {
     match payload {
         [a, b, ..] => {
             let code = u16::from_be_bytes([*a, *b]);
-            let valid = matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999);
+            // 1012–1014 (service restart, try again later, bad gateway) are registered
+            // codes a peer may send; 1004–1006 and 1015 may not be.
+            let valid = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
             if valid { code } else { 1002 }
         }
         _ => 1000,
@@ -354,6 +358,7 @@ async fn write_within(
         Ok(written) => written,
         Err(_elapsed) => {
             debug!("write timed out: the client stopped reading");
+            Metrics::closed(CloseReason::TRY_AGAIN.label);
             Err(WebSocketError::ConnectionClosed)
         }
     }

@@ -43,6 +43,8 @@ pub(crate) struct Metrics {
     /// `cinder_gateway_connections_refused_total`: connections closed at accept, past
     /// the total or an address's cap.
     pub(crate) connections_refused: Counter,
+    /// `cinder_gateway_draining`: 1 from the signal to stop until the exit, else 0.
+    pub(crate) draining: Gauge,
 }
 
 impl Metrics {
@@ -57,11 +59,16 @@ impl Metrics {
             renders: counter!("cinder_gateway_renders_total"),
             renders_refused: counter!("cinder_gateway_renders_refused_total"),
             connections_refused: counter!("cinder_gateway_connections_refused_total"),
+            draining: gauge!("cinder_gateway_draining"),
         }
     }
 
-    /// Counts a socket closed by the gateway, by close code.
-    pub(crate) fn closed(code: u16) {
-        counter!("cinder_gateway_closes_total", "code" => code.to_string()).increment(1);
+    /// Counts a socket the gateway closed, by reason:
+    /// `cinder_gateway_closes_total{reason="drain"|"idle"|"slow_client"|"rate_limit"|
+    /// "too_big"|"malformed"|"protocol_error"|"client"}` (`client`: the client closed
+    /// first and the gateway answered; `slow_client` also counts sockets dropped at the
+    /// write timeout, which get no close frame).
+    pub(crate) fn closed(reason: &'static str) {
+        counter!("cinder_gateway_closes_total", "reason" => reason).increment(1);
     }
 }
