@@ -640,3 +640,112 @@ pub(crate) async fn read_status(tcp: &mut TcpStream) -> anyhow::Result<Option<u1
     let status = line.split(' ').nth(1).context("no status")?.parse()?;
     Ok(Some(status))
 }
+
+/// The `cinder-gateway` binary running as a child process, for what needs a process:
+/// signals, flags, variables, the exit.
+pub(crate) struct GatewayProcess {
+    /// Where it listens, from its `gateway listening on http://<addr>` line.
+    pub(crate) addr: SocketAddr,
+    pid: u32,
+    exited: Option<oneshot::Receiver<std::process::ExitStatus>>,
+}
+
+impl GatewayProcess {
+    /// Starts the binary with `args` and the variables `envs` (the test secret in
+    /// `CINDER_SECRET` unless `envs` sets it) and waits for its listening line.
+    pub(crate) async fn start(args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<Self> {
+        use std::io::BufRead as _;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cinder-gateway"));
+        command
+            .args(args)
+            .env("CINDER_SECRET", std::str::from_utf8(SECRET)?)
+            .envs(envs.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped());
+        let mut child = command.spawn()?;
+        let pid = child.id();
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (line_tx, line) = oneshot::channel();
+        let (exit_tx, exited) = oneshot::channel();
+        // Threads, not tasks: the reads and the wait block.
+        std::thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let _ = line_tx.send(lines.next());
+            for _ in lines {}
+        });
+        std::thread::spawn(move || {
+            if let Ok(status) = child.wait() {
+                let _ = exit_tx.send(status);
+            }
+        });
+        let mut process = Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            pid,
+            exited: Some(exited),
+        };
+        let line = tokio::time::timeout(STEP, line)
+            .await
+            .context("the gateway did not announce itself")?
+            .context("the gateway's stdout closed")?
+            .context("the gateway printed nothing")??;
+        let addr = line
+            .strip_prefix("gateway listening on http://")
+            .with_context(|| format!("unexpected line {line:?}"))?;
+        process.addr = addr.parse()?;
+        Ok(process)
+    }
+
+    /// Sends the signal `name` (`TERM`, `INT`).
+    pub(crate) fn signal(&self, name: &str) -> anyhow::Result<()> {
+        let status = std::process::Command::new("kill")
+            .args([format!("-{name}"), self.pid.to_string()])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -{name} failed");
+        Ok(())
+    }
+
+    /// Waits up to `within` for the process to exit.
+    pub(crate) async fn exit_within(
+        &mut self,
+        within: Duration,
+    ) -> anyhow::Result<std::process::ExitStatus> {
+        let exited = self.exited.as_mut().context("already exited")?;
+        let status = tokio::time::timeout(within, exited)
+            .await
+            .with_context(|| format!("the gateway still runs after {within:?}"))?
+            .context("the wait failed")?;
+        // Exited: nothing left for the drop to kill.
+        self.exited = None;
+        Ok(status)
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        if self.exited.is_some() {
+            let _ = self.signal("KILL");
+        }
+    }
+}
+
+/// GETs `path` until `ready(answer)` holds, for up to [`STEP`]; returns that answer.
+pub(crate) async fn get_until(
+    addr: SocketAddr,
+    path: &str,
+    mut ready: impl FnMut(&HttpReply) -> bool,
+) -> anyhow::Result<HttpReply> {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let reply = get(addr, path).await?;
+        if ready(&reply) {
+            return Ok(reply);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{path} stayed {} {:?}",
+            reply.status,
+            reply.text()
+        );
+        tokio::task::yield_now().await;
+    }
+}
