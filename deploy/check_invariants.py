@@ -16,6 +16,8 @@ compose file (`docker compose config` output), and checks:
   workloads each have one; Services, ServiceMonitors, the HPA and the Ingress point at
   things that exist;
 - images: every image has a tag, and none is `latest`;
+- metrics: every `cinder_*` metric the alerts, the HPA and the dashboard read is named
+  in the workspace's Rust sources (a renamed metric would leave them reading nothing);
 - flags and variables: every `--flag` and every `CINDER_*` variable passed to
   `cinder-gateway` or `cinder-demo view-node` is one the binary's `--help` lists
   (`[env: NAME]`, or the default of a `--…-env` flag naming the variable). A
@@ -26,11 +28,13 @@ broken check reports it.
 
 usage: check_invariants.py --k8s RENDERED.yaml… --compose RENDERED.yaml
            --gateway-help FILE|--gateway BIN  --view-node-help FILE|--app BIN
-           [--entrypoint deploy/docker/entrypoint.sh] [--self-test]
+           [--entrypoint deploy/docker/entrypoint.sh] [--dashboard FILE]
+           [--sources DIR] [--self-test]
 """
 
 import argparse
 import copy
+import json
 import os
 import re
 import subprocess
@@ -315,6 +319,29 @@ class Checker:
         else:
             self.ok(check)
 
+    # === metrics ===
+
+    def metrics(self, label, docs, dashboard, source_names):
+        """Each `cinder_*` name the rules, the HPA and the dashboard read must be defined."""
+        used = []
+        for d in docs:
+            if d.get("kind") == "PrometheusRule":
+                for group in d.get("spec", {}).get("groups", []):
+                    for rule in group.get("rules", []):
+                        used += [(f"PrometheusRule {rule.get('alert')}", n) for n in metric_names(rule.get("expr", ""))]
+            if d.get("kind") == "HorizontalPodAutoscaler":
+                for m in d.get("spec", {}).get("metrics", []):
+                    name = ((m.get("pods") or {}).get("metric") or {}).get("name", "")
+                    used += [(f"HorizontalPodAutoscaler {d['metadata']['name']}", n) for n in metric_names(name)]
+        for panel in (dashboard or {}).get("panels", []):
+            for target in panel.get("targets", []):
+                used += [(f"dashboard panel {panel.get('title')!r}", n) for n in metric_names(target.get("expr", ""))]
+        for where, name in used:
+            if source_names is None or name in source_names:
+                self.ok("metrics")
+            else:
+                self.fail("metrics", f"{label} {where}", f"{name} is named in no Rust source of the workspace")
+
     # === Compose ===
 
     def compose(self, label, project):
@@ -385,6 +412,26 @@ def duration(text):
     return total
 
 
+def metric_names(expr):
+    """The `cinder_*` metrics an expression reads, histogram suffixes removed."""
+    names = set()
+    for name in re.findall(r"\bcinder_[a-z0-9_]+", expr):
+        names.add(re.sub(r"_(bucket|sum|count)$", "", name))
+    return sorted(names)
+
+
+def source_metric_names(root):
+    """Every quoted `cinder_*` string in the workspace's .rs files (build outputs skipped)."""
+    names = set()
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = [d for d in subdirs if d not in ("target", "node_modules", ".git", "fuzz")]
+        for file in files:
+            if file.endswith(".rs"):
+                with open(os.path.join(directory, file), errors="replace") as f:
+                    names.update(re.findall(r'"(cinder_[a-z0-9_]+)"', f.read()))
+    return names
+
+
 def entrypoint_variables(path):
     """NAME_FILE → NAME for each NAME the entrypoint's `for name in …` loop reads."""
     if not path:
@@ -413,40 +460,39 @@ def breakages(k8s, compose):
         container(docs, kind, name).setdefault("env", []).append({"name": variable, "value": value})
 
     return [
-        ("grace", "gateway grace 20 s < 5 + 30", lambda k, c: workload(first(k), "Deployment", "cinder-gateway")["spec"]["template"]["spec"].__setitem__("terminationGracePeriodSeconds", 20)),
-        ("grace", "view-node drain raised to 60 s", lambda k, c: env_add(first(k), "StatefulSet", "cinder-view-node", "CINDER_DRAIN_TIMEOUT_MS", "60000")),
-        ("grace", "compose gateway stop_grace_period 10s", lambda k, c: c["services"]["gateway"].__setitem__("stop_grace_period", "10s")),
-        ("probes", "view-node without a readinessProbe", lambda k, c: container(first(k), "StatefulSet", "cinder-view-node").pop("readinessProbe")),
-        ("probes", "compose view-node without a healthcheck", lambda k, c: c["services"]["view-node"].pop("healthcheck")),
-        ("resources", "gateway without a memory limit", lambda k, c: container(first(k), "Deployment", "cinder-gateway")["resources"].pop("limits")),
-        ("securityContext", "redis may escalate", lambda k, c: container(first(k), "StatefulSet", "cinder-redis")["securityContext"].__setitem__("allowPrivilegeEscalation", True)),
-        ("securityContext", "view-node pod without seccomp", lambda k, c: workload(first(k), "StatefulSet", "cinder-view-node")["spec"]["template"]["spec"]["securityContext"].pop("seccompProfile")),
-        ("pdb", "gateway PDB selects a label no pod has", lambda k, c: workload(first(k), "PodDisruptionBudget", "cinder-gateway")["spec"]["selector"]["matchLabels"].__setitem__("app.kubernetes.io/name", "cinder-gatway")),
-        ("images", "redis image untagged", lambda k, c: container(first(k), "StatefulSet", "cinder-redis").__setitem__("image", "redis")),
-        ("images", "compose redis on latest", lambda k, c: c["services"]["redis"].__setitem__("image", "redis:latest")),
-        ("flags", "gateway given an unknown variable", lambda k, c: env_add(first(k), "Deployment", "cinder-gateway", "CINDER_NO_SUCH_SETTING", "1")),
-        ("flags", "view-node given an unknown flag", lambda k, c: container(first(k), "StatefulSet", "cinder-view-node")["args"].append("--no-such-flag")),
-        ("flags", "compose gateway given an unknown variable", lambda k, c: c["services"]["gateway"]["environment"].__setitem__("CINDER_VIEWNODES", "x:7001")),
-        ("references", "gateway Service selects nothing", lambda k, c: workload(first(k), "Service", "cinder-gateway")["spec"]["selector"].__setitem__("app.kubernetes.io/name", "nothing")),
+        ("grace", "gateway grace 20 s < 5 + 30", lambda k, c, g: workload(first(k), "Deployment", "cinder-gateway")["spec"]["template"]["spec"].__setitem__("terminationGracePeriodSeconds", 20)),
+        ("grace", "view-node drain raised to 60 s", lambda k, c, g: env_add(first(k), "StatefulSet", "cinder-view-node", "CINDER_DRAIN_TIMEOUT_MS", "60000")),
+        ("grace", "compose gateway stop_grace_period 10s", lambda k, c, g: c["services"]["gateway"].__setitem__("stop_grace_period", "10s")),
+        ("probes", "view-node without a readinessProbe", lambda k, c, g: container(first(k), "StatefulSet", "cinder-view-node").pop("readinessProbe")),
+        ("probes", "compose view-node without a healthcheck", lambda k, c, g: c["services"]["view-node"].pop("healthcheck")),
+        ("resources", "gateway without a memory limit", lambda k, c, g: container(first(k), "Deployment", "cinder-gateway")["resources"].pop("limits")),
+        ("securityContext", "redis may escalate", lambda k, c, g: container(first(k), "StatefulSet", "cinder-redis")["securityContext"].__setitem__("allowPrivilegeEscalation", True)),
+        ("securityContext", "view-node pod without seccomp", lambda k, c, g: workload(first(k), "StatefulSet", "cinder-view-node")["spec"]["template"]["spec"]["securityContext"].pop("seccompProfile")),
+        ("pdb", "gateway PDB selects a label no pod has", lambda k, c, g: workload(first(k), "PodDisruptionBudget", "cinder-gateway")["spec"]["selector"]["matchLabels"].__setitem__("app.kubernetes.io/name", "cinder-gatway")),
+        ("images", "redis image untagged", lambda k, c, g: container(first(k), "StatefulSet", "cinder-redis").__setitem__("image", "redis")),
+        ("images", "compose redis on latest", lambda k, c, g: c["services"]["redis"].__setitem__("image", "redis:latest")),
+        ("flags", "gateway given an unknown variable", lambda k, c, g: env_add(first(k), "Deployment", "cinder-gateway", "CINDER_NO_SUCH_SETTING", "1")),
+        ("flags", "view-node given an unknown flag", lambda k, c, g: container(first(k), "StatefulSet", "cinder-view-node")["args"].append("--no-such-flag")),
+        ("flags", "compose gateway given an unknown variable", lambda k, c, g: c["services"]["gateway"]["environment"].__setitem__("CINDER_VIEWNODES", "x:7001")),
+        ("metrics", "a dashboard panel on a metric nobody defines", lambda k, c, g: g["panels"].append({"title": "broken", "targets": [{"expr": "rate(cinder_no_such_metric_total[5m])"}]})),
+        ("references", "gateway Service selects nothing", lambda k, c, g: workload(first(k), "Service", "cinder-gateway")["spec"]["selector"].__setitem__("app.kubernetes.io/name", "nothing")),
     ]
 
 
-def self_test(k8s, compose, make_checker, baseline):
+def self_test(k8s, compose, dashboard, make_checker, run, baseline):
     """Each breakage must add a failure of its check that the unbroken inputs lack."""
     failed = False
     known = set(baseline)
     for check, description, mutate in breakages(k8s, compose):
-        k, c = copy.deepcopy(k8s), copy.deepcopy(compose)
+        k, c, g = copy.deepcopy(k8s), copy.deepcopy(compose), copy.deepcopy(dashboard or {"panels": []})
         try:
-            mutate(k, c)
+            mutate(k, c, g)
         except (KeyError, IndexError, StopIteration) as missing:
             print(f"  self-test FAILED: {description}: nothing to break ({missing!r} is not rendered)")
             failed = True
             continue
         checker = make_checker()
-        for label, docs in k.items():
-            checker.k8s(label, docs)
-        checker.compose("compose", c)
+        run(checker, k, c, g)
         caught = [m for name, m in checker.failures if name == check and (name, m) not in known]
         if caught:
             print(f"  self-test: {description} → caught by {check}: {caught[0]}")
@@ -465,6 +511,8 @@ def main():
     parser.add_argument("--app", help="the app binary (cinder-demo); its `view-node --help` is read")
     parser.add_argument("--view-node-help", help="a file holding `cinder-demo view-node --help`")
     parser.add_argument("--entrypoint", help="the image's entrypoint.sh (its NAME_FILE variables)")
+    parser.add_argument("--dashboard", help="the Grafana dashboard's JSON")
+    parser.add_argument("--sources", help="the workspace root, whose .rs files name the metrics")
     parser.add_argument("--self-test", action="store_true")
     args = parser.parse_args()
 
@@ -484,10 +532,17 @@ def main():
     compose = (yaml.safe_load(read(args.compose)) if args.compose else None) or {}
     compose.setdefault("services", {})
 
+    dashboard = json.loads(read(args.dashboard)) if args.dashboard else None
+    source_names = source_metric_names(args.sources) if args.sources else None
+
+    def run(checker, k8s, compose, dashboard):
+        for label, docs in k8s.items():
+            checker.k8s(label, docs)
+            checker.metrics(label, docs, dashboard if label == next(iter(k8s)) else None, source_names)
+        checker.compose("compose", compose)
+
     checker = Checker(helps, file_variables)
-    for label, docs in k8s.items():
-        checker.k8s(label, docs)
-    checker.compose("compose", compose)
+    run(checker, k8s, compose, dashboard)
 
     for role, help_ in helps.items():
         print(f"  {role} --help: {len(help_.flags)} flags, {len(help_.variables)} variables" + ("" if help_.is_clap() else " (no clap help)"))
@@ -498,7 +553,7 @@ def main():
             print(f"    FAIL {message}")
     ok = not checker.failures
     if args.self_test:
-        ok = self_test(k8s, compose, lambda: Checker(helps, file_variables), checker.failures) and ok
+        ok = self_test(k8s, compose, dashboard, lambda: Checker(helps, file_variables), run, checker.failures) and ok
     return 0 if ok else 1
 
 
