@@ -13,10 +13,17 @@
 //!   view-node named `island` to use as its Redis; partitions it, heals, and times
 //!   presence convergence.
 //!
+//! - `drain [--sessions 10000] [--path /counter] [--bin DIR] [--serve-ms MS]
+//!   [--close-ms MS]` — starts a view-node and gateways A and B from the binaries in `DIR`
+//!   (default: beside this one), holds N sockets on A, sends A SIGTERM and times the
+//!   clients' move to B (see `drain.rs`).
+//!
 //! Every loop is bounded by its count; the tool stops by itself.
 
 mod cluster;
+mod drain;
 mod latency;
+mod process;
 
 use anyhow::{Context, bail};
 
@@ -74,6 +81,32 @@ async fn main() -> anyhow::Result<()> {
                 .context("--redis takes HOST:PORT")?;
             cluster::converge(&url, redis).await
         }
-        _ => bail!("usage: cinder-loadtest latency|idle|crossnode|fanout|converge [...]"),
+        Some("drain") => {
+            let bin = match flag(&args, "--bin") {
+                Some(dir) => dir.into(),
+                None => std::env::current_exe()?
+                    .parent()
+                    .context("the load tester's folder")?
+                    .to_owned(),
+            };
+            let mut gateway_flags = Vec::new();
+            for (ours, theirs) in [
+                ("--serve-ms", "--drain-serve-ms"),
+                ("--close-ms", "--drain-close-ms"),
+                ("--deadline-ms", "--drain-deadline-ms"),
+            ] {
+                if let Some(ms) = flag(&args, ours) {
+                    gateway_flags.extend([theirs.to_owned(), ms.to_owned()]);
+                }
+            }
+            drain::run(drain::Options {
+                sessions: usize::try_from(number(&args, "--sessions", 10_000)?)?,
+                bin,
+                path: flag(&args, "--path").unwrap_or("/counter").to_owned(),
+                gateway_flags,
+            })
+            .await
+        }
+        _ => bail!("usage: cinder-loadtest latency|idle|crossnode|fanout|converge|drain [...]"),
     }
 }
