@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgGroup, CommandFactory as _, Parser};
 
@@ -117,8 +118,8 @@ pub struct Flags {
     pub render_burst: u32,
 
     /// Take the client address of those limits from X-Forwarded-For: only behind a proxy
-    /// that sets it.
-    #[arg(long, env = "CINDER_TRUST_FORWARDED_FOR")]
+    /// that sets it. The variable takes true/false, 1/0, yes/no or on/off.
+    #[arg(long, env = "CINDER_TRUST_FORWARDED_FOR", value_parser = BoolishValueParser::new())]
     pub trust_forwarded_for: bool,
 
     /// How long a connection may take to send a request's headers (and stay idle between
@@ -302,7 +303,14 @@ fn with_variable(error: clap::Error) -> clap::Error {
         Some(ContextValue::String(value)) => value.clone(),
         _ => String::new(),
     };
-    let cause = std::error::Error::source(&error).map_or_else(String::new, |c| format!(": {c}"));
+    let cause = match (
+        std::error::Error::source(&error),
+        error.get(ContextKind::ValidValue),
+    ) {
+        (Some(cause), _) => format!(": {cause}"),
+        (None, Some(ContextValue::Strings(valid))) => format!(": one of {}", valid.join(", ")),
+        _ => String::new(),
+    };
     command.clone().error(
         error.kind(),
         format!(
@@ -337,6 +345,17 @@ mod tests {
                 "--{long} has the variable {env:?}, not {want}"
             );
         }
+    }
+
+    #[test]
+    fn trusting_forwarded_for_is_a_bare_flag() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["cinder-gateway", "--view-node", "127.0.0.1:1"];
+            all.extend_from_slice(args);
+            Flags::try_parse_from(all).unwrap().trust_forwarded_for
+        };
+        assert!(parse(&["--trust-forwarded-for"]));
+        assert!(!parse(&[]));
     }
 
     #[test]
