@@ -18,7 +18,7 @@ use clap::builder::BoolishValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgGroup, CommandFactory as _, Parser};
 
-use crate::{Config, Drain, Membership};
+use crate::{Config, Drain, Error, Membership};
 
 /// Cinder's gateway: terminates browser WebSockets, answers heartbeats, places LiveView
 /// sessions on view-nodes and forwards frames.
@@ -264,6 +264,19 @@ impl Flags {
         config.drain = self.drain.drain();
         Ok(config)
     }
+}
+
+/// A [`bind`](crate::bind) error that is about a setting, as the one-line error a bad
+/// value gets (naming the flag and its variable; `exit()` uses code 2). `None` for the
+/// others, such as an address already in use.
+pub fn setting_error(error: &Error) -> Option<clap::Error> {
+    let (flag, variable) = match error {
+        Error::InvalidViewNode { .. } => ("--view-node", "CINDER_VIEW_NODES"),
+        Error::InvalidMembership(_) => ("--redis", "CINDER_REDIS_URL"),
+        _ => return None,
+    };
+    let message = format!("{flag} (or {variable}): {error}");
+    Some(Flags::command().error(ErrorKind::ValueValidation, message))
 }
 
 /// A duration as whole milliseconds, for the flags' defaults.

@@ -17,7 +17,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use cinder_gateway::Gateway;
-use cinder_gateway::cli::Flags;
+use cinder_gateway::cli::{self, Flags};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
@@ -30,19 +30,27 @@ async fn main() -> ExitCode {
         .config()
         .unwrap_or_else(|error| error.exit());
     let _telemetry = cinder_telemetry::init("cinder-gateway");
+    let gateway = match cinder_gateway::bind(config).await {
+        Ok(gateway) => gateway,
+        Err(error) => match cli::setting_error(&error) {
+            Some(setting) => setting.exit(),
+            None => return failed(&error),
+        },
+    };
     let served = async {
-        let gateway = cinder_gateway::bind(config).await?;
         announce(&gateway).await?;
         serve(gateway).await
     };
     match served.await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "gateway failed");
-            eprintln!("cinder-gateway: {error:#}");
-            ExitCode::FAILURE
-        }
+        Err(error) => failed(&error),
     }
+}
+
+/// One line on stderr and exit code 1; the errors already name their cause.
+fn failed(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("cinder-gateway: {error}");
+    ExitCode::FAILURE
 }
 
 /// Prints the listening line once a view-node link is up (or after a bounded wait, so a

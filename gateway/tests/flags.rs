@@ -111,6 +111,17 @@ fn a_bad_value_names_the_flag_and_its_variable() -> anyhow::Result<()> {
         );
     }
 
+    // Checked at bind, still named as a setting.
+    let address = gateway()
+        .args(["--listen", "127.0.0.1:0", "--view-node", "nonsense"])
+        .output()?;
+    assert_eq!(address.status.code(), Some(2));
+    let stderr = String::from_utf8(address.stderr)?;
+    assert!(
+        stderr.starts_with("error: --view-node (or CINDER_VIEW_NODES): invalid view-node address"),
+        "{stderr}"
+    );
+
     let nothing = gateway().output()?;
     assert_eq!(nothing.status.code(), Some(2));
     let stderr = String::from_utf8(nothing.stderr)?;
