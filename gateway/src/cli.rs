@@ -52,8 +52,9 @@ pub struct Flags {
     )]
     pub view_nodes: Vec<String>,
 
-    /// The Redis view-nodes register in, redis[s]://[user:password@]host:port: links
-    /// follow its members (read every second).
+    /// The Redis view-nodes register in, as redis://host:port (rediss:// for TLS,
+    /// user:password@ before the host if it has one): links follow its members, read
+    /// every second.
     #[arg(
         long,
         env = "CINDER_REDIS_URL",
@@ -81,8 +82,9 @@ pub struct Flags {
     )]
     pub assets: PathBuf,
 
-    /// An origin allowed to open a socket besides the request's own host,
-    /// scheme://host[:port] (repeat the flag, or comma-separate in the variable).
+    /// An origin allowed to open a socket besides the request's own host, as
+    /// scheme://host or scheme://host:port (repeat the flag, or comma-separate in the
+    /// variable).
     #[arg(
         long = "allowed-origin",
         env = "CINDER_ALLOWED_ORIGINS",

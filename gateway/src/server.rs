@@ -248,11 +248,11 @@ impl Gateway {
     }
 
     /// Accepts connections until `drain` resolves, then drains as
-    /// [`Config::drain`](crate::Config::drain) says ([`crate::drain`]): `/readyz` answers
-    /// 503 at once while the gateway goes on accepting for the serve window; then the
-    /// listener closes and the open WebSockets are closed (1012) spread over the close
-    /// window. Returns when no WebSocket is left, or at the deadline (counted from
-    /// `drain`), and the links stop.
+    /// [`Config::drain`](crate::Config::drain) says: `/readyz` answers 503 at once while
+    /// the gateway goes on accepting for the serve window; then the listener closes and
+    /// the open WebSockets are closed (1012) spread over the close window. Returns when
+    /// no WebSocket is left, or at the deadline (counted from `drain`), and the links
+    /// stop.
     ///
     /// To stop at once during the drain (a second signal), drop this future: the
     /// listener and the links stop with it, open connections when the runtime stops.
