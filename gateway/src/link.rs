@@ -29,8 +29,6 @@ use cinder_proto::v1::{
     Down, Leave, PublishRequest, PublishResponse, RenderRequest, RenderResponse, Up, down, up,
 };
 use tokio::sync::{mpsc, watch};
-use tokio_stream::StreamExt as _;
-use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tracing::{debug, info, warn};
@@ -50,6 +48,9 @@ const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// How long a dead render may take on the view-node.
 const RENDER_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a stopping gateway waits for each view-node to end its half of the link
+/// after its own half ended, so that the node sees a clean close rather than a reset.
+pub(crate) const LINK_CLOSE: Duration = Duration::from_secs(1);
 
 /// Why an `Up` message was not queued.
 #[derive(Debug, PartialEq, Eq)]
@@ -458,9 +459,15 @@ impl Nodes {
         let nodes = self.clone();
         let mut stop = self.stop.clone();
         tokio::spawn(async move {
+            let maintained = maintain(&nodes, &node);
+            tokio::pin!(maintained);
             tokio::select! {
-                () = maintain(&nodes, &node) => {}
-                _ = stop.wait_for(|stopped| *stopped) => {}
+                () = &mut maintained => {}
+                () = stopped(&mut stop) => {
+                    // The link's up stream has ended (`UpStream`); the node ends its half
+                    // in turn, which `maintained` sees as the link closing.
+                    let _ = tokio::time::timeout(LINK_CLOSE, &mut maintained).await;
+                }
             }
             // Stopped while up: the sessions go with the gateway.
             if let Some(link) = node.current() {
@@ -470,6 +477,11 @@ impl Nodes {
             }
         });
     }
+}
+
+/// Resolves when `stop` turns true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 /// The endpoint of the node at `addr`: `https` with `tls` (the certificate must name the
@@ -507,8 +519,11 @@ async fn maintain(nodes: &Nodes, node: &Node) {
     loop {
         // Connecting gives way to retirement; a link that is up serves its sessions
         // until it ends.
+        if *nodes.stop.borrow() {
+            break;
+        }
         let opened = tokio::select! {
-            opened = open(node, nodes.queue_limit, nodes.credential.clone()) => opened,
+            opened = open(node, nodes.queue_limit, nodes.credential.clone(), nodes.stop.clone()) => opened,
             _ = retired.wait_for(|retired| *retired) => break,
         };
         let outcome = match opened {
@@ -516,6 +531,10 @@ async fn maintain(nodes: &Nodes, node: &Node) {
             Ok((link, downs)) => serve(nodes, node, &link, downs).await,
             Err(failure) => Err(failure),
         };
+        if *nodes.stop.borrow() {
+            debug!(node = %node.addr, "link closed: the gateway stops");
+            break;
+        }
         match outcome {
             Ok(()) => {
                 info!(node = %node.addr, "link closed by the view-node");
@@ -535,7 +554,9 @@ async fn maintain(nodes: &Nodes, node: &Node) {
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
-    info!(node = %node.addr, "stopped linking to a view-node that left the registry");
+    if *retired.borrow() {
+        info!(node = %node.addr, "stopped linking to a view-node that left the registry");
+    }
 }
 
 enum LinkFailure {
@@ -548,6 +569,7 @@ async fn open(
     node: &Node,
     queue_limit: usize,
     credential: Credential,
+    stop: watch::Receiver<bool>,
 ) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFailure> {
     let channel = node
         .endpoint
@@ -561,8 +583,14 @@ async fn open(
         .max_decoding_message_size(cinder_proto::MAX_LINK_MESSAGE_BYTES)
         .max_encoding_message_size(cinder_proto::MAX_LINK_MESSAGE_BYTES);
     let (up, queue) = mpsc::unbounded_channel::<Queued>();
-    // Taking a message releases its charge (see `Queued`).
-    let stream = UnboundedReceiverStream::new(queue).map(|queued| queued.up);
+    let stream = UpStream {
+        queue,
+        stop: Box::pin(async move {
+            let mut stop = stop;
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        }),
+        ended: false,
+    };
     let downs = client
         .link(stream)
         .await
@@ -582,6 +610,41 @@ async fn open(
         alive: AtomicBool::new(true),
     });
     Ok((link, downs))
+}
+
+/// A link's up stream: the queued messages, until every sender is gone or the gateway
+/// stops. Ending it at the stop is what lets the view-node see the link close cleanly:
+/// it ends its own half in turn (the link task waits for that, up to [`LINK_CLOSE`]).
+struct UpStream {
+    queue: mpsc::UnboundedReceiver<Queued>,
+    /// Resolves when the gateway stops (or is gone).
+    stop: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+    ended: bool,
+}
+
+impl tokio_stream::Stream for UpStream {
+    type Item = Up;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Up>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.ended || this.stop.as_mut().poll(cx).is_ready() {
+            this.ended = true;
+            return Poll::Ready(None);
+        }
+        match this.queue.poll_recv(cx) {
+            // Taking a message releases its charge (see `Queued`).
+            Poll::Ready(Some(queued)) => Poll::Ready(Some(queued.up)),
+            Poll::Ready(None) => {
+                this.ended = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 /// Serves an open link until it ends, then fails its sessions.

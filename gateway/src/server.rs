@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::csrf::Csrf;
 use crate::drain::Sockets;
 use crate::error::{Error, Result};
-use crate::link::Nodes;
+use crate::link::{LINK_CLOSE, Nodes};
 use crate::telemetry::Metrics;
 use crate::upgrade::Origins;
 use crate::{http, membership, socket};
@@ -251,8 +251,8 @@ impl Gateway {
     /// [`Config::drain`](crate::Config::drain) says: `/readyz` answers 503 at once while
     /// the gateway goes on accepting for the serve window; then the listener closes and
     /// the open WebSockets are closed (1012) spread over the close window. Returns when
-    /// no WebSocket is left, or at the deadline (counted from `drain`), and the links
-    /// stop.
+    /// no WebSocket is left, or at the deadline (counted from `drain`), once the links
+    /// are closed (each node ends its half after the gateway's; waited for up to 1 s).
     ///
     /// To stop at once during the drain (a second signal), drop this future: the
     /// listener and the links stop with it, open connections when the runtime stops.
@@ -299,7 +299,11 @@ impl Gateway {
                 "drain deadline: stopping with sockets still open"
             ),
         }
+        // The links end their streams and wait for the nodes to end theirs: with every
+        // link down, the nodes have seen a clean close, not the reset of the exit.
+        let mut links = shared.nodes.watch();
         drop(stop);
+        let _ = tokio::time::timeout(LINK_CLOSE, links.wait_for(|up| *up == 0)).await;
         Ok(())
     }
 }

@@ -3,7 +3,8 @@
 //! serve window the listener is closed and the sockets are closed with 1012, spread over
 //! the close window; the process exits once none is left. A second SIGTERM exits at
 //! once. The library's drain ([`cinder_gateway::Gateway::serve_until_drained`]) counts
-//! its closes in `cinder_gateway_closes_total{reason="drain"}`.
+//! its closes in `cinder_gateway_closes_total{reason="drain"}`. The binary ends its links
+//! cleanly before it exits, so the view-nodes see no reset.
 //! (The view-node here is a test double; see `support/harness.rs`.)
 
 #[path = "support/harness.rs"]
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use cinder_gateway::Drain;
 use futures_util::StreamExt as _;
-use harness::{Client, FakeNode, GatewayProcess, STEP, config, connect, get, get_until};
+use harness::{Client, FakeNode, GatewayProcess, STEP, Seen, config, connect, get, get_until};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Opens a socket and joins `lv:<id>` on it.
@@ -229,6 +230,28 @@ async fn the_library_drain_closes_every_socket_and_counts_them() -> anyhow::Resu
             metrics.lines().any(|l| l == line),
             "{line} not in\n{metrics}"
         );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_view_nodes_see_the_links_close_cleanly_before_the_exit() -> anyhow::Result<()> {
+    let mut node = FakeNode::start("a").await?;
+    let mut gateway = GatewayProcess::start(
+        &["--listen", "127.0.0.1:0", "--view-node", &node.host_port()],
+        &[
+            ("CINDER_DRAIN_SERVE_MS", "0"),
+            ("CINDER_DRAIN_CLOSE_MS", "0"),
+        ],
+    )
+    .await?;
+    gateway.signal("TERM")?;
+    gateway.exit_within(STEP).await?;
+    loop {
+        if let Seen::LinkEnded { clean } = node.next().await? {
+            assert!(clean, "the link was reset, not closed");
+            break;
+        }
     }
     Ok(())
 }

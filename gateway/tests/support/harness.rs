@@ -78,6 +78,10 @@ pub(crate) enum Seen {
         session: u64,
     },
     Render(RenderRequest),
+    /// A link's up stream ended: `clean` when the gateway ended it, not a reset.
+    LinkEnded {
+        clean: bool,
+    },
 }
 
 struct Node {
@@ -226,7 +230,10 @@ impl ViewNode for Node {
                     _ = kill.wait_for(|k| *k) => break,
                     up = inbound.message() => match up {
                         Ok(Some(up)) => up,
-                        _ => break,
+                        ended => {
+                            let _ = seen.send(Seen::LinkEnded { clean: ended.is_ok() });
+                            break;
+                        }
                     },
                 };
                 let session = up.session;
