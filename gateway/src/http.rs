@@ -36,7 +36,6 @@ use tracing::debug;
 
 use crate::error::Error;
 use crate::server::Shared;
-use crate::telemetry;
 use crate::upgrade::{self, Upgrade};
 use crate::{admission, assets, publish, render};
 
@@ -104,7 +103,7 @@ async fn handle(
         "/readyz" if shared.nodes.up_count() > 0 => text(StatusCode::OK, "ready\n"),
         "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "no view-node link is up\n"),
         "/metrics" => {
-            let mut response = text(StatusCode::OK, telemetry::prometheus().render());
+            let mut response = text(StatusCode::OK, cinder_telemetry::prometheus().render());
             response.headers_mut().insert(
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

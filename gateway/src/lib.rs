@@ -45,7 +45,7 @@
 //! - `publish`: `POST /api/topics/<topic>` forwarded to a view-node's topics API.
 //! - `assets`: the client bundles and app.js.
 //! - `rate`: the per-socket token bucket.
-//! - `telemetry`: the Prometheus recorder and the gateway's metrics.
+//! - `telemetry`: the gateway's metrics (the recorder is `cinder_telemetry`'s).
 //!
 //! # What it does not do
 //!
@@ -76,13 +76,16 @@ mod publish;
 mod rate;
 mod render;
 mod server;
+pub mod signals;
 mod socket;
 mod telemetry;
 mod upgrade;
 
+/// The process's Prometheus recorder, which `/metrics` renders (see
+/// [`cinder_telemetry::prometheus`]).
+pub use cinder_telemetry::prometheus;
 pub use config::{Config, Membership};
 pub use drain::Drain;
 pub use error::{Error, Result};
 pub use render::{CSRF_HEADER, new_view_id};
 pub use server::{Gateway, Links, bind};
-pub use telemetry::prometheus;

@@ -1,26 +1,7 @@
-//! Metrics: the Prometheus recorder (one per process) and the gateway's instruments.
-//!
-//! The recorder is installed the first time a gateway binds, behind a `OnceLock`, so
-//! several gateways in one process (tests, the embedded mode) share it. If another
-//! recorder was installed first, `/metrics` serves an empty page and says so in the log.
-
-use std::sync::OnceLock;
+//! The gateway's instruments. They land in the process's Prometheus recorder
+//! ([`cinder_telemetry::prometheus`]), installed the first time a gateway binds.
 
 use metrics::{Counter, Gauge, counter, gauge};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-
-static PROMETHEUS: OnceLock<PrometheusHandle> = OnceLock::new();
-
-/// The process's Prometheus handle, installing the recorder on first use.
-pub fn prometheus() -> &'static PrometheusHandle {
-    PROMETHEUS.get_or_init(|| match PrometheusBuilder::new().install_recorder() {
-        Ok(handle) => handle,
-        Err(error) => {
-            tracing::warn!(%error, "another metrics recorder is installed; /metrics stays empty");
-            PrometheusBuilder::new().build_recorder().handle()
-        }
-    })
-}
 
 /// Handles on the gateway's instruments, registered once at bind.
 #[derive(Clone, Debug)]
@@ -49,7 +30,7 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     pub(crate) fn register() -> Self {
-        prometheus();
+        cinder_telemetry::prometheus();
         Self {
             sockets: gauge!("cinder_gateway_sockets"),
             links_up: gauge!("cinder_gateway_links_up"),

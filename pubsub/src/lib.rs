@@ -22,6 +22,23 @@
 //! This crate does not know about sessions or the wire protocol, keeps no history (a gap
 //! is reported, not repaired), and does not do presence. Membership says who is live; it
 //! does not place sessions (the gateway does).
+//!
+//! # Metrics
+//!
+//! Recorded in whatever `metrics` recorder the process installs (Cinder's binaries install
+//! `cinder_telemetry::prometheus`):
+//!
+//! - `cinder_pubsub_publishes_total` — messages this node published, either backend.
+//! - `cinder_pubsub_publish_failures_total` — publishes the Redis backend could not hand
+//!   to Redis (down, queue full, too large; [`Stats::publish_failed`]).
+//! - `cinder_pubsub_deliveries_total` — messages handed to this node's subscribers, one
+//!   per subscriber, whoever published them.
+//! - `cinder_pubsub_gaps_total{cause="reconnected"|"overflow"}` — gaps told to
+//!   subscribers, one per subscriber.
+//! - `cinder_redis_up` — 1 while Redis is reachable: both connections of the [`Redis`]
+//!   backend up, or (a gateway) the last read of [`Members`](membership::Members)
+//!   succeeded; else 0.
+//! - `cinder_membership_rejected_total` — members refused for a bad signature.
 
 mod backoff;
 mod error;
@@ -37,6 +54,11 @@ pub use local::Local;
 pub use serde_json::Value;
 
 pub use self::redis::{Health, LinkState, Redis, RedisConfig, Stats};
+
+/// Counts one publish in `cinder_pubsub_publishes_total`.
+fn count_publish() {
+    metrics::counter!("cinder_pubsub_publishes_total").increment(1);
+}
 
 /// One published message.
 #[derive(Debug, Clone, PartialEq)]

@@ -50,6 +50,7 @@ impl PubSub for Local {
     }
 
     fn publish(&self, topic: &str, payload: Value) -> usize {
+        crate::count_publish();
         self.registry.deliver(topic, payload).delivered
     }
 }

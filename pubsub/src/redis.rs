@@ -204,6 +204,8 @@ impl Redis {
             overflow: AtomicBool::new(false),
             config,
         });
+        // Down until both connections are: a scrape before the first connect says so.
+        metrics::gauge!("cinder_redis_up").set(0.0);
         runtime.spawn(link::run(
             shared.clone(),
             client.clone(),
@@ -242,7 +244,8 @@ impl Redis {
         self.shared.channels.node(node)
     }
 
-    /// Both connections' current states.
+    /// Both connections' current states. The gauge `cinder_redis_up` follows it: 1
+    /// while both are up, else 0.
     pub fn health(&self) -> Health {
         *self.shared.health.borrow()
     }
@@ -318,6 +321,7 @@ impl Redis {
     /// Returns how many Redis subscriber connections received it (a node subscribed to
     /// the topic counts once).
     pub async fn publish_confirmed(&self, topic: &str, payload: Value) -> Result<usize, Error> {
+        crate::count_publish();
         let (ack, confirmed) = oneshot::channel();
         let result =
             self.shared
@@ -361,6 +365,7 @@ impl Redis {
     /// Forwards to Redis, then delivers locally; on failure, also says how many local
     /// subscribers took the message.
     fn publish_counted(&self, topic: &str, payload: Value) -> Result<usize, (usize, Error)> {
+        crate::count_publish();
         let result = self
             .shared
             .forward(self.shared.channels.topic(topic), None, &payload, None);
@@ -502,24 +507,29 @@ impl Shared {
         })
     }
 
+    /// Counts a forward that did not reach the publisher task (`Stats::publish_failed`,
+    /// `cinder_pubsub_publish_failures_total`).
     fn count_failure(&self, topic: &str, result: &Result<(), Error>) {
-        match result {
-            Ok(()) => {}
-            Err(error @ Error::TooLarge { .. }) => {
-                self.counters.publish_failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(topic, %error, "publish refused");
-            }
-            Err(error) => {
-                self.counters.publish_failed.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(topic, %error, "publish not forwarded to Redis");
-            }
+        let Err(error) = result else {
+            return;
+        };
+        self.counters.publish_failed.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("cinder_pubsub_publish_failures_total").increment(1);
+        if let Error::TooLarge { .. } = error {
+            tracing::warn!(topic, %error, "publish refused");
+        } else {
+            tracing::debug!(topic, %error, "publish not forwarded to Redis");
         }
     }
 
+    /// Changes the health, and `cinder_redis_up` with it (1 while both connections are
+    /// up: a process holds one backend, so the gauge is unlabeled).
     fn set_health(&self, change: impl FnOnce(&mut Health)) {
         self.health.send_if_modified(|health| {
             let before = *health;
             change(health);
+            // Set before the watchers wake, so that one who saw the change reads it.
+            metrics::gauge!("cinder_redis_up").set(if health.is_up() { 1.0 } else { 0.0 });
             *health != before
         });
     }

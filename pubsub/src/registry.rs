@@ -116,6 +116,9 @@ impl Registry {
             }
             delivered
         };
+        if delivered > 0 {
+            metrics::counter!("cinder_pubsub_deliveries_total").increment(delivered as u64);
+        }
         Fanout {
             delivered,
             emptied: self.remove(topic, &gone),
@@ -218,11 +221,26 @@ impl Subscriber {
             return Delivery::Delivered;
         };
         let outcome = on_gap(gap);
-        if outcome == Delivery::Dropped {
-            self.pending_gap
-                .store(cause_code(gap.cause), Ordering::Relaxed);
+        match outcome {
+            Delivery::Delivered => {
+                metrics::counter!("cinder_pubsub_gaps_total", "cause" => cause_label(gap.cause))
+                    .increment(1);
+            }
+            Delivery::Dropped => {
+                self.pending_gap
+                    .store(cause_code(gap.cause), Ordering::Relaxed);
+            }
+            Delivery::Gone => {}
         }
         outcome
+    }
+}
+
+/// The `cause` label of `cinder_pubsub_gaps_total`.
+fn cause_label(cause: GapCause) -> &'static str {
+    match cause {
+        GapCause::Reconnected => "reconnected",
+        GapCause::Overflow => "overflow",
     }
 }
 

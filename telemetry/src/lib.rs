@@ -1,4 +1,4 @@
-//! Logs and traces for Cinder's processes.
+//! Logs, traces and metrics for Cinder's processes.
 //!
 //! [`init`] installs the log output every binary writes (stderr, filtered by `RUST_LOG`,
 //! `info` by default) and, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, an OpenTelemetry
@@ -10,6 +10,9 @@
 //! One click is one trace: the gateway makes a span for each client message it forwards
 //! and puts its W3C trace context ([`inject`]) in the link's `trace` map; the view-node
 //! makes the span of the session's handling a child of it ([`set_parent`]).
+//!
+//! [`prometheus()`] is the process's Prometheus recorder, which every `/metrics` renders
+//! (module `prometheus`: the recorder, its histogram buckets and its upkeep).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +28,10 @@ use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
+
+mod prometheus;
+
+pub use prometheus::{BYTES_BUCKETS, SECONDS_BUCKETS, UPKEEP_PERIOD, prometheus};
 
 /// The variable that turns the export on, as in every OpenTelemetry SDK.
 pub const ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";

@@ -89,7 +89,8 @@ impl Members {
 
     /// Whether the last read reached Redis: `Starting` before the first read, `Up` after
     /// a read that succeeded, `Down` after one that failed (the set is then the last one
-    /// read).
+    /// read). The gauge `cinder_redis_up` follows it: 1 after a read that succeeded, 0
+    /// after one that failed.
     pub fn health(&self) -> LinkState {
         *self.health.borrow()
     }
@@ -140,7 +141,11 @@ impl Poller {
                     }
                     failures = 0;
                     self.apply(live);
-                    self.health.send_if_modified(|h| set(h, LinkState::Up));
+                    self.health.send_if_modified(|h| {
+                        // Set before the watchers wake, so that one who saw the change reads it.
+                        metrics::gauge!("cinder_redis_up").set(1.0);
+                        set(h, LinkState::Up)
+                    });
                 }
                 Err(error) => {
                     if failures == 0 {
@@ -149,7 +154,11 @@ impl Poller {
                         tracing::debug!(%error, failures, "member set still unreadable");
                     }
                     failures += 1;
-                    self.health.send_if_modified(|h| set(h, LinkState::Down));
+                    self.health.send_if_modified(|h| {
+                        // Set before the watchers wake, so that one who saw the change reads it.
+                        metrics::gauge!("cinder_redis_up").set(0.0);
+                        set(h, LinkState::Down)
+                    });
                 }
             }
         }
