@@ -424,6 +424,16 @@ impl State {
         self.by_topic.keys().map(String::as_str)
     }
 
+    /// How many live entries are held, including hidden ones.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// Every live entry held, by tag, including hidden ones.
     pub fn entries(&self) -> impl Iterator<Item = (&Dot, &Arc<Entry>)> {
         self.values.iter()

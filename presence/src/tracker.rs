@@ -43,6 +43,9 @@
 //! current list would be wrong here: a join in the gathering window is in the
 //! snapshot, and a leave of that ref in the same window cancels the join in the
 //! coalesced diff, so the subscriber would never hear of the leave.
+//!
+//! **Metrics.** The gauge `cinder_presence_entries` is the entries the shards hold
+//! (own and remote, those of peers marked down included), counted at each tick.
 
 mod run;
 mod wire;

@@ -49,9 +49,17 @@ pub(super) async fn run(
             }
             _ = ticks.tick() => {
                 let now = core.now();
+                let mut entries = 0;
                 for slot in &core.slots {
-                    core.step(slot, |shard| shard.tick(now));
+                    core.step(slot, |shard| {
+                        let effects = shard.tick(now);
+                        entries += shard.state().len();
+                        effects
+                    });
                 }
+                // Counted at each tick rather than at each change: current to one
+                // period, at no cost to a track.
+                metrics::gauge!("cinder_presence_entries").set(entries as f64);
             }
             Some(event) = inbound.recv() => receive(&core, event),
             up = link_change(&mut link) => match up {
