@@ -21,21 +21,13 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 const STEP: Duration = Duration::from_secs(20);
 
 async fn start() -> SocketAddr {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let ready = move |addr| {
-            let _ = tx.send(addr);
-        };
-        cinder_demo::embedded(
-            "127.0.0.1:0".parse().unwrap(),
-            b"hostile input test secret, 32 bytes long",
-            ready,
-            std::future::pending(),
-        )
+    let app = cinder_test::TestApp::start(cinder_demo::routes)
         .await
         .unwrap();
-    });
-    rx.await.unwrap()
+    let addr = app.addr();
+    // Serves for the rest of the test process.
+    Box::leak(Box::new(app));
+    addr
 }
 
 /// A joined view of `path`, on a socket of its own.

@@ -13,21 +13,13 @@ use cinder_client::{Client, Error, Page};
 use serde_json::json;
 
 async fn start() -> SocketAddr {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let ready = move |addr| {
-            let _ = tx.send(addr);
-        };
-        cinder_demo::embedded(
-            "127.0.0.1:0".parse().unwrap(),
-            b"protocol test secret of 32 bytes",
-            ready,
-            std::future::pending(),
-        )
+    let app = cinder_test::TestApp::start(cinder_demo::routes)
         .await
         .unwrap();
-    });
-    rx.await.unwrap()
+    let addr = app.addr();
+    // Serves for the rest of the test process.
+    Box::leak(Box::new(app));
+    addr
 }
 
 async fn page(addr: SocketAddr) -> (Page, Client) {

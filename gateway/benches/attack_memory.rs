@@ -18,7 +18,7 @@
 //! live heap (a counting allocator), as growth over a warmed-up baseline; the clients'
 //! own share is small (a socket and a tungstenite stream each).
 
-#[path = "../../view-node/benches/support/heap.rs"]
+#[path = "../../cinder/benches/support/heap.rs"]
 mod heap;
 
 use std::collections::HashMap;
@@ -32,9 +32,7 @@ use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
-use cinder_proto::v1::{
-    Down, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down, up,
-};
+use cinder_proto::v1::{Down, RenderRequest, RenderResponse, Up, down, up};
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -132,16 +130,6 @@ impl ViewNode for Node {
         _request: tonic::Request<RenderRequest>,
     ) -> Result<tonic::Response<RenderResponse>, tonic::Status> {
         Err(tonic::Status::unimplemented("no pages here"))
-    }
-
-    async fn health(
-        &self,
-        _request: tonic::Request<HealthRequest>,
-    ) -> Result<tonic::Response<HealthResponse>, tonic::Status> {
-        Ok(tonic::Response::new(HealthResponse {
-            serving: true,
-            sessions: 0,
-        }))
     }
 }
 

@@ -13,7 +13,7 @@
 //! figure is the growth of resident memory (and of live heap, from a counting
 //! allocator) between a warmed-up gateway and one holding every socket idle.
 
-#[path = "../../view-node/benches/support/heap.rs"]
+#[path = "../../cinder/benches/support/heap.rs"]
 mod heap;
 
 use std::io::{BufRead as _, Write as _};
@@ -23,9 +23,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
-use cinder_proto::v1::{
-    Down, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down, up,
-};
+use cinder_proto::v1::{Down, RenderRequest, RenderResponse, Up, down, up};
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
@@ -89,16 +87,6 @@ impl ViewNode for Node {
         _request: tonic::Request<RenderRequest>,
     ) -> Result<tonic::Response<RenderResponse>, tonic::Status> {
         Err(tonic::Status::unimplemented("no pages here"))
-    }
-
-    async fn health(
-        &self,
-        _request: tonic::Request<HealthRequest>,
-    ) -> Result<tonic::Response<HealthResponse>, tonic::Status> {
-        Ok(tonic::Response::new(HealthResponse {
-            serving: true,
-            sessions: 0,
-        }))
     }
 }
 

@@ -296,6 +296,14 @@ fn with_variable(error: clap::Error) -> clap::Error {
             "no view-nodes: give --view-node (CINDER_VIEW_NODES) or --redis (CINDER_REDIS_URL)",
         );
     }
+    name_variable(error, &Flags::command())
+}
+
+/// `error` about a bad value, rewritten to name the flag's variable too (`invalid value
+/// 'x' for '--listen <ADDR>' (or CINDER_LISTEN): …`); other errors as they are. The flag
+/// is looked up in `command` and its subcommands, so an app binary with its own commands
+/// can use it.
+pub fn name_variable(error: clap::Error, command: &clap::Command) -> clap::Error {
     if !matches!(
         error.kind(),
         ErrorKind::InvalidValue | ErrorKind::ValueValidation
@@ -305,12 +313,16 @@ fn with_variable(error: clap::Error) -> clap::Error {
     let Some(ContextValue::String(shown)) = error.get(ContextKind::InvalidArg) else {
         return error;
     };
-    let command = Flags::command();
-    let variable = command.get_arguments().find_map(|arg| {
-        let long = arg.get_long()?;
-        let named = shown.split_whitespace().next() == Some(&format!("--{long}"));
-        named.then(|| arg.get_env()).flatten()
-    });
+    let flag = shown.split_whitespace().next().unwrap_or_default();
+    let variable = std::iter::once(command)
+        .chain(command.get_subcommands())
+        .flat_map(clap::Command::get_arguments)
+        .find_map(|arg| {
+            let long = arg.get_long()?;
+            (flag == format!("--{long}"))
+                .then(|| arg.get_env())
+                .flatten()
+        });
     let Some(variable) = variable else {
         return error;
     };

@@ -18,8 +18,7 @@ use std::process::ExitCode;
 
 use cinder_gateway::Gateway;
 use cinder_gateway::cli::{self, Flags};
-use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::watch;
+use cinder_gateway::signals::Stops;
 
 /// How long to wait for the first view-node link before announcing.
 const FIRST_LINK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -69,31 +68,10 @@ async fn announce(gateway: &Gateway) -> anyhow::Result<()> {
 
 /// Serves until SIGTERM, then drains; a second SIGTERM or a SIGINT ends it at once.
 async fn serve(gateway: Gateway) -> anyhow::Result<()> {
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    // SIGTERMs counted; a SIGINT counts as two (stop now).
-    let (signals, mut received) = watch::channel(0u32);
-    tokio::spawn(async move {
-        loop {
-            let add = tokio::select! {
-                Some(()) = terminate.recv() => 1,
-                Some(()) = interrupt.recv() => 2,
-                else => break,
-            };
-            signals.send_modify(|count| *count += add);
-        }
-    });
-    let first = {
-        let mut received = received.clone();
-        async move {
-            let _ = received.wait_for(|count| *count >= 1).await;
-        }
-    };
+    let stops = Stops::listen()?;
     tokio::select! {
-        served = gateway.serve_until_drained(first) => served?,
-        _ = received.wait_for(|count| *count >= 2) => {
-            tracing::warn!("stopping at once");
-        }
+        served = gateway.serve_until_drained(stops.drain()) => served?,
+        () = stops.now() => tracing::warn!("stopping at once"),
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //!
 //! Both tiers hold the cluster secret (`CINDER_SECRET`). Neither sends it: both derive the
 //! *link key*, `HMAC-SHA256(secret, "cinder link v1")`, and the gateway presents, on every
-//! call (`Link`, `Render`, `Health`), the metadata
+//! call (`Link`, `Render`), the metadata
 //!
 //! ```text
 //! x-cinder-link: v1.1764722400.<base64url(HMAC-SHA256(link key, "v1.1764722400"))>

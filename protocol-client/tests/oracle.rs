@@ -6,7 +6,7 @@
 //!
 //! The sequences come from the real server engine (the `cinder` crate): proptest
 //! generates an initial state and up to 12 steps of mutations for four views (shared
-//! with `view-node/tests/oracle.rs`, in `view-node/tests/support/views.rs`, as is the
+//! with `cinder/tests/oracle.rs`, in `cinder/tests/support/views.rs`, as is the
 //! oracle process in `support/oracle.rs` there) that together use every template feature
 //! the engine has — nested templates switching, keyed and unkeyed comprehensions with
 //! moves, function components with slots, the root `"p"` table. 4 × 50 cases.
@@ -31,9 +31,9 @@ use cinder_client::{Diff, Rendered as ClientRendered};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-#[path = "../../view-node/tests/support/oracle.rs"]
+#[path = "../../cinder/tests/support/oracle.rs"]
 mod oracle;
-#[path = "../../view-node/tests/support/views.rs"]
+#[path = "../../cinder/tests/support/views.rs"]
 mod views;
 
 use oracle::{Oracle, Reply};

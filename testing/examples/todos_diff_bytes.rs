@@ -15,11 +15,7 @@ use serde_json::json;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let app = cinder_test::TestApp::start(|secret| {
-        let cluster = cinder_demo::Cluster::local("todos-bytes", None).expect("local presence");
-        cinder_demo::router(secret, &cluster)
-    })
-    .await?;
+    let app = cinder_test::TestApp::start(cinder_demo::routes).await?;
     let mut live = app.live("/todos").await?;
     let mut added = 0usize;
     for i in 0..1000 {

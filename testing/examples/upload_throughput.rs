@@ -23,12 +23,7 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(20);
-    let app = cinder_test::TestApp::start(|secret| {
-        let cluster =
-            cinder_demo::Cluster::local("upload-throughput", None).expect("local presence");
-        cinder_demo::router(secret, &cluster)
-    })
-    .await?;
+    let app = cinder_test::TestApp::start(cinder_demo::routes).await?;
     let mut times = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let mut live = app.live("/upload").await?;

@@ -2,70 +2,53 @@
 //! process, on loopback ports of their own.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use cinder::node::{LinkOutbox, Server};
 use cinder::router::Router;
+use cinder_runtime::Embedded;
 use tokio::task::JoinHandle;
 
 use crate::dead::{self, DeadRender};
 use crate::error::{Error, Result};
 use crate::live::Live;
 
-/// How long the gateway may take to link to the view-node.
-const LINK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// An app served in-process: its view-node and its gateway on `127.0.0.1:0`, signed with
-/// a random secret. Both stop when it is dropped.
+/// An app served in-process as `cinder-runtime` serves it embedded: its view-node and its
+/// gateway on `127.0.0.1:0`, signed with a random secret. Both stop when it is dropped.
 #[derive(Debug)]
 pub struct TestApp {
     addr: SocketAddr,
-    tasks: Vec<JoinHandle<()>>,
+    task: JoinHandle<()>,
 }
 
 impl TestApp {
-    /// Builds the router with `router(secret)` and serves it. Call it inside a Tokio
-    /// runtime (`#[tokio::test]`); it returns once the gateway can serve.
+    /// Serves the routes `routes` adds (the app's `routes` function). Call it inside a
+    /// Tokio runtime (`#[tokio::test]`); it returns once the gateway can serve.
     ///
     /// # Errors
-    /// [`Error::Start`] when a port cannot be bound or the gateway never links to the
-    /// view-node.
-    pub async fn start(router: impl FnOnce(&[u8]) -> Router<LinkOutbox>) -> Result<TestApp> {
-        let start = |e: &dyn std::fmt::Display| Error::Start(e.to_string());
-        let secret: [u8; 32] = rand::random();
-        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let node = Server::bind(loopback, router(&secret))
-            .await
-            .map_err(|e| start(&e))?;
-        let node_addr = node.local_addr().map_err(|e| start(&e))?;
-        let mut tasks = vec![tokio::spawn(async move {
-            if let Err(error) = node.serve(std::future::pending()).await {
-                tracing::warn!(%error, "the test view-node stopped");
-            }
-        })];
-        let config =
-            cinder_gateway::Config::new(loopback, vec![node_addr.to_string()], secret.to_vec());
-        let gateway = match cinder_gateway::bind(config).await {
-            Ok(gateway) => gateway,
-            Err(error) => {
-                abort(&tasks);
-                return Err(start(&error));
-            }
+    /// [`Error::Start`] when a port cannot be bound or the app stops before serving.
+    pub async fn start(routes: impl FnOnce(Router) -> Router + Send + 'static) -> Result<TestApp> {
+        let settings = Embedded {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            secret: rand::random::<[u8; 32]>().to_vec(),
+            assets: "client".into(),
+            api_token: None,
+            drain: cinder_gateway::Drain::default(),
         };
-        let addr = gateway.local_addr();
-        let mut links = gateway.links();
-        tasks.push(tokio::spawn(async move {
-            if let Err(error) = gateway.serve(std::future::pending()).await {
-                tracing::warn!(%error, "the test gateway stopped");
+        let (bound, addr) = tokio::sync::oneshot::channel();
+        let ready = move |addr| {
+            let _ = bound.send(addr);
+        };
+        let task = tokio::spawn(async move {
+            let served = cinder_runtime::embedded(settings, routes, ready, std::future::pending());
+            if let Err(error) = served.await {
+                tracing::warn!(%error, "the test app stopped");
             }
-        }));
-        let app = TestApp { addr, tasks };
-        if !links.first(LINK_TIMEOUT).await {
-            return Err(Error::Start(format!(
-                "the gateway did not link to the view-node within {LINK_TIMEOUT:?}"
-            )));
+        });
+        match addr.await {
+            Ok(addr) => Ok(TestApp { addr, task }),
+            Err(_) => Err(Error::Start(
+                "the app stopped before serving (see the log)".into(),
+            )),
         }
-        Ok(app)
     }
 
     /// The gateway's address.
@@ -99,12 +82,6 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        abort(&self.tasks);
-    }
-}
-
-fn abort(tasks: &[JoinHandle<()>]) {
-    for task in tasks {
-        task.abort();
+        self.task.abort();
     }
 }

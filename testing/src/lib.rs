@@ -10,11 +10,7 @@
 //! use cinder_test::TestApp;
 //! use serde_json::json;
 //!
-//! let app = TestApp::start(|secret| {
-//!     let cluster = cinder_demo::Cluster::local("doc", None).expect("in-process presence");
-//!     cinder_demo::router(secret, &cluster)
-//! })
-//! .await?;
+//! let app = TestApp::start(cinder_demo::routes).await?;
 //!
 //! // The dead render: what a plain GET answers.
 //! let dead = app.get("/counter").await?;

@@ -61,7 +61,7 @@ impl LiveView for Counters {
 
 #[tokio::test]
 async fn a_click_with_a_component_target_reaches_the_component() {
-    let app = TestApp::start(|secret| Router::new(secret).live::<Counters>("/counters"))
+    let app = TestApp::start(|router: Router| router.live::<Counters>("/counters"))
         .await
         .unwrap();
     let dead = app.get("/counters").await.unwrap();

@@ -1,97 +1,139 @@
-//! Cinder: Phoenix LiveView's programming model in Rust.
+//! Cinder's view-node: hosts an app's live sessions behind the gateways' gRPC link.
 //!
-//! App authors implement [`LiveView`] on a struct that derives [`Assigns`], write
-//! templates with [`html!`], and Cinder keeps each client's state on the server and sends
-//! the official `phoenix_live_view` 1.2.12 client only minimal diffs.
+//! [`serve`] runs one: it joins the cluster ([`Cluster`]: pubsub, presence and
+//! membership, through Redis or in the process), serves the router's views on the gRPC
+//! port ([`Server`]: `cinder.v1.ViewNode`, `cinder.v1.Topics`, `grpc.health.v1`), the
+//! admin port when asked ([`admin`]: `/healthz`, `/readyz`, `/metrics`), and drains on
+//! shutdown. App binaries get all of it from `cinder-runtime`; [`cli::Flags`] are its
+//! settings.
 //!
-//! # Layout
-//!
-//! - [`view`] — the `LiveView` trait app authors implement.
-//! - [`assigns`] — state with one change bit per field (`#[derive(Assigns)]`).
-//! - [`component`] — live components: stateful parts of a view with their own events.
-//! - [`socket`] — what callbacks act through: state, title, events, timers, navigation.
-//! - [`rendered`] — what `html!` produces: statics plus lazily evaluated dynamics.
-//! - [`mod@html`] — escaping and the values a template may interpolate.
-//! - [`js`] — JS commands (`JS::new().push("inc").show("#help")`) for `phx-*` attributes.
-//! - [`diff`] — the diff engine producing the 1.2.12 wire format.
-//! - [`stream`] — collections rendered once and forgotten (`phx-update="stream"`).
-//! - [`link`] — `<.link navigate/patch/href>`, the anchors the client follows live.
-//! - [`slot`] — content handed to function components.
-//! - [`flash`] — flash messages (`put_flash`), and their signed tokens across navigation.
-//! - [`session`] — the actor running one live session.
-//! - [`frame`] — Phoenix channel V2 frames.
-//! - [`params`] — URL-encoded parameters into nested JSON.
-//! - [`form`] — form events read as forms: touched inputs, serde decoding, per-field errors.
-//! - [`route`] — path patterns (`/chat/:room`).
-//! - [`router`] — the app's routes: dead renders and checked joins.
-//! - [`token`] — signed session and static tokens.
-//! - [`page`] — the layout and container around a dead render.
-//! - [`node`] — the view-node gRPC service hosting sessions behind the gateway's link.
-//! - [`topics`] — the topics API (publish, subscribe) for services outside Cinder.
-//!
-//! This crate does not terminate WebSockets or know the CSRF scheme: that is the
-//! gateway's (`cinder-gateway`). Topics come from `cinder-pubsub`, presence from
-//! `cinder-presence`.
+//! - [`link`] — the link and dead renders: sessions multiplexed per gateway.
+//! - [`topics`] — the topics API for services outside Cinder.
+//! - [`server`] — the gRPC port and its health.
+//! - [`cluster`] — the pubsub, presence and membership a node runs with.
+//! - [`admin`] — the operators' HTTP port.
+//! - [`cli`] — the settings, as flags and variables.
 
-// `html!` and `#[derive(Assigns)]` name `::cinder`, also inside this crate (`link`).
-extern crate self as cinder;
-
-pub mod assigns;
-pub mod component;
-pub mod diff;
-mod error;
-pub mod flash;
-pub mod form;
-pub mod frame;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
-pub mod html;
-pub mod js;
-mod json;
+pub mod admin;
+pub mod cli;
+pub mod cluster;
 pub mod link;
-mod mailbox;
-pub mod node;
-pub mod page;
-pub mod params;
-pub mod rendered;
-pub mod route;
-pub mod router;
-pub mod session;
-pub mod slot;
-pub mod socket;
-pub mod stream;
-pub mod token;
+pub mod server;
 pub mod topics;
-pub mod upload;
-pub mod view;
 
-pub use assigns::{Assigns, Tracked};
-pub use cinder_macros::{Assigns, html, html_file};
-/// Presence: who is on a topic, across the cluster (`cinder-presence`).
-pub use cinder_presence as presence;
-pub use error::{Error, Result};
-pub use flash::Flash;
-pub use html::{AttrValue, IntoDynamic, Raw, Text};
-pub use rendered::{Comprehension, Dynamic, Rendered, Template};
-pub use slot::{Slot, render_slot};
-pub use socket::{Effects, Mount, Navigation, Socket};
-pub use stream::Stream;
-pub use upload::{UploadConfig, UploadEntry, UploadError, UploadOptions, Uploads};
-pub use view::{LiveView, Params};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
 
-/// The client version Cinder speaks, sent as `liveview_version` in join replies.
-pub const LIVEVIEW_VERSION: &str = "1.2.12";
+use cinder::router::Router;
+use tracing::{info, warn};
 
-/// Items the generated code refers to; not part of the public API.
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::html::attr;
-    pub use crate::rendered::dynamic;
+pub use cluster::{Cluster, NodeOptions};
+pub use link::DEFAULT_MAX_SESSIONS;
+pub use server::Server;
 
-    /// Renders a function component now: its props live only for the call.
-    pub fn component<'b>(rendered: crate::Rendered<'_>) -> crate::Dynamic<'b> {
-        crate::Dynamic::Rendered(rendered.into_owned())
+/// The longest a draining view-node waits for its links to close, unless set.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a running view-node listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    /// The gRPC port: links, renders, topics API, health.
+    pub grpc: SocketAddr,
+    /// The admin HTTP port, when one was asked for.
+    pub admin: Option<SocketAddr>,
+}
+
+/// Runs a view-node serving `routes` on `listen`, in the cluster `options` describe,
+/// its tokens signed with the cluster `secret`; `ready` gets its addresses once bound.
+///
+/// `routes` receives the router with the node's pubsub and presence in place and adds
+/// the app's views. On `shutdown` the node drains: health turns `NOT_SERVING`, it leaves
+/// the member set and presence, every link ends with `UNAVAILABLE` (the clients rejoin on
+/// other nodes), and it returns once the links are closed or after the drain timeout.
+///
+/// # Errors
+/// A port that cannot be bound, a cluster that cannot be joined (a bad Redis URL), or
+/// the gRPC server failing.
+pub async fn serve(
+    listen: SocketAddr,
+    secret: &[u8],
+    options: NodeOptions,
+    routes: impl FnOnce(Router) -> Router,
+    ready: impl FnOnce(Bound),
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let cluster = Cluster::join(&options, &addr.to_string(), secret)?;
+    // The node's name is unique in the cluster: its upload folder is its own, and the
+    // sweep removes only what an earlier run of this node left.
+    let advertise = options
+        .advertise
+        .clone()
+        .unwrap_or_else(|| addr.to_string());
+    prepare_uploads(options.name.as_deref().unwrap_or(&advertise));
+    let router = routes(
+        Router::new(secret)
+            .pubsub(cluster.pubsub.clone())
+            .presence(cluster.tracker.clone()),
+    );
+    let server = Server::new(listener, router)
+        .api_token(options.api_token.clone())
+        .tls(options.tls.clone())
+        .max_sessions(options.max_sessions.unwrap_or(DEFAULT_MAX_SESSIONS))
+        .cluster_up(cluster.up.clone());
+    let (admin, admin_addr) = match options.admin_listen {
+        Some(admin) => {
+            let listener = tokio::net::TcpListener::bind(admin).await?;
+            let bound = listener.local_addr()?;
+            let task = tokio::spawn(admin::serve(listener, server.readiness()));
+            (Some(AbortOnDrop(task)), Some(bound))
+        }
+        None => (None, None),
+    };
+    ready(Bound {
+        grpc: addr,
+        admin: admin_addr,
+    });
+    let (drained, drain) = tokio::sync::oneshot::channel::<()>();
+    let serving = server.serve(async {
+        let _ = drain.await;
+    });
+    tokio::pin!(serving);
+    let limit = options.drain_timeout.unwrap_or(DEFAULT_DRAIN_TIMEOUT);
+    tokio::select! {
+        served = &mut serving => served?,
+        () = shutdown => {
+            info!("draining");
+            cluster.leave().await;
+            let _ = drained.send(());
+            // The links end at once; a peer that never lets go does not hold the exit.
+            match tokio::time::timeout(limit, serving).await {
+                Ok(served) => served?,
+                Err(_) => warn!("drain took over {limit:?}; exiting anyway"),
+            }
+        }
     }
-    pub use serde_json;
+    drop(admin);
+    Ok(())
+}
+
+/// Makes the upload folder of node `name` this process's, emptied of what an earlier run
+/// left. A folder that cannot be used is logged, not fatal: uploads then go where the
+/// process's first folder (or the system temp folder) is.
+pub fn prepare_uploads(name: &str) {
+    let dir = cinder::upload::node_temp_dir(name);
+    if let Err(error) = cinder::upload::use_temp_dir(&dir) {
+        warn!(%error, dir = %dir.display(), "upload folder not set");
+    }
+}
+
+/// A task stopped when its owner is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -1,62 +1,390 @@
-//! `<.link>`: anchors the official client follows without a page load, like Phoenix's
-//! `Phoenix.Component.link/1`.
+//! The `cinder.v1.ViewNode` service: sessions hosted behind the gateways' gRPC link.
 //!
-//! ```
-//! use cinder::link::{Link, link};
-//! use cinder::{Rendered, Tracked, html};
+//! Each gateway opens one `Link` stream and multiplexes its sessions over it. Up
+//! messages start sessions (`Join`), feed them client frames, or stop them (`Leave`);
+//! sessions answer with encoded frames tagged with their key, and a `Closed` when they
+//! end. When the stream ends (the gateway went away) every session on it stops. Dead
+//! renders are the unary `Render` call.
 //!
-//! fn nav(assigns: &Tracked<()>) -> Rendered<'_> {
-//!     let _ = assigns;
-//!     html!(r#"<nav><.link navigate="/counter" id="to-counter">Counter</.link></nav>"#)
-//! }
-//! assert_eq!(
-//!     nav(&Tracked::new(())).to_html(),
-//!     r#"<nav><a href="/counter" data-phx-link="redirect" data-phx-link-state="push" id="to-counter">Counter</a></nav>"#
-//! );
-//! ```
-//!
-//! - `navigate="/path"`: mounts the view at `/path` over the same socket (a live
-//!   redirect: `data-phx-link="redirect"`).
-//! - `patch="/path?x=1"`: changes the current view's URL and runs its `handle_params`
-//!   (`data-phx-link="patch"`).
-//! - `href="…"`: a plain link, a full page load.
-//! - `replace`: replace the browser history entry instead of pushing one.
-//! - `id`, `class`: passed through; the inner block is the link's content.
+//! Every call (`Link`, `Render`) must carry the link token of the cluster
+//! (`cinder_proto::credential`), or is refused with `UNAUTHENTICATED` before it reaches
+//! the node: only a gateway holding the cluster secret may join sessions with `csrf_ok`.
 
-use crate::{Assigns, Rendered, Slot, html, render_slot};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The props of [`link`]; empty strings mean "not given".
-#[derive(Assigns, Default)]
-pub struct Link<'a> {
-    /// A view of the same app to mount over the same socket.
-    pub navigate: &'a str,
-    /// A URL of the current view: `handle_params` runs, nothing is remounted.
-    pub patch: &'a str,
-    /// Any URL, loaded in full.
-    pub href: &'a str,
-    /// Replace the history entry instead of pushing one.
-    pub replace: bool,
-    /// The anchor's `id`.
-    pub id: &'a str,
-    /// The anchor's `class`.
-    pub class: &'a str,
-    /// The link's content.
-    pub inner_block: Slot<'a>,
+use cinder_proto::credential::LinkKey;
+use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
+use cinder_proto::v1::{Closed, Down, Header, RenderRequest, RenderResponse, Up, down, up};
+use cinder_proto::{MAX_LINK_FRAME_BYTES, MAX_LINK_MESSAGE_BYTES};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::{Request, Response, Status, Streaming};
+use tracing::{debug, info, warn};
+
+use cinder::frame::{self, Chunk, ClientFrame};
+use cinder::router::{Refusal, Router};
+use cinder::session::{Input, Outbox, SendError, SessionHandle};
+
+/// How many frames may wait to go down one link.
+const LINK_BUFFER: usize = 4096;
+
+/// Where a session on a link sends its frames: the link's down stream, tagged with the
+/// session's key.
+#[derive(Debug, Clone)]
+struct LinkOutbox {
+    session: u64,
+    tx: mpsc::Sender<Result<Down, Status>>,
+    /// The node's count of live sessions, which this one leaves when it closes.
+    live: Arc<AtomicU64>,
 }
 
-/// Renders `<a>` with the `href` and the `data-phx-link` / `data-phx-link-state`
-/// attributes the client reads.
-pub fn link<'p>(assigns: &'p Link<'_>) -> Rendered<'p> {
-    let (href, kind) = if !assigns.navigate.is_empty() {
-        (assigns.navigate, Some("redirect"))
-    } else if !assigns.patch.is_empty() {
-        (assigns.patch, Some("patch"))
-    } else {
-        (assigns.href, None)
-    };
-    let state = kind.map(|_| if assigns.replace { "replace" } else { "push" });
-    let given = |value: &'p str| (!value.is_empty()).then_some(value);
-    html!(
-        r#"<a href={href} data-phx-link={kind} data-phx-link-state={state} id={given(@id)} class={given(@class)}>{render_slot(&@inner_block)}</a>"#
-    )
+/// The default [`crate::Server::max_sessions`]: sessions one view-node process hosts at
+/// most.
+pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
+
+/// The join reply of a node at its sessions cap. The official client shows the view as
+/// errored and reloads the page after 5 to 10 s, which the gateway may place elsewhere.
+const OVERLOADED: &str = r#"{"reason":"overloaded"}"#;
+
+impl LinkOutbox {
+    fn down(&self, kind: down::Kind) -> Down {
+        Down {
+            session: self.session,
+            kind: Some(kind),
+        }
+    }
+
+    /// Tells the gateway this key is done.
+    async fn closed(&self, reason: String) {
+        let down = self.down(down::Kind::Closed(Closed { reason }));
+        let _ = self.tx.send(Ok(down)).await;
+    }
+}
+
+impl Outbox for LinkOutbox {
+    async fn send(&mut self, frame: String) -> bool {
+        // Sessions check this first and fail with `phx_error`; here it only keeps a
+        // message the gateway would refuse, breaking the whole link, off the link.
+        if frame.len() > MAX_LINK_FRAME_BYTES {
+            warn!(
+                session = self.session,
+                bytes = frame.len(),
+                "dropped a frame over the link's limit"
+            );
+            return false;
+        }
+        let down = self.down(down::Kind::Frame(frame.into_bytes()));
+        self.tx.send(Ok(down)).await.is_ok()
+    }
+
+    fn max_frame_bytes(&self) -> usize {
+        MAX_LINK_FRAME_BYTES
+    }
+
+    async fn close(&mut self) {
+        self.closed(String::new()).await;
+        self.live.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The gRPC service of a view-node.
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub(crate) router: Arc<Router>,
+    /// Turns true when the node drains: every link ends with `UNAVAILABLE`.
+    draining: watch::Receiver<bool>,
+    /// Joins past this many live sessions are refused (see
+    /// [`crate::Server::max_sessions`]).
+    pub(crate) max_sessions: u64,
+    /// Sessions live on this node, over all its links.
+    pub(crate) live: Arc<AtomicU64>,
+}
+
+impl Node {
+    /// A node serving `router`'s views; it drains when `draining` turns true.
+    pub(crate) fn new(router: Router, draining: watch::Receiver<bool>) -> Self {
+        Node {
+            router: Arc::new(router),
+            draining,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            live: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The tonic service, to add to a server: every call must carry the link token of
+    /// the router's secret.
+    pub(crate) fn into_service(self) -> InterceptedService<ViewNodeServer<Node>, LinkGuard> {
+        let guard = LinkGuard {
+            key: self.router.link_key().clone(),
+        };
+        // The link's message limit both ways; the gateway's client has the same one.
+        let server = ViewNodeServer::new(self)
+            .max_decoding_message_size(MAX_LINK_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_LINK_MESSAGE_BYTES);
+        InterceptedService::new(server, guard)
+    }
+}
+
+/// Refuses a call without the cluster's link token with `UNAUTHENTICATED`.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkGuard {
+    key: LinkKey,
+}
+
+impl Interceptor for LinkGuard {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        match self.key.verify_request(&request) {
+            Ok(()) => Ok(request),
+            Err(refusal) => {
+                let peer = request.remote_addr();
+                warn!(
+                    ?peer,
+                    reason = refusal.as_str(),
+                    "refused a call without a valid link token"
+                );
+                metrics::counter!("cinder_link_refused_total", "reason" => refusal.as_str())
+                    .increment(1);
+                Err(Status::unauthenticated("missing or invalid link token"))
+            }
+        }
+    }
+}
+
+type DownStream = ReceiverStream<Result<Down, Status>>;
+
+#[tonic::async_trait]
+impl ViewNode for Node {
+    type LinkStream = DownStream;
+
+    async fn link(&self, request: Request<Streaming<Up>>) -> Result<Response<DownStream>, Status> {
+        let (tx, rx) = mpsc::channel(LINK_BUFFER);
+        let inbound = request.into_inner();
+        let link = Link {
+            router: self.router.clone(),
+            tx,
+            sessions: HashMap::new(),
+            max_sessions: self.max_sessions,
+            live: self.live.clone(),
+        };
+        tokio::spawn(link.run(inbound, self.draining.clone()));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn render(
+        &self,
+        request: Request<RenderRequest>,
+    ) -> Result<Response<RenderResponse>, Status> {
+        let request = request.into_inner();
+        let csrf = request
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("x-cinder-csrf-token"))
+            .map_or("", |h| h.value.as_str());
+        let url = if request.url.is_empty() {
+            request.path.as_str()
+        } else {
+            request.url.as_str()
+        };
+        let flash = request
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
+            .find_map(|h| cinder::flash::from_cookie_header(&h.value));
+        let response = self.router.render(url, &request.view_id, csrf, flash);
+        Ok(Response::new(RenderResponse {
+            status: u32::from(response.status),
+            headers: response
+                .headers
+                .into_iter()
+                .map(|(name, value)| Header { name, value })
+                .collect(),
+            body: response.body.into_bytes(),
+        }))
+    }
+}
+
+/// One gateway's link: its sessions by key.
+struct Link {
+    router: Arc<Router>,
+    tx: mpsc::Sender<Result<Down, Status>>,
+    sessions: HashMap<u64, SessionHandle>,
+    max_sessions: u64,
+    live: Arc<AtomicU64>,
+}
+
+impl Link {
+    async fn run(mut self, mut inbound: Streaming<Up>, mut draining: watch::Receiver<bool>) {
+        debug!("gateway linked");
+        loop {
+            let message = tokio::select! {
+                message = inbound.message() => message,
+                _ = async { draining.wait_for(|draining| *draining).await.is_ok() } => {
+                    // The gateway fails this link's channels with `phx_error` at once,
+                    // and their clients rejoin on the nodes left.
+                    let status = Status::unavailable("the view-node is draining");
+                    let _ = self.tx.send(Err(status)).await;
+                    info!(sessions = self.sessions.len(), "link drained");
+                    break;
+                }
+            };
+            match message {
+                Ok(Some(up)) => self.up(up).await,
+                Ok(None) => break,
+                Err(status) => {
+                    warn!(%status, "link broke");
+                    break;
+                }
+            }
+        }
+        for (_, handle) in self.sessions.drain() {
+            let _ = handle.try_send(Input::Shutdown);
+        }
+        debug!("gateway unlinked");
+    }
+
+    fn outbox(&self, session: u64) -> LinkOutbox {
+        LinkOutbox {
+            session,
+            tx: self.tx.clone(),
+            live: self.live.clone(),
+        }
+    }
+
+    async fn up(&mut self, up: Up) {
+        let session = up.session;
+        match up.kind {
+            Some(up::Kind::Join(join)) => {
+                self.join(session, &join.frame, join.csrf_ok, &up.trace)
+                    .await;
+            }
+            Some(up::Kind::Frame(bytes)) => self.frame(session, &bytes, &up.trace).await,
+            Some(up::Kind::Binary(bytes)) => self.binary(session, &bytes).await,
+            Some(up::Kind::Leave(_)) => {
+                if let Some(handle) = self.sessions.remove(&session) {
+                    let _ = handle.try_send(Input::Shutdown);
+                }
+            }
+            None => {}
+        }
+    }
+
+    async fn join(&mut self, session: u64, bytes: &[u8], csrf_ok: bool, trace: &Trace) {
+        let mut outbox = self.outbox(session);
+        let frame = match std::str::from_utf8(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|t| ClientFrame::parse(t).map_err(|e| e.to_string()))
+        {
+            Ok(frame) => traced(frame, trace),
+            Err(err) => {
+                warn!(session, err, "undecodable join");
+                outbox.closed(err).await;
+                return;
+            }
+        };
+        let (join_ref, msg_ref, topic) = (
+            frame.join_ref.clone(),
+            frame.msg_ref.clone(),
+            frame.topic.clone(),
+        );
+        if let Some(old) = self.sessions.remove(&session) {
+            let _ = old.try_send(Input::Shutdown);
+        }
+        // A place is taken before the join, so that links joining at once cannot
+        // overshoot the cap together; a refused join gives it back, an ended session
+        // gives it back in `LinkOutbox::close`.
+        let joined = if self.live.fetch_add(1, Ordering::Relaxed) >= self.max_sessions {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+            warn!(%topic, max = self.max_sessions, "join refused: at the sessions cap");
+            metrics::counter!("cinder_view_node_sessions_refused_total").increment(1);
+            Err(Refusal(OVERLOADED.to_owned()))
+        } else {
+            self.router
+                .join(frame, csrf_ok, outbox.clone())
+                .inspect_err(|_| {
+                    self.live.fetch_sub(1, Ordering::Relaxed);
+                })
+        };
+        match joined {
+            Ok(handle) => {
+                info!(%topic, "joined");
+                self.sessions.insert(session, handle);
+                if self.sessions.len().is_multiple_of(1024) {
+                    self.sessions.retain(|_, h| !h.is_closed());
+                }
+            }
+            Err(refusal) => {
+                let reply = frame::reply(
+                    join_ref.as_deref(),
+                    msg_ref.as_deref(),
+                    &topic,
+                    "error",
+                    &refusal.0,
+                );
+                outbox.send(reply).await;
+                outbox.closed(refusal.0).await;
+            }
+        }
+    }
+
+    /// An upload chunk, for its view's session, which replies to it.
+    async fn binary(&mut self, session: u64, bytes: &[u8]) {
+        match Chunk::parse(bytes) {
+            Ok(chunk) => self.deliver(session, Input::Chunk(Box::new(chunk))).await,
+            Err(err) => debug!(session, %err, "undecodable chunk"),
+        }
+    }
+
+    async fn frame(&mut self, session: u64, bytes: &[u8], trace: &Trace) {
+        let parsed = std::str::from_utf8(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|t| ClientFrame::parse(t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(frame) => {
+                let frame = traced(frame, trace);
+                self.deliver(session, Input::Frame(Box::new(frame))).await;
+            }
+            Err(err) => debug!(session, err, "undecodable frame"),
+        }
+    }
+
+    /// Queues client input for its session; input that finds the mailbox full gets an
+    /// `overloaded` error reply.
+    async fn deliver(&mut self, session: u64, input: Input) {
+        let Some(handle) = self.sessions.get(&session) else {
+            debug!(session, "input for an unknown session");
+            return;
+        };
+        match handle.offer(input) {
+            Ok(()) => {}
+            Err((SendError::Full, input)) => {
+                if let Some((join_ref, msg_ref, topic)) = input.origin() {
+                    let reason = frame::reason("overloaded");
+                    let reply = frame::reply(join_ref, msg_ref, topic, "error", &reason);
+                    self.outbox(session).send(reply).await;
+                }
+            }
+            Err((SendError::Closed, _)) => {
+                self.sessions.remove(&session);
+            }
+        }
+    }
+}
+
+/// The W3C trace context a gateway sent with a message (`Up.trace`).
+type Trace = HashMap<String, String>;
+
+/// `frame` with the span its session handles it in, continuing the gateway's trace,
+/// when the message came with one and this node exports traces too.
+fn traced(mut frame: ClientFrame, trace: &Trace) -> ClientFrame {
+    if !trace.is_empty() && cinder_telemetry::exporting() {
+        let span =
+            tracing::info_span!("session.message", topic = %frame.topic, event = %frame.event);
+        cinder_telemetry::set_parent(&span, trace);
+        frame.span = Some(Box::new(span));
+    }
+    frame
 }

@@ -18,13 +18,14 @@
 //! A session tells presence from app messages by the payload's `event`
 //! (`{"event": "presence_diff", …}` from `subscribe_presence`, `{"event": "gap", …}`
 //! from `subscribe_with_gaps`), so a published payload naming one of those
-//! [`FRAMEWORK_EVENTS`] is refused too: it would be taken for the framework's own. A
+//! [`cinder::topics::FRAMEWORK_EVENTS`] is refused too: it would be taken for the framework's own. A
 //! session's app subscriptions drop such a message on receipt as well, whoever
 //! published it (a view's broadcast, a Redis client).
 
 use std::pin::Pin;
 use std::sync::Arc;
 
+use cinder::topics::framework_event;
 use cinder_proto::v1::topics_server::{Topics, TopicsServer};
 use cinder_proto::v1::{PublishRequest, PublishResponse, SubscribeRequest, TopicMessage};
 use cinder_pubsub::{Delivery, PubSub, SubscriptionId};
@@ -40,8 +41,6 @@ pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 pub const MAX_TOPICS: usize = 256;
 /// Topic prefixes of the framework's own traffic, closed to the API.
 pub const INTERNAL_PREFIXES: [&str; 1] = [cinder_presence::TOPIC_PREFIX];
-/// Payload `event`s only the framework sends to a view; a publish naming one is refused.
-pub const FRAMEWORK_EVENTS: [&str; 3] = ["presence_state", "presence_diff", "gap"];
 /// Messages that may wait for a slow subscriber before newer ones are dropped.
 const SUBSCRIBER_BUFFER: usize = 1024;
 
@@ -108,13 +107,6 @@ fn check_topic(topic: &str) -> Result<(), Status> {
         )));
     }
     Ok(())
-}
-
-/// The framework event `payload` names (`{"event": "presence_diff", …}`), if any: a
-/// message only presence or gap delivery may carry.
-pub fn framework_event(payload: &serde_json::Value) -> Option<&str> {
-    let event = payload.get("event").and_then(serde_json::Value::as_str)?;
-    FRAMEWORK_EVENTS.contains(&event).then_some(event)
 }
 
 /// Refuses a payload the framework's own messages could be mistaken for.
@@ -249,7 +241,7 @@ mod tests {
 
     #[test]
     fn framework_events_are_refused_in_payloads() {
-        for event in FRAMEWORK_EVENTS {
+        for event in cinder::topics::FRAMEWORK_EVENTS {
             let payload = serde_json::json!({"event": event, "payload": {}});
             let refused = check_payload(&payload).unwrap_err();
             assert_eq!(refused.code(), tonic::Code::PermissionDenied);

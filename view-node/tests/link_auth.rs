@@ -1,5 +1,5 @@
 //! The link credential on a real view-node over gRPC on 127.0.0.1:0: every `ViewNode`
-//! call (`Link`, `Render`, `Health`) without the cluster's link token, with one of another
+//! call (`Link`, `Render`) without the cluster's link token, with one of another
 //! secret or with a stale one is refused `UNAUTHENTICATED` before it reaches the node; a
 //! gateway's token passes.
 #![allow(
@@ -11,12 +11,12 @@
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cinder::node::{LinkOutbox, Server};
 use cinder::router::Router;
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Tracked, html};
 use cinder_proto::credential::{LinkKey, MAX_SKEW, METADATA_KEY};
 use cinder_proto::v1::view_node_client::ViewNodeClient;
-use cinder_proto::v1::{HealthRequest, Join, RenderRequest, Up, up};
+use cinder_proto::v1::{Join, RenderRequest, Up, up};
+use cinder_view_node::Server;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -39,7 +39,7 @@ impl LiveView for Page {
 }
 
 async fn start() -> SocketAddr {
-    let router: Router<LinkOutbox> = Router::new(SECRET).live::<Page>("/page");
+    let router: Router = Router::new(SECRET).live::<Page>("/page");
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), router)
         .await
         .unwrap();
@@ -101,7 +101,6 @@ async fn a_client_without_the_link_token_is_refused_on_every_call() {
     let mut client = raw(addr).await;
 
     assert_refused(client.render(render_request()).await);
-    assert_refused(client.health(HealthRequest {}).await);
     let (up, queue) = tokio::sync::mpsc::channel(1);
     up.send(join()).await.unwrap();
     assert_refused(client.link(ReceiverStream::new(queue)).await);

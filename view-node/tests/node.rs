@@ -9,12 +9,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use cinder::node::{LinkOutbox, Server};
 use cinder::router::Router;
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use cinder_proto::credential::{Credential, LinkKey};
 use cinder_proto::v1::view_node_client::ViewNodeClient;
 use cinder_proto::v1::{Down, Join, Leave, RenderRequest, Up, down, up};
+use cinder_view_node::Server;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -47,7 +47,7 @@ impl LiveView for Counter {
 }
 
 async fn start() -> SocketAddr {
-    let router: Router<LinkOutbox> = Router::new(SECRET).live::<Counter>("/counter");
+    let router: Router = Router::new(SECRET).live::<Counter>("/counter");
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), router)
         .await
         .unwrap();
@@ -285,7 +285,7 @@ impl metrics::Recorder for Refusals {
 async fn joins_past_the_sessions_cap_are_refused_overloaded_and_counted() {
     let refused = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     metrics::set_global_recorder(Refusals(refused.clone())).unwrap();
-    let router: Router<LinkOutbox> = Router::new(SECRET).live::<Counter>("/counter");
+    let router: Router = Router::new(SECRET).live::<Counter>("/counter");
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), router)
         .await
         .unwrap()

@@ -12,11 +12,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cinder::node::{LinkOutbox, Server};
 use cinder::router::Router;
 use cinder_proto::v1::topics_client::TopicsClient;
 use cinder_proto::v1::{PublishRequest, SubscribeRequest};
 use cinder_pubsub::{Delivery, Local, PubSub};
+use cinder_view_node::Server;
 use tokio::sync::mpsc;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -25,7 +25,7 @@ const TOKEN: &str = "topics test token";
 const STEP: Duration = Duration::from_secs(10);
 
 async fn start(pubsub: Arc<dyn PubSub>) -> SocketAddr {
-    let router: Router<LinkOutbox> = Router::new(b"test secret").pubsub(pubsub);
+    let router: Router = Router::new(b"test secret").pubsub(pubsub);
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), router)
         .await
         .unwrap()
@@ -75,7 +75,7 @@ async fn presence_topics_are_closed_to_publish_and_subscribe() {
         );
     }
     // The bound on a topic's length holds.
-    let long = "t".repeat(cinder::topics::MAX_TOPIC_BYTES + 1);
+    let long = "t".repeat(cinder_view_node::topics::MAX_TOPIC_BYTES + 1);
     assert_eq!(
         publish(&mut client, &long, "{}").await,
         Code::InvalidArgument

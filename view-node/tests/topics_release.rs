@@ -11,11 +11,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cinder::node::{LinkOutbox, Server};
 use cinder::router::Router;
 use cinder_proto::v1::SubscribeRequest;
 use cinder_proto::v1::topics_client::TopicsClient;
 use cinder_pubsub::Local;
+use cinder_view_node::Server;
 
 const TOKEN: &str = "topics test token";
 
@@ -32,7 +32,7 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 #[tokio::test]
 async fn a_subscriber_that_goes_away_releases_its_topics() {
     let pubsub = Arc::new(Local::new());
-    let router: Router<LinkOutbox> = Router::new(b"test secret").pubsub(pubsub.clone());
+    let router: Router = Router::new(b"test secret").pubsub(pubsub.clone());
     let server = Server::bind("127.0.0.1:0".parse().unwrap(), router)
         .await
         .unwrap()

@@ -2,8 +2,8 @@
 //! and who is in the room (`#online`) from presence.
 
 use cinder::presence::ClientPresence;
+use cinder::pubsub::Message as Published;
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Stream, Tracked, html};
-use cinder_pubsub::Message as Published;
 use serde_json::{Value, json};
 
 /// A chat room.
@@ -12,7 +12,7 @@ pub struct Chat {
     room: String,
     user: String,
     /// The view-node serving this session.
-    node: &'static str,
+    node: String,
     /// Set when messages may have been missed (the node's pubsub reconnected).
     gap: bool,
     messages: Stream<Line>,
@@ -69,7 +69,7 @@ impl LiveView for Chat {
         Ok(Chat {
             room,
             user,
-            node: crate::cluster::node_name(),
+            node: cx.node.to_owned(),
             gap: false,
             messages: Stream::new("messages").with_limit(-50),
             online: Vec::new(),

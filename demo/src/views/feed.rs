@@ -2,8 +2,8 @@
 //! a service outside Cinder (`POST /api/topics/feed:<name>`). Shows `#last` (the
 //! payload's `text`, or the whole payload) and `#received` (messages since mount).
 
+use cinder::pubsub::Message as Published;
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
-use cinder_pubsub::Message as Published;
 use serde_json::Value;
 
 /// A live feed.

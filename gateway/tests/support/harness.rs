@@ -34,10 +34,7 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow, bail};
 use cinder_gateway::{Config, Links};
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
-use cinder_proto::v1::{
-    Closed, Down, Header, HealthRequest, HealthResponse, RenderRequest, RenderResponse, Up, down,
-    up,
-};
+use cinder_proto::v1::{Closed, Down, Header, RenderRequest, RenderResponse, Up, down, up};
 use futures_util::{SinkExt as _, StreamExt as _};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
@@ -365,16 +362,6 @@ impl ViewNode for Node {
                 },
             ],
             body: body.to_string().into_bytes(),
-        }))
-    }
-
-    async fn health(
-        &self,
-        _request: tonic::Request<HealthRequest>,
-    ) -> Result<tonic::Response<HealthResponse>, tonic::Status> {
-        Ok(tonic::Response::new(HealthResponse {
-            serving: true,
-            sessions: 0,
         }))
     }
 }

@@ -2,12 +2,9 @@
 
 use cinder_test::TestApp;
 
-/// The demo's routes on an in-process view-node and gateway, with in-process presence.
+/// The demo's routes, served as the demo binary serves them embedded.
 pub(crate) async fn demo() -> TestApp {
-    TestApp::start(|secret| {
-        let cluster = cinder_demo::Cluster::local("cinder-test", None).expect("local presence");
-        cinder_demo::router(secret, &cluster)
-    })
-    .await
-    .expect("the demo starts")
+    TestApp::start(cinder_demo::routes)
+        .await
+        .expect("the demo starts")
 }

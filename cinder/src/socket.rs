@@ -295,6 +295,9 @@ pub struct Mount<'a, V: LiveView> {
     pub uri: &'a str,
     /// Whether this is the socket join (true) or the dead HTTP render (false).
     pub connected: bool,
+    /// The name of the node the view runs on, as the cluster knows it (`--name`); empty
+    /// when the app runs without presence.
+    pub node: &'a str,
     /// The flash the previous view sent along a live navigation (empty otherwise). The
     /// session also puts it into the view's own [`Flash`] field after `mount`.
     pub flash: &'a Flash,
@@ -308,6 +311,7 @@ impl<'a, V: LiveView> Mount<'a, V> {
             params,
             uri,
             connected,
+            node: "",
             flash: &NO_FLASH,
             effects: Effects::default(),
         }
@@ -424,9 +428,11 @@ pub(crate) fn mount<V: LiveView>(
     url: &str,
     connected: bool,
     flash: &Flash,
+    node: &str,
 ) -> Result<Mounted<V>, crate::Error> {
     let mut cx = Mount::<V>::new(params, url, connected);
     cx.flash = flash;
+    cx.node = node;
     let view = V::mount(&mut cx)?;
     let mut socket = Socket::new(view);
     if let Some(own) = V::flash(&mut socket.assigns) {

@@ -7,11 +7,16 @@
 //! Failures stay inside the session: an unknown or malformed client event gets an error
 //! reply and the session goes on; a panic in app code ends this session with
 //! `phx_error` (the client rejoins and mounts afresh) and touches nothing else.
+//!
+//! Each session is counted in the process's metrics (module `instruments`: sessions,
+//! joins and leaves by view, the time from an event to its reply, errors by
+//! [`ErrorReason`], render and upload bytes).
 
 use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Instant;
 
 use cinder_presence::Tracker;
 use cinder_pubsub::{Delivery, Gap, GapCause, Message, PubSub};
@@ -33,10 +38,13 @@ use crate::token::Signer;
 use crate::view::{LiveView, Params};
 use crate::{Error, LIVEVIEW_VERSION};
 
+mod instruments;
 mod presence;
 mod subscriptions;
 mod uploads;
 
+pub use instruments::ErrorReason;
+use instruments::{Kind, Live};
 use presence::PresenceResync;
 use subscriptions::{Held, Subscribed};
 
@@ -87,7 +95,7 @@ pub enum Input {
 
 impl Input {
     /// The channel and refs client input came with, to reply to it.
-    pub(crate) fn origin(&self) -> Option<(Option<&str>, Option<&str>, &str)> {
+    pub fn origin(&self) -> Option<(Option<&str>, Option<&str>, &str)> {
         match self {
             Input::Frame(f) => Some((f.join_ref.as_deref(), f.msg_ref.as_deref(), &f.topic)),
             Input::Chunk(c) => Some((c.join_ref.as_deref(), c.msg_ref.as_deref(), &c.topic)),
@@ -128,7 +136,7 @@ impl SessionHandle {
     }
 
     /// Like [`SessionHandle::try_send`], handing refused input back.
-    pub(crate) fn offer(&self, input: Input) -> Result<(), (SendError, Input)> {
+    pub fn offer(&self, input: Input) -> Result<(), (SendError, Input)> {
         self.tx.offer(input)
     }
 
@@ -189,6 +197,12 @@ impl std::fmt::Debug for Env {
 }
 
 impl Env {
+    /// The name of the node hosting the view's sessions: its presence replica's, empty
+    /// without presence.
+    pub fn node(&self) -> &str {
+        self.presence.as_ref().map_or("", |p| p.replica().name())
+    }
+
     /// The parameters of `url`: the route's path parameters plus the query; refused
     /// over the bounds of [`params`].
     pub fn params(&self, url: &str) -> Result<Params, params::ParamsError> {
@@ -223,6 +237,7 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         env,
         held: None,
         reply_fields: None,
+        live: None,
         _view: std::marker::PhantomData,
     };
     tokio::spawn(Box::new(actor).run(Box::new(join), rx).instrument(span));
@@ -248,6 +263,8 @@ struct Actor<V, O> {
     held: Option<Box<Held>>,
     /// Fields the next reply carries besides its diff (an `allow_upload` answer).
     reply_fields: Option<Box<str>>,
+    /// Set once mounted: counts the session in the metrics until the actor is dropped.
+    live: Option<Live>,
     _view: std::marker::PhantomData<fn() -> V>,
 }
 
@@ -280,19 +297,32 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     Input::Frame(frame) if frame.topic != *self.topic => {
                         Box::pin(self.upload_frame(&mut socket, *frame)).await
                     }
-                    Input::Frame(mut frame) => match frame.span.take() {
-                        Some(span) => {
-                            Box::pin(self.frame(&mut socket, *frame).instrument(*span)).await
-                        }
-                        None => Box::pin(self.frame(&mut socket, *frame)).await,
-                    },
+                    Input::Frame(mut frame) => {
+                        let started = (frame.event == "event").then(Instant::now);
+                        let outcome = match frame.span.take() {
+                            Some(span) => {
+                                Box::pin(self.frame(&mut socket, *frame).instrument(*span)).await
+                            }
+                            None => Box::pin(self.frame(&mut socket, *frame)).await,
+                        };
+                        self.took(Kind::Event, started);
+                        outcome
+                    }
                     Input::Chunk(chunk) => Box::pin(self.chunk(&mut socket, *chunk)).await,
                     Input::Info(info) => match info.downcast::<V::Info>() {
-                        Ok(info) => Box::pin(self.info(&mut socket, *info)).await,
+                        Ok(info) => {
+                            let started = Instant::now();
+                            let outcome = Box::pin(self.info(&mut socket, *info)).await;
+                            self.took(Kind::Info, Some(started));
+                            outcome
+                        }
                         Err(other) => match other.downcast::<PresenceResync<V::Info>>() {
                             Ok(resync) => {
+                                let started = Instant::now();
                                 let info = self.presence_resync(&resync);
-                                Box::pin(self.info(&mut socket, info)).await
+                                let outcome = Box::pin(self.info(&mut socket, info)).await;
+                                self.took(Kind::Info, Some(started));
+                                outcome
                             }
                             Err(_) => {
                                 warn!("dropped a message of the wrong type for this view");
@@ -308,9 +338,19 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 }
             }
         }
+        // Out of `cinder_sessions` before the outbox closes, so whoever sees the close
+        // sees the count without it.
+        self.live = None;
         self.release();
         self.outbox.close().await;
         debug!("session ended");
+    }
+
+    /// Records how long an input took, from `started` (if it is timed) to now.
+    fn took(&self, kind: Kind, started: Option<Instant>) {
+        if let (Some(live), Some(started)) = (&self.live, started) {
+            live.took(kind, started);
+        }
     }
 
     fn params(&self, url: &str) -> Result<Params, params::ParamsError> {
@@ -401,6 +441,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         self.env.as_ref().and_then(|env| env.signer.as_ref())
     }
 
+    fn node(&self) -> &str {
+        self.env.as_deref().map_or("", Env::node)
+    }
+
     /// The event and payload that send the client away (`live_redirect` for
     /// `push_navigate`, `redirect`), with the `flash` the callback changed as a signed
     /// token; `None` when the view stays.
@@ -434,6 +478,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 max, "a frame over the outbox's limit ends the session"
             );
             metrics::counter!("cinder_oversized_frames_total").increment(1);
+            ErrorReason::FrameTooLarge.count();
             let jr = self.join_ref();
             let error = frame::encode(
                 jr,
@@ -457,7 +502,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         self.send(frame).await
     }
 
-    async fn crash(&mut self) -> Outcome {
+    /// Ends the session with `phx_error`, counted under `reason`.
+    async fn crash(&mut self, reason: ErrorReason) -> Outcome {
+        reason.count();
         let jr = self.join_ref();
         let frame = frame::encode(
             jr,
@@ -489,6 +536,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             Ok(query) => query,
             Err(err) => {
                 debug!(error = %err, "join with refused params");
+                ErrorReason::InvalidParams.count();
                 self.reply(msg_ref, "error", &frame::reason(&err.to_string()))
                     .await;
                 return None;
@@ -500,18 +548,20 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             _ => Flash::new(),
         };
         let mounted = catch_unwind(AssertUnwindSafe(|| -> Result<Mounted<V>, Error> {
-            crate::socket::mount::<V>(&query, url, true, &flash)
+            crate::socket::mount::<V>(&query, url, true, &flash, self.node())
         }));
         let (mut socket, pending) = match mounted {
             Ok(Ok(mounted)) => mounted,
             Ok(Err(err)) => {
                 warn!(error = %err, "mount failed");
+                ErrorReason::MountFailed.count();
                 self.reply(msg_ref, "error", &frame::reason(&err.to_string()))
                     .await;
                 return None;
             }
             Err(_) => {
                 warn!("mount panicked");
+                ErrorReason::Panic.count();
                 self.reply(msg_ref, "error", &frame::reason("join crashed"))
                     .await;
                 return None;
@@ -522,6 +572,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             apply_flash(&mut socket, std::mem::take(&mut pending.flash))
         })) else {
             warn!("flash hook panicked during join");
+            ErrorReason::Panic.count();
             self.reply(msg_ref, "error", &frame::reason("join crashed"))
                 .await;
             return None;
@@ -546,12 +597,23 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 prints.render_into(&mut response, V::render(&socket.assigns), extras);
             });
         }));
-        if rendered.is_err() || components.take_failure().is_some() {
-            warn!("render panicked during join");
+        let failed = match rendered {
+            Err(_) => Some(ErrorReason::Panic),
+            Ok(()) => components
+                .take_failure()
+                .map(|_| ErrorReason::ComponentFailed),
+        };
+        if let Some(reason) = failed {
+            warn!(reason = reason.as_str(), "render failed during join");
+            reason.count();
             self.reply(msg_ref, "error", &frame::reason("join crashed"))
                 .await;
             return None;
         }
+        // Mounted: counted from here until the actor is dropped, whatever ends it.
+        let live = Live::start(instruments::for_view::<V>());
+        live.sent_diff(response.len());
+        self.live = Some(live);
         socket.assigns.clear();
         response.push_str(",\"liveview_version\":");
         json::string(&mut response, LIVEVIEW_VERSION);
@@ -581,6 +643,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 let (event, value) = match event_payload(frame.payload) {
                     Ok(parts) => parts,
                     Err(err) => {
+                        ErrorReason::InvalidPayload.count();
                         return self
                             .reply(msg_ref, "error", &frame::reason(&err.to_string()))
                             .await;
@@ -629,6 +692,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     .and_then(Value::as_str)
                     .map(str::to_owned)
                 else {
+                    ErrorReason::InvalidPayload.count();
                     return self
                         .reply(msg_ref, "error", &frame::reason("live_patch needs a url"))
                         .await;
@@ -642,6 +706,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 let query = match self.params(&url) {
                     Ok(query) => query,
                     Err(err) => {
+                        ErrorReason::InvalidParams.count();
                         return self
                             .reply(msg_ref, "error", &frame::reason(&err.to_string()))
                             .await;
@@ -706,11 +771,13 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 self.reply(msg_ref, "ok", &response).await
             }
             "phx_join" => {
+                ErrorReason::InvalidPayload.count();
                 self.reply(msg_ref, "error", &frame::reason("already joined"))
                     .await
             }
             other => {
                 debug!(event = other, "unmatched event");
+                ErrorReason::UnmatchedEvent.count();
                 self.reply(msg_ref, "error", &frame::reason("unmatched event"))
                     .await
             }
@@ -732,6 +799,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             .map(|(kind, id)| (kind, id.to_owned()))
         else {
             debug!(?cid, "event for an unknown component");
+            ErrorReason::UnknownComponent.count();
             return self
                 .reply(msg_ref, "error", &frame::reason("unknown component"))
                 .await;
@@ -741,9 +809,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let (result, effects) = match ran {
             Err(_) => {
                 warn!("component callback panicked");
-                return self.crash().await;
+                return self.crash(ErrorReason::Panic).await;
             }
             Ok(None) => {
+                ErrorReason::UnknownComponent.count();
                 return self
                     .reply(msg_ref, "error", &frame::reason("unknown component"))
                     .await;
@@ -754,6 +823,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             Ok(fields) => fields,
             Err(err) => {
                 warn!(error = %err, "component callback failed");
+                ErrorReason::CallbackFailed.count();
                 return self
                     .reply(msg_ref, "error", &frame::reason(&err.to_string()))
                     .await;
@@ -836,11 +906,12 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let ran = catch_unwind(AssertUnwindSafe(|| callback(socket)));
         let Ok(result) = ran else {
             warn!("callback panicked");
-            return self.crash().await;
+            return self.crash(ErrorReason::Panic).await;
         };
         let mut pending = socket.effects.take().map(|p| *p).unwrap_or_default();
         if let Err(err) = result {
             warn!(error = %err, "callback failed");
+            ErrorReason::CallbackFailed.count();
             socket.assigns.clear();
             if msg_ref.is_some() {
                 return self
@@ -852,7 +923,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let ops = std::mem::take(&mut pending.flash);
         let Ok(flash) = catch_unwind(AssertUnwindSafe(|| apply_flash(socket, ops))) else {
             warn!("flash hook panicked");
-            return self.crash().await;
+            return self.crash(ErrorReason::Panic).await;
         };
         let mut patched = None;
         if let Some(Navigation::Patch { to, replace }) = &pending.navigation {
@@ -878,7 +949,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(err))) => warn!(error = %err, "handle_params failed after push_patch"),
                 Err(err) => warn!(error = %err, "push_patch to a URL with refused params"),
-                Ok(Err(_)) => return self.crash().await,
+                Ok(Err(_)) => return self.crash(ErrorReason::Panic).await,
             }
             patched = Some(url);
         }
@@ -909,11 +980,16 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let failed = registry.take_failure();
         let Ok(diff) = rendered else {
             warn!("render panicked");
-            return self.crash().await;
+            return self.crash(ErrorReason::Panic).await;
         };
         if let Some(err) = failed {
             warn!(error = %err, "a component failed during the render");
-            return self.crash().await;
+            return self.crash(ErrorReason::ComponentFailed).await;
+        }
+        if diff != "{}"
+            && let Some(live) = &self.live
+        {
+            live.sent_diff(diff.len());
         }
         self.schedule(pending.timers);
         self.cluster(pending.subscriptions, pending.broadcasts, pending.presences);

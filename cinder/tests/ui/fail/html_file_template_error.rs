@@ -11,7 +11,7 @@ struct State {
 // `target/tests/trybuild/cinder` to this crate. (The crate-root-relative form,
 // `html_file!("tests/ui/templates/…")`, is exercised by `tests/macros.rs` itself.)
 fn view(assigns: &Tracked<State>) -> Rendered<'_> {
-    html_file!("../../../../view-node/tests/ui/templates/broken.html")
+    html_file!("../../../../cinder/tests/ui/templates/broken.html")
 }
 
 fn main() {

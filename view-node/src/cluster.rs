@@ -4,11 +4,11 @@
 //! process. With `--redis`, topics go through Redis, presence replicates over them, and
 //! the node registers itself so that gateways started with `--redis` find it.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use cinder::presence::{Config as PresenceConfig, Tracker, TrackerOptions};
+use cinder_presence::{Config as PresenceConfig, Tracker, TrackerOptions};
 use cinder_pubsub::membership::Registration;
 use cinder_pubsub::{Local, PubSub, Redis, RedisConfig};
 use tokio::sync::watch;
@@ -20,15 +20,7 @@ const RECONNECT_MAX: Duration = Duration::from_secs(1);
 /// How long a registration outlives its node's last heartbeat.
 const MEMBER_TTL: Duration = Duration::from_secs(3);
 
-/// The name of the node this process runs, once a [`Cluster`] started.
-static NODE: OnceLock<String> = OnceLock::new();
-
-/// This process's node name (`/chat` shows it, so one sees where a session lives).
-pub fn node_name() -> &'static str {
-    NODE.get().map_or("", String::as_str)
-}
-
-/// A view-node's place in the cluster.
+/// How a view-node runs: its place in the cluster, its limits, its admin port.
 #[derive(Debug, Clone, Default)]
 pub struct NodeOptions {
     /// `redis://host:port`; `None` keeps topics and presence in the process.
@@ -46,8 +38,12 @@ pub struct NodeOptions {
     /// `--tls-key`); plain HTTP/2 when `None`.
     pub tls: Option<tonic::transport::Identity>,
     /// Sessions the node hosts at most; joins past it are refused `overloaded`.
-    /// [`cinder::node::DEFAULT_MAX_SESSIONS`] when `None`.
+    /// [`crate::DEFAULT_MAX_SESSIONS`] when `None`.
     pub max_sessions: Option<u64>,
+    /// The HTTP port for `/healthz`, `/readyz` and `/metrics`; none when `None`.
+    pub admin_listen: Option<std::net::SocketAddr>,
+    /// The longest a drain waits for the links to close; 10 s when `None`.
+    pub drain_timeout: Option<Duration>,
 }
 
 /// The running pubsub, tracker and registration of one node.
@@ -56,6 +52,8 @@ pub struct Cluster {
     pub pubsub: Arc<dyn PubSub>,
     /// Presence for the views.
     pub tracker: Tracker,
+    /// Whether the node reaches the cluster's Redis (always, without one).
+    pub up: watch::Receiver<bool>,
     registration: Option<Registration>,
 }
 
@@ -70,14 +68,15 @@ impl std::fmt::Debug for Cluster {
 impl Cluster {
     /// Topics and presence inside this process only.
     pub fn local(name: &str, presence: Option<PresenceConfig>) -> anyhow::Result<Self> {
-        let _ = NODE.set(name.to_owned());
         let pubsub: Arc<dyn PubSub> = Arc::new(Local::new());
         let mut options = TrackerOptions::new(name);
         options.config = presence.unwrap_or_default();
         let tracker = Tracker::start(pubsub.clone(), options).context("starting presence")?;
+        let (_, up) = watch::channel(true);
         Ok(Cluster {
             pubsub,
             tracker,
+            up,
             registration: None,
         })
     }
@@ -90,7 +89,6 @@ impl Cluster {
         let Some(url) = &options.redis else {
             return Self::local(name, options.presence.clone());
         };
-        let _ = NODE.set(name.to_owned());
         let mut config = RedisConfig::new(url.as_str(), name);
         // A node cut off from Redis is cut off from presence and topics: retry every
         // second at worst, so a healed partition heals within about a second.
@@ -98,7 +96,8 @@ impl Cluster {
         let redis = Redis::start(config).context("starting the Redis pubsub")?;
         let mut presence = TrackerOptions::new(name);
         presence.config = options.presence.clone().unwrap_or_default();
-        presence.link = Some(link_state(&redis));
+        let up = link_state(&redis);
+        presence.link = Some(up.clone());
         let pubsub: Arc<dyn PubSub> = Arc::new(redis);
         let tracker = Tracker::start(pubsub.clone(), presence).context("starting presence")?;
         let registration = Registration::start(url, "cinder", name, advertise, MEMBER_TTL, secret)
@@ -106,6 +105,7 @@ impl Cluster {
         Ok(Cluster {
             pubsub,
             tracker,
+            up,
             registration: Some(registration),
         })
     }

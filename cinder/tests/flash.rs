@@ -203,8 +203,7 @@ fn session_of(page: &str) -> String {
 
 #[tokio::test]
 async fn the_flash_cookie_a_redirect_left_reaches_the_page_and_its_first_mount() {
-    let router = cinder::router::Router::<tokio::sync::mpsc::UnboundedSender<String>>::new(SECRET)
-        .live::<Notes>("/notes");
+    let router = cinder::router::Router::new(SECRET).live::<Notes>("/notes");
     let mut flash = Flash::new();
     flash.put("info", "Bye");
     let token = flash.sign(&Signer::new(SECRET));

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tracing::debug;
 
-use super::{Actor, Input, Outbox, Outcome, SendError, to_json};
+use super::{Actor, ErrorReason, Input, Outbox, Outcome, SendError, to_json};
 use crate::Error;
 use crate::component::{Key, Registry};
 use crate::frame::{self, Chunk, ClientFrame};
@@ -46,13 +46,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             V::uploads(&mut socket.assigns).map(|u| u.allow_upload(topic, payload))
         }));
         match answered {
-            Err(_) => self.crash().await,
+            Err(_) => self.crash(ErrorReason::Panic).await,
             Ok(None) => {
+                ErrorReason::UploadRefused.count();
                 socket.assigns.clear();
                 let reason = frame::reason("this view allows no uploads");
                 self.reply(msg_ref, "error", &reason).await
             }
             Ok(Some(Err(err))) => {
+                ErrorReason::UploadRefused.count();
                 socket.assigns.clear();
                 self.reply(msg_ref, "error", &frame::reason(&err)).await
             }
@@ -98,12 +100,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         // Nothing the template shows changed.
         socket.assigns.clear();
         let (status, response) = match result {
-            Err(_) => return self.crash().await,
+            Err(_) => return self.crash(ErrorReason::Panic).await,
             Ok(Ok(timer)) => {
                 self.wake_at(timer);
                 ("ok", "{}".to_owned())
             }
-            Ok(Err(reason)) => ("error", frame::reason(reason)),
+            Ok(Err(reason)) => {
+                ErrorReason::UploadRefused.count();
+                ("error", frame::reason(reason))
+            }
         };
         let (join_ref, msg_ref) = (frame.join_ref.as_deref(), frame.msg_ref.as_deref());
         let reply = frame::reply(join_ref, msg_ref, &frame.topic, status, &response);
@@ -114,6 +119,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// fails records `writer_error` on the entry, which the view's next diff shows.
     pub(super) async fn chunk(&mut self, socket: &mut Socket<V>, chunk: Chunk) -> Outcome {
         let entry_ref = chunk.topic.strip_prefix("lvu:").unwrap_or_default();
+        if let Some(live) = &self.live {
+            live.took_upload(chunk.bytes.len());
+        }
         let components = &mut self.components;
         let written = catch_unwind(AssertUnwindSafe(|| {
             uploads_owning(components, socket, entry_ref).map(|(owner, u)| {
@@ -122,13 +130,17 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             })
         }));
         let (status, response, rerender) = match written {
-            Err(_) => return self.crash().await,
+            Err(_) => return self.crash(ErrorReason::Panic).await,
             Ok(Some((_, Ok(timer)))) => {
                 self.wake_at(timer);
                 ("ok", "{}".to_owned(), false)
             }
-            Ok(None) => ("error", ChunkError::Disallowed.response(), false),
+            Ok(None) => {
+                ErrorReason::UploadRefused.count();
+                ("error", ChunkError::Disallowed.response(), false)
+            }
             Ok(Some((owner, Err(err)))) => {
+                ErrorReason::UploadRefused.count();
                 if let (ChunkError::Writer, Some(key)) = (err, owner) {
                     self.rerender.push(key);
                 }
@@ -171,7 +183,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             (view, owners, timers)
         }));
         let Ok((view, owners, timers)) = expired else {
-            return self.crash().await;
+            return self.crash(ErrorReason::Panic).await;
         };
         for at in timers {
             self.wake_at(Some(at));
@@ -207,7 +219,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         // Only channels changed: nothing the template shows (the render cleared the rest).
         socket.assigns.clear();
         let Ok(finished) = finished else {
-            return self.crash().await;
+            return self.crash(ErrorReason::Panic).await;
         };
         for (topic, join_ref) in finished {
             let close = frame::encode(Some(&join_ref), Some(&join_ref), &topic, "phx_close", "{}");

@@ -6,8 +6,10 @@
 //! otherwise, so the client reloads and gets fresh tokens. A live navigation (`redirect`
 //! in the join) may mount any route of the router, as one `live_session` in Phoenix.
 
+use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
 
 use cinder_presence::Tracker;
@@ -59,16 +61,70 @@ impl Response {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
+/// Any [`Outbox`], behind one type: whoever serves the router (the view-node's link, a
+/// test) picks the transport, and the app's code names none.
+pub struct BoxedOutbox(Box<dyn DynOutbox>);
+
+impl BoxedOutbox {
+    /// Wraps `outbox`.
+    pub fn new(outbox: impl Outbox) -> Self {
+        BoxedOutbox(Box::new(outbox))
+    }
+}
+
+impl std::fmt::Debug for BoxedOutbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BoxedOutbox")
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`Outbox`] made object-safe: its futures boxed.
+trait DynOutbox: Send + 'static {
+    fn send(&mut self, frame: String) -> BoxFuture<'_, bool>;
+    fn close(&mut self) -> BoxFuture<'_, ()>;
+    fn max_frame_bytes(&self) -> usize;
+}
+
+impl<O: Outbox> DynOutbox for O {
+    fn send(&mut self, frame: String) -> BoxFuture<'_, bool> {
+        Box::pin(Outbox::send(self, frame))
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(Outbox::close(self))
+    }
+
+    fn max_frame_bytes(&self) -> usize {
+        Outbox::max_frame_bytes(self)
+    }
+}
+
+impl Outbox for BoxedOutbox {
+    fn send(&mut self, frame: String) -> impl Future<Output = bool> + Send {
+        self.0.send(frame)
+    }
+
+    fn close(&mut self) -> impl Future<Output = ()> + Send {
+        self.0.close()
+    }
+
+    fn max_frame_bytes(&self) -> usize {
+        self.0.max_frame_bytes()
+    }
+}
+
 /// One route's view type, erased.
-trait Kind<O>: Send + Sync {
+trait Kind: Send + Sync {
     fn spawn(
         &self,
         join: ClientFrame,
-        outbox: O,
+        outbox: BoxedOutbox,
         config: SessionConfig,
         env: Arc<Env>,
     ) -> SessionHandle;
-    fn dead_render(&self, params: &Params, url: &str, flash: &Flash) -> DeadRender;
+    fn dead_render(&self, params: &Params, url: &str, flash: &Flash, node: &str) -> DeadRender;
 }
 
 enum DeadRender {
@@ -79,20 +135,20 @@ enum DeadRender {
 
 struct ViewKind<V>(PhantomData<fn() -> V>);
 
-impl<V: LiveView, O: Outbox> Kind<O> for ViewKind<V> {
+impl<V: LiveView> Kind for ViewKind<V> {
     fn spawn(
         &self,
         join: ClientFrame,
-        outbox: O,
+        outbox: BoxedOutbox,
         config: SessionConfig,
         env: Arc<Env>,
     ) -> SessionHandle {
-        session::spawn_in::<V, O>(join, outbox, config, Some(env))
+        session::spawn_in::<V, BoxedOutbox>(join, outbox, config, Some(env))
     }
 
-    fn dead_render(&self, params: &Params, url: &str, flash: &Flash) -> DeadRender {
+    fn dead_render(&self, params: &Params, url: &str, flash: &Flash, node: &str) -> DeadRender {
         let rendered = catch_unwind(AssertUnwindSafe(|| -> Result<DeadRender, crate::Error> {
-            let (socket, pending) = crate::socket::mount::<V>(params, url, false, flash)?;
+            let (socket, pending) = crate::socket::mount::<V>(params, url, false, flash, node)?;
             let navigation = pending.as_ref().and_then(|p| p.navigation.clone());
             if let Some(Navigation::Navigate { to, .. } | Navigation::Redirect { to }) = navigation
             {
@@ -112,14 +168,14 @@ impl<V: LiveView, O: Outbox> Kind<O> for ViewKind<V> {
     }
 }
 
-struct Entry<O> {
+struct Entry {
     env: Arc<Env>,
-    kind: Box<dyn Kind<O>>,
+    kind: Box<dyn Kind>,
 }
 
-/// The app's live routes, generic over where sessions send their frames.
-pub struct Router<O> {
-    entries: Vec<Entry<O>>,
+/// The app's live routes.
+pub struct Router {
+    entries: Vec<Entry>,
     signer: Signer,
     /// What gateways present on the link, derived from the same secret.
     link_key: LinkKey,
@@ -129,7 +185,7 @@ pub struct Router<O> {
     config: SessionConfig,
 }
 
-impl<O> std::fmt::Debug for Router<O> {
+impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let routes: Vec<_> = self
             .entries
@@ -142,7 +198,7 @@ impl<O> std::fmt::Debug for Router<O> {
     }
 }
 
-impl<O: Outbox> Router<O> {
+impl Router {
     /// A router signing tokens with the cluster `secret`, with an in-process pubsub.
     pub fn new(secret: &[u8]) -> Self {
         Router {
@@ -205,7 +261,7 @@ impl<O: Outbox> Router<O> {
         self
     }
 
-    fn find(&self, url: &str) -> Option<&Entry<O>> {
+    fn find(&self, url: &str) -> Option<&Entry> {
         let path = path_of(url);
         self.entries.iter().find(|e| {
             e.env
@@ -255,7 +311,10 @@ impl<O: Outbox> Router<O> {
         } else {
             flash_cookie.unwrap_or_default()
         };
-        let mut response = match entry.kind.dead_render(&params, url, &flash) {
+        let mut response = match entry
+            .kind
+            .dead_render(&params, url, &flash, entry.env.node())
+        {
             DeadRender::Redirect(to) => Response::redirect(&to),
             DeadRender::Failed(reason) => {
                 warn!(url, reason, "dead render failed");
@@ -293,7 +352,7 @@ impl<O: Outbox> Router<O> {
         &self,
         mut frame: ClientFrame,
         csrf_ok: bool,
-        outbox: O,
+        outbox: impl Outbox,
     ) -> Result<SessionHandle, Refusal> {
         let stale = || Refusal(r#"{"reason":"stale"}"#.to_owned());
         let Some(id) = frame.topic.strip_prefix("lv:") else {
@@ -341,8 +400,11 @@ impl<O: Outbox> Router<O> {
                 .entry("flash")
                 .or_insert(Value::String(claims.flash));
         }
-        Ok(entry
-            .kind
-            .spawn(frame, outbox, self.config, entry.env.clone()))
+        Ok(entry.kind.spawn(
+            frame,
+            BoxedOutbox::new(outbox),
+            self.config,
+            entry.env.clone(),
+        ))
     }
 }

@@ -15,7 +15,7 @@ struct Greeting {
 // `target/tests/trybuild/cinder` to this crate. (The crate-root-relative form,
 // `html_file!("tests/ui/templates/…")`, is exercised by `tests/macros.rs` itself.)
 fn view(assigns: &Tracked<Greeting>) -> Rendered<'_> {
-    html_file!("../../../../view-node/tests/ui/templates/greeting.html")
+    html_file!("../../../../cinder/tests/ui/templates/greeting.html")
 }
 
 fn main() {

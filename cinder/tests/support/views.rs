@@ -1,5 +1,5 @@
 //! The generated views, value strategies and mutations shared by the two oracle tests
-//! (`view-node/tests/oracle.rs` checks the server's diffs against the official client,
+//! (`cinder/tests/oracle.rs` checks the server's diffs against the official client,
 //! `protocol-client/tests/oracle.rs` checks the Rust port of the client against it), and
 //! the runner of their generated cases.
 //!
@@ -610,7 +610,7 @@ pub(crate) fn apply_shell(state: &mut Tracked<Shell>, op: &ShellOp) {
 // View 5: live components in a keyed list, with two templates
 // ---------------------------------------------------------------------------------------
 
-// Only `view-node/tests/oracle.rs` renders this view; the port's oracle test shares the file.
+// Only `cinder/tests/oracle.rs` renders this view; the port's oracle test shares the file.
 #[allow(
     dead_code,
     reason = "not every test crate sharing this file uses the view"
