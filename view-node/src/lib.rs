@@ -63,6 +63,8 @@ pub async fn serve(
     ready: impl FnOnce(Bound),
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    // The recorder first: what is counted before it is installed is lost.
+    cinder_telemetry::prometheus();
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let cluster = Cluster::join(&options, &addr.to_string(), secret)?;

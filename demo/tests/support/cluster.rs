@@ -140,12 +140,19 @@ impl Process {
 
     /// SIGTERM (a drain), and wait for the process to exit.
     pub fn terminate(&mut self) {
+        self.sigterm();
         if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+            self.stopped();
+        }
+    }
+
+    /// SIGTERM (a drain), without waiting.
+    pub fn sigterm(&self) {
+        if let Some(child) = &self.child {
             let _ = Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
                 .status();
-            let _ = child.wait();
-            self.stopped();
         }
     }
 }
