@@ -16,7 +16,8 @@
 //! one series per view type, never a value from a client.
 //!
 //! A view's handles are looked up once per process and kept (`for_view`), so a session
-//! holds one pointer to them and an event costs a clock read and an atomic add.
+//! holds one pointer to them, and timing an event costs two clock reads and a lock-free
+//! push of the sample.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -155,13 +156,16 @@ impl Live {
         Live(metrics)
     }
 
-    /// Records the time since `started` as one input of `kind`.
-    pub(super) fn took(&self, kind: Kind, started: Instant) {
+    /// Starts timing one input of `kind`.
+    pub(super) fn timer(&self, kind: Kind) -> Timer {
         let histogram = match kind {
             Kind::Event => &self.0.event_seconds,
             Kind::Info => &self.0.info_seconds,
         };
-        histogram.record(started.elapsed());
+        Timer {
+            histogram,
+            started: Instant::now(),
+        }
     }
 
     /// Counts a render or diff of `bytes` sent.
@@ -172,6 +176,19 @@ impl Live {
     /// Counts an upload chunk of `bytes` taken.
     pub(super) fn took_upload(&self, bytes: usize) {
         self.0.upload_bytes.increment(bytes as u64);
+    }
+}
+
+/// One input being timed, into `cinder_event_duration_seconds`.
+pub(super) struct Timer {
+    histogram: &'static Histogram,
+    started: Instant,
+}
+
+impl Timer {
+    /// Records the time since the timer started.
+    pub(super) fn stop(self) {
+        self.histogram.record(self.started.elapsed());
     }
 }
 
