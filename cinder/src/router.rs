@@ -23,7 +23,7 @@ use crate::frame::ClientFrame;
 use crate::page::{self, Layout, Page};
 use crate::params::ParamsError;
 use crate::route::{Pattern, path_of};
-use crate::session::{self, Env, Outbox, SessionConfig, SessionHandle};
+use crate::session::{self, Env, ErrorReason, Outbox, SessionConfig, SessionHandle};
 use crate::socket::Navigation;
 use crate::token::{SessionClaims, Signer};
 use crate::view::{LiveView, Params};
@@ -354,7 +354,10 @@ impl Router {
         csrf_ok: bool,
         outbox: impl Outbox,
     ) -> Result<SessionHandle, Refusal> {
-        let stale = || Refusal(r#"{"reason":"stale"}"#.to_owned());
+        let stale = || {
+            ErrorReason::Stale.count();
+            Refusal(r#"{"reason":"stale"}"#.to_owned())
+        };
         let Some(id) = frame.topic.strip_prefix("lv:") else {
             return Err(Refusal(r#"{"reason":"unmatched topic"}"#.to_owned()));
         };
@@ -383,6 +386,7 @@ impl Router {
             _ => return Err(stale()),
         };
         let Some(entry) = self.find(url) else {
+            ErrorReason::Unauthorized.count();
             return Err(Refusal(r#"{"reason":"unauthorized"}"#.to_owned()));
         };
         let route = entry.env.route.as_ref().map_or("", Pattern::as_str);

@@ -208,7 +208,7 @@ async fn a_drained_view_node_leaves_placement_and_presence_at_once() {
     assert_ne!(alice.node(), drained);
     // New pages are placed on the two nodes left.
     for _ in 0..20 {
-        let page = cinder_client::Page::fetch(&format!(
+        let page = cinder_protocol_client::Page::fetch(&format!(
             "http://{}/chat/lobby?user=dave",
             cluster.gateways[0].addr
         ))

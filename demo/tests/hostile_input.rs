@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use cinder::params::{MAX_DEPTH, ParamsError};
-use cinder_client::{Client, Error, Page, Reply, Status, View};
+use cinder_protocol_client::{Client, Error, Page, Reply, Status, View};
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 

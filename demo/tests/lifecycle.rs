@@ -13,7 +13,7 @@ mod harness;
 #[path = "support/cluster.rs"]
 mod support;
 
-use cinder_client::Page;
+use cinder_protocol_client::Page;
 use support::{RedisServer, STEP, eventually, gateway, view_node, view_node_with, wait_links};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 
-use cinder_client::{Client, Error, Page};
+use cinder_protocol_client::{Client, Error, Page};
 use serde_json::json;
 
 async fn start() -> SocketAddr {

@@ -8,7 +8,7 @@
 #![no_main]
 
 use cinder::frame::Chunk;
-use cinder_client::Frame;
+use cinder_protocol_client::Frame;
 use cinder_fuzz::reparses_exactly;
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use cinder::frame::Chunk;
 use cinder::fuzzing as channel;
 use cinder::{UploadOptions, Uploads};
-use cinder_client::Frame;
+use cinder_protocol_client::Frame;
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@
 #![no_main]
 
 use cinder::frame::{self, Chunk, ClientFrame};
-use cinder_client::Frame;
+use cinder_protocol_client::Frame;
 use cinder_fuzz::reparses_exactly;
 use libfuzzer_sys::fuzz_target;
 

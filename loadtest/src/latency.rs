@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use cinder_client::{Client, Page, View};
+use cinder_protocol_client::{Client, Page, View};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 

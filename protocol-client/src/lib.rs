@@ -5,8 +5,8 @@
 //! is the HTML a browser would hold. Integration tests and load testers drive it.
 //!
 //! ```no_run
-//! # async fn demo() -> cinder_client::Result<()> {
-//! use cinder_client::Page;
+//! # async fn demo() -> cinder_protocol_client::Result<()> {
+//! use cinder_protocol_client::Page;
 //! use serde_json::json;
 //!
 //! let page = Page::fetch("http://127.0.0.1:4000/counter").await?;

@@ -166,7 +166,7 @@ async fn get(url: &str, cookie: Option<&str>) -> Result<Response> {
     let (host, port) = parsed.host_port()?;
     let mut stream = TcpStream::connect((host.as_str(), port)).await?;
     let mut request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cinder-client\r\nAccept: text/html\r\nConnection: close\r\n",
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cinder-protocol-client\r\nAccept: text/html\r\nConnection: close\r\n",
         parsed.target, parsed.authority
     );
     if let Some(cookie) = cookie {

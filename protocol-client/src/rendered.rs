@@ -26,7 +26,7 @@
 //! # A worked example
 //!
 //! ```
-//! use cinder_client::{Diff, Rendered};
+//! use cinder_protocol_client::{Diff, Rendered};
 //! use serde_json::json;
 //!
 //! // The join: statics in the root "p" table, a keyed list of two entries.
@@ -41,7 +41,7 @@
 //! let (diff, _) = Diff::extract(&json!({"0": {"k": {"0": 1, "1": 0, "2": {"0": "c"}, "kc": 3, "km": true}}}))?;
 //! view.update(diff)?;
 //! assert_eq!(view.render()?, "<ul><li>b</li><li>a</li><li>c</li></ul>");
-//! # Ok::<(), cinder_client::Error>(())
+//! # Ok::<(), cinder_protocol_client::Error>(())
 //! ```
 //!
 //! # Not ported

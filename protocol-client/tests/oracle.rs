@@ -1,5 +1,5 @@
 //! The official client as an oracle for the Rust port of its `Rendered`: every diff
-//! sequence is merged both by `cinder_client::Rendered` and by the `phoenix_live_view`
+//! sequence is merged both by `cinder_protocol_client::Rendered` and by the `phoenix_live_view`
 //! 1.2.12 client's own `Rendered` class (through `client/dist/oracle.cjs`, see
 //! `client/README.md`), and the two HTMLs must be byte-identical after the join and
 //! after every step. Where the official client throws, the port must fail too.
@@ -27,7 +27,7 @@ use std::process::Stdio;
 
 use cinder::Tracked;
 use cinder::diff::{Extras, Prints};
-use cinder_client::{Diff, Rendered as ClientRendered};
+use cinder_protocol_client::{Diff, Rendered as ClientRendered};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -169,7 +169,7 @@ impl Pair {
 
 /// What `View` shows after a render: stream entries are dropped once rendered, so a
 /// render that brought some is followed by one without (as the oracle's `html` is).
-fn settle(rendered: &mut ClientRendered, html: String) -> cinder_client::Result<String> {
+fn settle(rendered: &mut ClientRendered, html: String) -> cinder_protocol_client::Result<String> {
     if rendered.take_streams().is_empty() {
         Ok(html)
     } else {

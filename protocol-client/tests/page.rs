@@ -7,7 +7,7 @@
 #[path = "support/double.rs"]
 mod double;
 
-use cinder_client::{Client, Error, Page};
+use cinder_protocol_client::{Client, Error, Page};
 use double::Double;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

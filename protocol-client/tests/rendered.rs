@@ -10,7 +10,7 @@
 //! the port has no pluggable buffer.
 #![allow(clippy::unwrap_used, reason = "test code fails loudly")]
 
-use cinder_client::{Diff, Error, Rendered};
+use cinder_protocol_client::{Diff, Error, Rendered};
 use serde_json::{Value, json};
 
 fn raw(value: &Value) -> Diff {

@@ -8,7 +8,7 @@
 #[path = "support/double.rs"]
 mod double;
 
-use cinder_client::{Client, Error, PushedEvent, Status, View};
+use cinder_protocol_client::{Client, Error, PushedEvent, Status, View};
 use double::Double;
 use serde_json::{Value, json};
 

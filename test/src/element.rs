@@ -6,7 +6,7 @@
 //! `a > b`), no pseudo-classes. That is what a server-rendered view needs to be tested:
 //! ids on what a test reads and clicks.
 
-use cinder_client::html::{Tag, decode_entities, next_start_tag, start_tag};
+use cinder_protocol_client::html::{Tag, decode_entities, next_start_tag, start_tag};
 
 use crate::error::{Error, Result};
 

@@ -9,7 +9,7 @@ pub enum Error {
     /// The protocol client failed: the socket, a refused join or push, a diff that did
     /// not merge.
     #[error(transparent)]
-    Client(#[from] cinder_client::Error),
+    Client(#[from] cinder_protocol_client::Error),
     /// An HTTP request for a page failed below HTTP (connect, read).
     #[error("GET {url}: {reason}")]
     Http {

@@ -2,7 +2,7 @@
 //! LiveView in a test, click, change and submit forms, patch and follow links, and read
 //! the rendered HTML and the diffs — with no browser. The app runs in the test process
 //! (a view-node and a gateway on loopback ports) and is driven over the real wire
-//! protocol by [`cinder_client`], which merges every diff as the browser's client does.
+//! protocol by [`cinder_protocol_client`], which merges every diff as the browser's client does.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]

@@ -8,7 +8,7 @@
 //! channel; a live navigation leaves it and joins the same topic with `redirect` over
 //! the same socket; anything else loads the page anew.
 
-use cinder_client::{Client, Page, Reply, View};
+use cinder_protocol_client::{Client, Page, Reply, View};
 use serde_json::{Map, Value, json};
 
 use crate::dead;
@@ -436,7 +436,7 @@ impl Live {
                 self.joined();
                 Ok(None)
             }
-            Err(cinder_client::Error::JoinRefused(response)) => {
+            Err(cinder_protocol_client::Error::JoinRefused(response)) => {
                 if let Some(redirect) = Redirect::in_response(&response) {
                     return Ok(Some(redirect));
                 }
@@ -446,7 +446,7 @@ impl Live {
                         live: false,
                         flash: None,
                     })),
-                    _ => Err(cinder_client::Error::JoinRefused(response).into()),
+                    _ => Err(cinder_protocol_client::Error::JoinRefused(response).into()),
                 }
             }
             Err(error) => Err(error.into()),
@@ -505,9 +505,9 @@ async fn load(base: &str, mut url: String, mut cookie: Option<String>) -> Result
                     view,
                 });
             }
-            Err(cinder_client::Error::JoinRefused(response)) => {
+            Err(cinder_protocol_client::Error::JoinRefused(response)) => {
                 let redirect = Redirect::in_response(&response)
-                    .ok_or(cinder_client::Error::JoinRefused(response))?;
+                    .ok_or(cinder_protocol_client::Error::JoinRefused(response))?;
                 url = resolve(base, &url, &redirect.to);
             }
             Err(error) => return Err(error.into()),

@@ -4,7 +4,7 @@
 //! accepted file over its `lvu:` channel in binary chunks and reports progress after
 //! each chunk. Then the test submits the form as usual.
 
-use cinder_client::Reply;
+use cinder_protocol_client::Reply;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};

@@ -72,7 +72,7 @@ async fn an_unknown_event_is_refused_and_the_view_is_unchanged() {
     assert!(
         matches!(
             error,
-            cinder_test::Error::Client(cinder_client::Error::PushRefused { .. })
+            cinder_test::Error::Client(cinder_protocol_client::Error::PushRefused { .. })
         ),
         "{error:?}"
     );

@@ -8,7 +8,7 @@
 #[path = "support/demo.rs"]
 mod support;
 
-use cinder_client::Status;
+use cinder_protocol_client::Status;
 use serde_json::json;
 
 #[tokio::test]

@@ -27,7 +27,7 @@ use tracing::{debug, info, warn};
 
 use cinder::frame::{self, Chunk, ClientFrame};
 use cinder::router::{Refusal, Router};
-use cinder::session::{Input, Outbox, SendError, SessionHandle};
+use cinder::session::{ErrorReason, Input, Outbox, SendError, SessionHandle};
 
 /// How many frames may wait to go down one link.
 const LINK_BUFFER: usize = 4096;
@@ -300,6 +300,7 @@ impl Link {
             self.live.fetch_sub(1, Ordering::Relaxed);
             warn!(%topic, max = self.max_sessions, "join refused: at the sessions cap");
             metrics::counter!("cinder_view_node_sessions_refused_total").increment(1);
+            ErrorReason::Overloaded.count();
             Err(Refusal(OVERLOADED.to_owned()))
         } else {
             self.router
@@ -361,6 +362,7 @@ impl Link {
         match handle.offer(input) {
             Ok(()) => {}
             Err((SendError::Full, input)) => {
+                ErrorReason::Overloaded.count();
                 if let Some((join_ref, msg_ref, topic)) = input.origin() {
                     let reason = frame::reason("overloaded");
                     let reply = frame::reply(join_ref, msg_ref, topic, "error", &reason);

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
-use cinder_client::{Client, Page, Status, View};
+use cinder_protocol_client::{Client, Page, Status, View};
 
 pub use crate::harness::RedisServer;
 #[allow(unused_imports, reason = "not every test file cuts links")]
