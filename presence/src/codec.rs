@@ -373,7 +373,7 @@ fn entry_of(value: &Value) -> Result<Entry, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::State;
+    use crate::crdt::State;
 
     fn a() -> ReplicaRef {
         ReplicaRef::new("node-a", 1_700_000_000_000_001)

@@ -4,7 +4,7 @@
 //! in that replica's cloud (seen, but with a gap below it). An observed dot without a
 //! value in the state means "removed"; that is the whole tombstone story, so a removed
 //! dot must never leave the context (see the crate's deviation from Phoenix in
-//! [`crate::state`]).
+//! [`crate::crdt`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //!
-//! - [`state`] — the CRDT ([`State`]): track, untrack, update, merge, extract, replica
+//! - [`crdt`] — the CRDT ([`State`]): track, untrack, update, merge, extract, replica
 //!   up/down/permdown, `list`. Its module doc is the design essay.
 //! - `shard` — [`Shard`]: one tracker shard, the CRDT plus heartbeats, catch-up
 //!   transfers, the peer lifecycle and the Redis-outage rules, driven by the caller's
@@ -41,6 +41,7 @@ mod clock;
 pub mod codec;
 mod config;
 mod context;
+pub mod crdt;
 mod delta;
 mod diff;
 mod entry;
@@ -51,12 +52,12 @@ mod peer;
 mod presence_state;
 mod replica;
 mod shard;
-pub mod state;
 mod tracker;
 
 pub use client::ClientPresence;
 pub use clock::{Clock, Dot};
 pub use config::Config;
+pub use crdt::State;
 pub use delta::{Delta, Extract, Span};
 pub use diff::{Diff, Diffs};
 pub use entry::{Entry, SessionId};
@@ -66,5 +67,4 @@ pub use peer::PeerStatus;
 pub use presence_state::PresenceState;
 pub use replica::ReplicaRef;
 pub use shard::{Effects, Shard, shard_for};
-pub use state::State;
 pub use tracker::{DELIVERY_BATCH, TOPIC_PREFIX, Tracker, TrackerOptions};

@@ -22,6 +22,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::clock::{Clock, transfer_targets};
 use crate::config::Config;
+use crate::crdt::State;
 use crate::delta::Delta;
 use crate::diff::Diffs;
 use crate::entry::SessionId;
@@ -31,7 +32,6 @@ use crate::message::{Message, Outbound, Payload};
 use crate::peer::{Arrival, Expiry, PeerStatus, Peers};
 use crate::presence_state::PresenceState;
 use crate::replica::ReplicaRef;
-use crate::state::State;
 
 /// The shard (of `pool_size`) that owns `topic`. Stable across processes and builds
 /// (xxh3), so every node agrees; `pool_size` must be the same on every node.
