@@ -55,13 +55,14 @@ impl Drop for Telemetry {
     }
 }
 
-/// Installs the log output and, if [`ENDPOINT_VAR`] is set, the OTLP trace export for
+/// Installs the log output and, if [`ENDPOINT_VAR`] is set and not empty, the OTLP trace export for
 /// the process named `service` (`OTEL_SERVICE_NAME` wins). Call it once, inside the
 /// tokio runtime (the exporter's gRPC channel lives there). An exporter that cannot be
 /// built is reported in the log and the process runs without it.
 pub fn init(service: &str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (provider, failure) = match std::env::var_os(ENDPOINT_VAR) {
+    // Set but empty counts as unset: compose and Kubernetes pass `VAR=` to mean "off".
+    let (provider, failure) = match std::env::var_os(ENDPOINT_VAR).filter(|v| !v.is_empty()) {
         None => (None, None),
         Some(_) => match exporter(service) {
             Ok(provider) => (Some(provider), None),
