@@ -6,8 +6,11 @@
 //! The figure counts everything a session keeps: its task, mailbox, state, prints and
 //! the handle the node routes by.
 
-#[path = "support/heap.rs"]
-mod heap;
+use cinder_test_support::heap::{self, Counting};
+
+/// Counts the live heap that [`heap::live`] reads.
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 use std::time::Instant;
 

@@ -5,8 +5,11 @@
 //! Run: `cargo bench -p cinder --bench stream_memory`. A stream's items are rendered
 //! once into the diff and dropped, so the per-item figure should be ~0.
 
-#[path = "support/heap.rs"]
-mod heap;
+use cinder_test_support::heap::{self, Counting};
+
+/// Counts the live heap that [`heap::live`] reads.
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 use cinder::frame::ClientFrame;
 use cinder::session::{self, SessionConfig};

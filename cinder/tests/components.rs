@@ -13,10 +13,9 @@ use cinder::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use cinder::{Assigns, Flash, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use serde_json::{Value, json};
 
-#[path = "support/frames.rs"]
-mod frames;
+mod support;
 
-use frames::Frames;
+use support::Frames;
 
 /// One row: a label from the parent and a counter of its own.
 #[derive(Assigns)]

@@ -16,10 +16,9 @@ use cinder::token::Signer;
 use cinder::{Assigns, Flash, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use serde_json::{Value, json};
 
-#[path = "support/frames.rs"]
-mod frames;
+mod support;
 
-use frames::Frames;
+use support::Frames;
 
 const SECRET: &[u8] = b"flash test secret";
 
@@ -228,7 +227,7 @@ async fn the_flash_cookie_a_redirect_left_reaches_the_page_and_its_first_mount()
     let session = session_of(&page.body);
     for (mounts, expected) in [(0, "Bye"), (1, "none")] {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let join = frames::frame(json!(["1", "1", "lv:phx-f1", "phx_join", {
+        let join = support::frame(json!(["1", "1", "lv:phx-f1", "phx_join", {
             "url": "http://h/notes", "session": session, "static": null,
             "params": {"_mounts": mounts},
         }]));

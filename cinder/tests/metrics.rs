@@ -16,10 +16,9 @@
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use serde_json::{Value, json};
 
-#[path = "support/frames.rs"]
-mod frames;
+mod support;
 
-use frames::Frames;
+use support::Frames;
 
 #[derive(Assigns)]
 struct MeteredCounter {

@@ -13,8 +13,8 @@
 //! `:for` entries and inside a switched branch. Proptest generates an initial state and
 //! up to 12 steps of mutations (through the generated setters, so the change bits are
 //! right), including steps that change nothing. The views and their strategies are in
-//! `support/views.rs`, shared with `protocol-client/tests/oracle.rs`, and so is the
-//! oracle process (`support/oracle.rs`).
+//! `cinder_test_support::views`, shared with `protocol-client/tests/oracle.rs`, and so is
+//! the oracle process (`cinder_test_support::oracle`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -31,10 +31,7 @@ use cinder::diff::{Extras, Prints};
 use cinder::{Rendered, Tracked, html};
 use proptest::prelude::*;
 
-#[path = "support/oracle.rs"]
-mod oracle;
-#[path = "support/views.rs"]
-mod views;
+use cinder_test_support::{oracle, views};
 
 use oracle::{Oracle, Reply};
 use views::roster::{Roster, RosterOp, apply_roster, roster, roster_op, roster_view, team_view};
@@ -162,7 +159,7 @@ where
 }
 
 // ---------------------------------------------------------------------------------------
-// The four views (in `support/views.rs`)
+// The four views (in `cinder_test_support::views`)
 // ---------------------------------------------------------------------------------------
 
 #[test]

@@ -36,13 +36,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestError, TestRunner};
 use serde_json::{Value, json};
 
-#[path = "support/frames.rs"]
-mod frames;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use cinder_test_support::oracle;
 
-use frames::Frames;
 use oracle::Oracle;
+use support::Frames;
 
 // ---------------------------------------------------------------------------------------
 // The components and the view

@@ -31,8 +31,7 @@ use cinder::{Assigns, Rendered, Stream, Tracked, html};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-#[path = "support/oracle.rs"]
-mod oracle;
+use cinder_test_support::oracle;
 
 use oracle::Oracle;
 

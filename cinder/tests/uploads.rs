@@ -20,10 +20,9 @@ use cinder::{
 use serde_json::{Value, json};
 use std::time::Duration;
 
-#[path = "support/frames.rs"]
-mod frames;
+mod support;
 
-use frames::{Frames, frame};
+use support::{Frames, frame};
 
 #[derive(Assigns)]
 struct Avatar {

@@ -9,9 +9,6 @@
     reason = "test code fails loudly"
 )]
 
-#[path = "../../pubsub/tests/support/harness.rs"]
-mod harness;
-#[path = "support/cluster.rs"]
 mod support;
 
 use std::time::{Duration, Instant};

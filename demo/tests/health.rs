@@ -8,14 +8,11 @@
     reason = "test code fails loudly"
 )]
 
-#[path = "../../pubsub/tests/support/harness.rs"]
-mod harness;
-#[path = "support/cluster.rs"]
 mod support;
 
 use std::net::SocketAddr;
 
-use harness::free_port;
+use cinder_test_support::redis::free_port;
 use support::{RedisServer, STEP, eventually, get, view_node_args};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;

@@ -8,9 +8,6 @@
     reason = "test code fails loudly"
 )]
 
-#[path = "../../pubsub/tests/support/harness.rs"]
-mod harness;
-#[path = "support/cluster.rs"]
 mod support;
 
 use cinder_protocol_client::Page;

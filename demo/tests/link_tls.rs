@@ -4,12 +4,9 @@
 //! render there. (Real processes; the certificate names `127.0.0.1`, the address the node
 //! registers.)
 
-#[path = "../../pubsub/tests/support/harness.rs"]
-mod harness;
-#[path = "support/cluster.rs"]
 mod support;
 
-use harness::make_certificates;
+use cinder_test_support::redis::make_certificates;
 use support::{RedisServer, gateway_args, gateway_with, get, view_node_args, wait_links};
 
 #[test]

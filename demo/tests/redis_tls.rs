@@ -2,9 +2,6 @@
 //! trust through `SSL_CERT_FILE`) register, follow the member set, subscribe and link, and
 //! a page loads through them. (Real processes and a real `redis-server --tls-port`.)
 
-#[path = "../../pubsub/tests/support/harness.rs"]
-mod harness;
-#[path = "support/cluster.rs"]
 mod support;
 
 use support::{RedisServer, STEP, eventually, gateway_with, get, view_node_with, wait_links};

@@ -18,8 +18,11 @@
 //! live heap (a counting allocator), as growth over a warmed-up baseline; the clients'
 //! own share is small (a socket and a tungstenite stream each).
 
-#[path = "../../cinder/benches/support/heap.rs"]
-mod heap;
+use cinder_test_support::heap::{self, Counting};
+
+/// Counts the live heap that [`heap::live`] reads.
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -13,8 +13,11 @@
 //! figure is the growth of resident memory (and of live heap, from a counting
 //! allocator) between a warmed-up gateway and one holding every socket idle.
 
-#[path = "../../cinder/benches/support/heap.rs"]
-mod heap;
+use cinder_test_support::heap::{self, Counting};
+
+/// Counts the live heap that [`heap::live`] reads.
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 use std::io::{BufRead as _, Write as _};
 use std::net::SocketAddr;

@@ -1,13 +1,12 @@
 //! The three client files are served from the assets folder as JavaScript with a
 //! Cache-Control; a missing one is a 404, and nothing else under the folder is reachable.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::path::PathBuf;
 
-use harness::{FakeNode, config, get, start};
+use support::{FakeNode, config, get, start};
 
 struct TempDir(PathBuf);
 

@@ -1,11 +1,10 @@
 //! Binary frames (upload chunks) on a joined topic reach the node as `Up::Binary`, bytes
 //! untouched; on a topic that is not joined they get `unmatched topic`.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, Seen, binary_push, config, connect, start};
+use support::{FakeNode, Seen, binary_push, config, connect, start};
 
 #[tokio::test]
 async fn binary_pushes_are_forwarded_or_unmatched() -> anyhow::Result<()> {

@@ -1,11 +1,10 @@
 //! Past `max_connections` open sockets an upgrade is refused with 503 before upgrading;
 //! a closed socket frees its slot.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect, connect_with, refused_status, start};
+use support::{FakeNode, config, connect, connect_with, refused_status, start};
 
 #[tokio::test]
 async fn upgrades_past_the_cap_get_503() -> anyhow::Result<()> {

@@ -3,16 +3,15 @@
 //! trickling its next request) gets its next ones closed at once, while pages and
 //! sockets from another address (127.0.0.2) are served; past `max_tcp_connections` in
 //! all, a new connection is closed at once, and a closed one frees its slot.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
 
-use harness::{FakeNode, STEP, config, connect_from, http_from, read_status, start, tcp_from};
+use support::{FakeNode, STEP, config, connect_from, http_from, read_status, start, tcp_from};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 

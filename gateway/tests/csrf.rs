@@ -1,14 +1,13 @@
 //! The CSRF check at connect: a `_csrf_token` minted by a dead render for the browser's
 //! `_cinder_key` cookie makes its joins reach the node with `csrf_ok = true`; a wrong
 //! token or a missing cookie still connects, but its joins carry `csrf_ok = false`.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, Seen, config, connect_with, get, start};
+use support::{FakeNode, Seen, config, connect_with, get, start};
 
-async fn join_flag(node: &mut FakeNode, client: &mut harness::Client) -> anyhow::Result<bool> {
+async fn join_flag(node: &mut FakeNode, client: &mut support::Client) -> anyhow::Result<bool> {
     client.join("phx-csrf", "1").await?;
     loop {
         if let Seen::Join { csrf_ok, .. } = node.next().await? {

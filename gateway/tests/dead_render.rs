@@ -1,13 +1,12 @@
 //! A page GET is forwarded to a view-node as a dead render: with a fresh `phx-` view id,
 //! the path and query, the absolute URL, the request headers and the page's CSRF token;
 //! the node's answer comes back, with the `_cinder_key` cookie set for a new browser.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use cinder_gateway::csrf::Csrf;
-use harness::{FakeNode, SECRET, Seen, config, http, start};
+use support::{FakeNode, SECRET, Seen, config, http, start};
 
 #[tokio::test]
 async fn dead_render_is_forwarded_with_view_id_and_cookie() -> anyhow::Result<()> {

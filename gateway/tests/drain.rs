@@ -5,16 +5,15 @@
 //! once. The library's drain ([`cinder_gateway::Gateway::serve_until_drained`]) counts
 //! its closes in `cinder_gateway_closes_total{reason="drain"}`. The binary ends its links
 //! cleanly before it exits, so the view-nodes see no reset.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use cinder_gateway::Drain;
 use futures_util::StreamExt as _;
-use harness::{Client, FakeNode, GatewayProcess, STEP, Seen, config, connect, get, get_until};
+use support::{Client, FakeNode, GatewayProcess, STEP, Seen, config, connect, get, get_until};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Opens a socket and joins `lv:<id>` on it.

@@ -1,12 +1,11 @@
 //! A second `phx_join` on an open topic (a rejoin with a new join_ref) closes the old
 //! channel first: `phx_close` to the old join_ref, `Leave` for the old session, then the
 //! new join.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, Seen, config, connect, join_frame, start};
+use support::{FakeNode, Seen, config, connect, join_frame, start};
 
 #[tokio::test]
 async fn rejoin_closes_the_old_channel_then_joins() -> anyhow::Result<()> {

@@ -1,12 +1,11 @@
 //! Frames on a joined topic travel to the session's view-node untouched (refs, payload
 //! and all), and its replies come back to the client.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, Seen, config, connect, start};
 use serde_json::json;
+use support::{FakeNode, Seen, config, connect, start};
 
 #[tokio::test]
 async fn events_are_forwarded_under_the_join_session() -> anyhow::Result<()> {

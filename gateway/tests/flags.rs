@@ -1,14 +1,13 @@
 //! The binary's settings: `--help` documents every flag with its `CINDER_` variable, a
 //! gateway configured by variables alone serves, and a bad value ends the process with
 //! one line naming the flag and its variable, and exit code 2.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::process::Command;
 
-use harness::{FakeNode, GatewayProcess, STEP, get};
+use support::{FakeNode, GatewayProcess, STEP, get};
 
 /// Every flag and its variable: the list the deploy files are checked against.
 const SETTINGS: &[(&str, &str)] = &[
@@ -46,7 +45,7 @@ fn gateway() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cinder-gateway"));
     command.env(
         "CINDER_SECRET",
-        std::str::from_utf8(harness::SECRET).unwrap_or(""),
+        std::str::from_utf8(support::SECRET).unwrap_or(""),
     );
     command
 }
@@ -160,7 +159,7 @@ async fn a_gateway_configured_by_variables_alone_serves() -> anyhow::Result<()> 
     )
     .await?;
     assert_ne!(gateway.addr.port(), 0);
-    let metrics = harness::get_until(gateway.addr, "/metrics", |m| {
+    let metrics = support::get_until(gateway.addr, "/metrics", |m| {
         m.text().lines().any(|l| l == "cinder_gateway_links_up 2")
     })
     .await?;

@@ -1,11 +1,10 @@
 //! `/healthz` answers while the process runs, `/readyz` once a view-node link is up, and
 //! `/metrics` serves the gateway's Prometheus metrics.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect, get, start};
+use support::{FakeNode, config, connect, get, start};
 
 #[tokio::test]
 async fn health_readiness_and_metrics() -> anyhow::Result<()> {

@@ -1,10 +1,9 @@
 //! A `phoenix` heartbeat is answered by the gateway itself, with the client's ref.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect, start};
+use support::{FakeNode, config, connect, start};
 
 #[tokio::test]
 async fn heartbeat_is_answered_locally_with_the_same_ref() -> anyhow::Result<()> {
@@ -22,6 +21,6 @@ async fn heartbeat_is_answered_locally_with_the_same_ref() -> anyhow::Result<()>
 
     // The node never saw it: a join afterwards is the first thing it gets.
     client.join("phx-hb", "1").await?;
-    assert!(matches!(node.next().await?, harness::Seen::Join { .. }));
+    assert!(matches!(node.next().await?, support::Seen::Join { .. }));
     Ok(())
 }

@@ -2,14 +2,13 @@
 //! request's headers within `header_timeout`, or leaves a kept-alive connection idle
 //! that long, is closed; an authenticated publish whose body takes longer than
 //! `body_timeout` gets 408.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use harness::{FakeNode, config, read_status, start};
+use support::{FakeNode, config, read_status, start};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
@@ -39,7 +38,7 @@ async fn slow_headers_and_idle_connections_are_closed() -> anyhow::Result<()> {
     assert_eq!(read_status(&mut idle).await?, Some(200));
     let mut rest = Vec::new();
     let read = tokio::io::AsyncReadExt::read_to_end(&mut idle, &mut rest);
-    tokio::time::timeout(harness::STEP, read).await??;
+    tokio::time::timeout(support::STEP, read).await??;
     Ok(())
 }
 

@@ -1,13 +1,12 @@
 //! A socket that sends nothing (no message, no heartbeat) for the idle timeout is closed
 //! with 1001 `idle timeout` and its session ends upstream; one that heartbeats stays.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::time::Duration;
 
-use harness::{FakeNode, Seen, config, connect, start};
+use support::{FakeNode, Seen, config, connect, start};
 
 const IDLE: Duration = Duration::from_secs(1);
 

@@ -1,12 +1,11 @@
 //! A `phx_join` on `lv:<id>` reaches a view-node as the exact bytes the client sent, and
 //! the node's reply reaches the client unchanged.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, Seen, config, connect, join_frame, start};
 use serde_json::json;
+use support::{FakeNode, Seen, config, connect, join_frame, start};
 
 #[tokio::test]
 async fn join_is_forwarded_verbatim_and_the_reply_relayed() -> anyhow::Result<()> {

@@ -1,12 +1,11 @@
 //! `phx_leave` is forwarded like any frame; when the node then closes the session the
 //! gateway drops the route, so a later frame on that topic is unmatched.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, Seen, config, connect, start};
 use serde_json::json;
+use support::{FakeNode, Seen, config, connect, start};
 
 #[tokio::test]
 async fn leave_is_forwarded_and_the_closed_session_unrouted() -> anyhow::Result<()> {

@@ -3,16 +3,15 @@
 //! at its allowance (`socket_up_bytes`; the gateway stops reading its socket), nobody is
 //! closed, and a neighbour's message is queued and served as soon as the node reads
 //! again, behind only the flooder's allowance. (The view-node here is a test double; see
-//! `support/harness.rs`.)
+//! `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use harness::{FakeNode, STEP, Seen, config, connect, get, start};
+use support::{FakeNode, STEP, Seen, config, connect, get, start};
 
 const ALLOWANCE: usize = 64 << 10;
 /// One flood message: about 1 KB.

@@ -1,11 +1,10 @@
 //! A frame that is not V2 JSON framing closes that socket with 1007 "malformed frame";
 //! another client of the same gateway notices nothing.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect, start};
+use support::{FakeNode, config, connect, start};
 
 #[tokio::test]
 async fn malformed_json_closes_only_the_offender() -> anyhow::Result<()> {

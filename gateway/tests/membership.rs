@@ -2,12 +2,10 @@
 //! on the registered nodes; once one leaves, new joins go only to the others, while the
 //! session already there keeps being served on its link; a member not signed with the
 //! cluster secret gets no page. (A real `redis-server`; the view-nodes are the test
-//! doubles of `support/harness.rs`.)
+//! doubles of `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "../../pubsub/tests/support/harness.rs"]
-mod redis;
+mod support;
+use cinder_test_support::redis;
 
 use std::time::Duration;
 
@@ -15,9 +13,9 @@ use anyhow::Context as _;
 
 use cinder_gateway::{Config, Membership, placement};
 use cinder_pubsub::membership::{DEFAULT_PREFIX, MemberKey, Registration};
-use harness::{FakeNode, SECRET, STEP, connect, get, start};
 use redis::RedisServer;
 use serde_json::json;
+use support::{FakeNode, SECRET, STEP, connect, get, start};
 
 /// Long enough that no key expires under a live registration on a busy machine.
 const TTL: Duration = Duration::from_secs(2);
@@ -120,7 +118,7 @@ async fn static_nodes_stay_beside_registered_ones() -> anyhow::Result<()> {
 
     let mut membership = Membership::new(server.url());
     membership.poll_interval = Duration::from_millis(50);
-    let mut config = harness::config(&[&fixed]);
+    let mut config = support::config(&[&fixed]);
     config.membership = Some(membership);
     let mut gateway = start(config).await?;
     tokio::time::timeout(STEP, gateway.links.wait_until(|up| up == 2)).await?;

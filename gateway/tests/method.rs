@@ -1,11 +1,10 @@
 //! Only GET and HEAD are served: other methods get 405 with `Allow`, and HEAD gets the
 //! headers of the GET without a body.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, http, start};
+use support::{FakeNode, config, http, start};
 
 #[tokio::test]
 async fn other_methods_get_405() -> anyhow::Result<()> {

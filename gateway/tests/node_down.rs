@@ -1,12 +1,11 @@
 //! When a view-node's link breaks, every channel routed there gets `phx_error` with
 //! reason `node_down`, and the client's rejoin is placed on a node that is still up.
-//! (The view-nodes here are test doubles; see `support/harness.rs`.)
+//! (The view-nodes here are test doubles; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect, join_frame, start};
 use serde_json::json;
+use support::{FakeNode, config, connect, join_frame, start};
 
 #[tokio::test]
 async fn link_break_errors_channels_and_rejoin_lands_elsewhere() -> anyhow::Result<()> {

@@ -1,11 +1,10 @@
 //! A socket from an origin other than the gateway's own host or a configured one is
 //! refused with 403 before the upgrade; allowed origins and origin-less clients connect.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect_with, refused_status, start};
+use support::{FakeNode, config, connect_with, refused_status, start};
 
 #[tokio::test]
 async fn foreign_origins_are_refused_with_403() -> anyhow::Result<()> {

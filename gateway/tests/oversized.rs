@@ -1,11 +1,10 @@
 //! A message over `max_frame_bytes` closes the socket with 1009 before the gateway reads
 //! it; one at the limit passes.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect, start};
+use support::{FakeNode, config, connect, start};
 
 fn heartbeat_of_len(len: usize) -> String {
     let head = r#"[null,"1","phoenix","heartbeat",{"pad":""#;

@@ -2,12 +2,11 @@
 //! unauthenticated caller announcing a huge body and trickling it gets 401 at once, and
 //! an authenticated one announcing more than 1 MiB gets 413 at once. A gateway without
 //! an API token refuses every publish with 503.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, read_status, start};
+use support::{FakeNode, config, read_status, start};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 

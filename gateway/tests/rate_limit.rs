@@ -1,11 +1,10 @@
 //! A client that sends faster than its token bucket allows is closed with 1008 "rate
 //! limit exceeded"; it got answers for the messages within its burst.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect, start};
+use support::{FakeNode, config, connect, start};
 
 #[tokio::test]
 async fn flooding_closes_with_1008() -> anyhow::Result<()> {

@@ -1,12 +1,11 @@
 //! Dead renders are rate-limited per client address: past `render_burst` (with no
 //! refill here: `renders_per_sec` 0) an address gets 429 with `Retry-After`, while
 //! another address still gets pages and the health endpoints stay open to all.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, http_from, start};
+use support::{FakeNode, config, http_from, start};
 
 #[tokio::test]
 async fn page_loads_past_an_address_burst_get_429() -> anyhow::Result<()> {

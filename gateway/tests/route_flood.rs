@@ -2,15 +2,14 @@
 //! refuses loses its route at once, a join past `max_channels` gets the error reply
 //! `too_many_channels`, and a join naming an overlong topic gets `invalid_topic`; the
 //! socket goes on each time. (The view-node here is a test double; see
-//! `support/harness.rs`.)
+//! `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use harness::{Client, FakeNode, Seen, binary_push, config, connect, start};
 use serde_json::{Value, json};
+use support::{Client, FakeNode, Seen, binary_push, config, connect, start};
 
 /// An entry token naming `view_topic`, as the view-node mints them.
 fn token(view_topic: &str) -> String {
@@ -84,7 +83,7 @@ async fn refused_upload_joins_leave_no_route_and_channels_are_capped() -> anyhow
         json!({"status": "error", "response": {"reason": "too_many_channels"}})
     );
     // The same for a view.
-    client.send(&harness::join_frame("phx-two", "800")).await?;
+    client.send(&support::join_frame("phx-two", "800")).await?;
     let status = reply_status(&mut client, "lv:phx-two").await?;
     assert_eq!(status["response"]["reason"], "too_many_channels");
 
@@ -122,7 +121,7 @@ async fn joins_naming_overlong_topics_are_refused() -> anyhow::Result<()> {
     assert_eq!(status["response"]["reason"], "invalid_topic");
 
     let long_view = "x".repeat(100);
-    client.send(&harness::join_frame(&long_view, "3")).await?;
+    client.send(&support::join_frame(&long_view, "3")).await?;
     let status = reply_status(&mut client, &format!("lv:{long_view}")).await?;
     assert_eq!(status["response"]["reason"], "invalid_topic");
 

@@ -1,15 +1,14 @@
 //! A client that stops reading while its view pushes is dropped within the write
 //! timeout, and its session ends upstream (`Leave`), while a neighbour on the same link
 //! keeps getting its frames. (The view-node here is a test double; see
-//! `support/harness.rs`.)
+//! `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use harness::{FakeNode, STEP, Seen, config, connect, start};
 use serde_json::json;
+use support::{FakeNode, STEP, Seen, config, connect, start};
 
 const WRITE_TIMEOUT: Duration = Duration::from_millis(500);
 

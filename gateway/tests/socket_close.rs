@@ -1,13 +1,12 @@
 //! When a client's WebSocket closes, the view-node gets a `Leave` for every session the
 //! socket had joined.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::collections::BTreeSet;
 
-use harness::{FakeNode, Seen, config, connect, start};
+use support::{FakeNode, Seen, config, connect, start};
 
 #[tokio::test]
 async fn closing_the_socket_leaves_every_session() -> anyhow::Result<()> {

@@ -1,11 +1,10 @@
 //! A client that offers the `phoenix` subprotocol (phoenix.js with `authToken`) gets it
 //! echoed, or the browser would drop the socket; others get none.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect_with, start};
+use support::{FakeNode, config, connect_with, start};
 
 #[tokio::test]
 async fn phoenix_subprotocol_is_echoed() -> anyhow::Result<()> {

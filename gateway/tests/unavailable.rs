@@ -2,10 +2,9 @@
 //! 503 text, and a join gets `phx_error` `{"reason":"unavailable"}`, so the client retries
 //! the join after its backoff instead of reloading the page.
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{SECRET, connect, get};
+use support::{SECRET, connect, get};
 
 #[tokio::test]
 async fn without_nodes_pages_503_and_joins_unavailable() -> anyhow::Result<()> {
@@ -30,7 +29,7 @@ async fn without_nodes_pages_503_and_joins_unavailable() -> anyhow::Result<()> {
     );
 
     let mut client = connect(addr).await?;
-    client.send(&harness::join_frame("phx-x", "1")).await?;
+    client.send(&support::join_frame("phx-x", "1")).await?;
     assert_eq!(
         client.recv().await?,
         r#"["1","1","lv:phx-x","phx_error",{"reason":"unavailable"}]"#

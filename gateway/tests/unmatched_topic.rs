@@ -1,11 +1,10 @@
 //! A join on a topic that is not `lv:…`, and any frame on a topic that is not joined,
 //! get `{"reason":"unmatched topic"}` with the frame's own refs and topic.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, connect, start};
+use support::{FakeNode, config, connect, start};
 
 #[tokio::test]
 async fn non_lv_joins_and_frames_before_join_are_unmatched() -> anyhow::Result<()> {

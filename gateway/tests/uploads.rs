@@ -1,15 +1,14 @@
 //! Upload channels (`lvu:<entry ref>`) ride on their view's session: the join is routed
 //! by the view topic its token names, chunks and frames follow the same session key, a
 //! leave drops only the channel, and a token naming no view of this socket is refused.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use harness::{Client, FakeNode, Seen, TestGateway, binary_push, config, connect, start};
 use serde_json::json;
+use support::{Client, FakeNode, Seen, TestGateway, binary_push, config, connect, start};
 
 /// An entry token as the view-node mints it: the claims in the clear, then a secret.
 fn token(view_topic: &str) -> String {
@@ -260,7 +259,7 @@ async fn rejoining_the_view_drops_its_upload_channels() -> anyhow::Result<()> {
     joined.open_upload("2", "lvu:0").await?;
     let (node, client, old) = (&mut joined.node, &mut joined.client, joined.session);
 
-    client.send(&harness::join_frame("phx-up", "3")).await?;
+    client.send(&support::join_frame("phx-up", "3")).await?;
     assert_eq!(
         client.recv_json().await?,
         json!(["1", "1", "lv:phx-up", "phx_close", {}])

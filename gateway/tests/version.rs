@@ -1,10 +1,9 @@
 //! Only the V2 serializer is spoken: an upgrade without `vsn=2.0.0` is refused with 400.
-//! (The view-node here is a test double; see `support/harness.rs`.)
+//! (The view-node here is a test double; see `support/mod.rs`.)
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
-use harness::{FakeNode, config, refused_status, start};
+use support::{FakeNode, config, refused_status, start};
 
 #[tokio::test]
 async fn wrong_or_missing_vsn_is_refused_with_400() -> anyhow::Result<()> {

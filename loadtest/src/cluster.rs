@@ -14,8 +14,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use cinder_loadtest::proxy::Proxy;
 use cinder_protocol_client::{Client, Page, View};
+use cinder_test_support::proxy::Proxy;
 use tokio::sync::mpsc;
 
 use crate::latency::percentile;

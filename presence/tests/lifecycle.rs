@@ -9,12 +9,11 @@
     reason = "test code fails loudly"
 )]
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 
 use cinder_presence::{Message, PeerStatus, ReplicaRef};
-use net::Net;
 use serde_json::json;
+use support::Net;
 
 fn transfer_requests(sent: &[Message]) -> usize {
     sent.iter()

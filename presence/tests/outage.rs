@@ -7,12 +7,11 @@
     reason = "test code fails loudly"
 )]
 
-#[path = "support/net.rs"]
-mod net;
+mod support;
 
 use cinder_presence::{Message, PeerStatus};
-use net::Net;
 use serde_json::json;
+use support::Net;
 
 #[test]
 fn an_outage_longer_than_the_down_period_causes_no_leave_storm() {

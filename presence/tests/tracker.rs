@@ -8,8 +8,7 @@
     reason = "test code fails loudly"
 )]
 
-#[path = "../../pubsub/tests/support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -6,8 +6,8 @@
 //!
 //! The sequences come from the real server engine (the `cinder` crate): proptest
 //! generates an initial state and up to 12 steps of mutations for four views (shared
-//! with `cinder/tests/oracle.rs`, in `cinder/tests/support/views.rs`, as is the
-//! oracle process in `support/oracle.rs` there) that together use every template feature
+//! with `cinder/tests/oracle.rs` through `cinder_test_support::views`, as is the
+//! oracle process, `cinder_test_support::oracle`) that together use every template feature
 //! the engine has — nested templates switching, keyed and unkeyed comprehensions with
 //! moves, function components with slots, the root `"p"` table. 4 × 50 cases.
 //! What the engine does not emit (components `"c"` with ±cid sharing, components-only
@@ -31,10 +31,7 @@ use cinder_protocol_client::{Diff, Rendered as ClientRendered};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-#[path = "../../cinder/tests/support/oracle.rs"]
-mod oracle;
-#[path = "../../cinder/tests/support/views.rs"]
-mod views;
+use cinder_test_support::{oracle, views};
 
 use oracle::{Oracle, Reply};
 use views::{

@@ -1,15 +1,13 @@
 //! Fetching a LiveView page over HTTP from a test double (a canned HTTP/1.1 server on
 //! `127.0.0.1:0` — not the real gateway) and joining its main view, with the page's
-//! tokens and cookie, on the WebSocket double of `support/double.rs`.
+//! tokens and cookie, on the WebSocket double of `support/mod.rs`.
 #![allow(clippy::unwrap_used, reason = "test code fails loudly")]
 
-#[allow(dead_code, reason = "shared by several test crates")]
-#[path = "support/double.rs"]
-mod double;
+mod support;
 
 use cinder_protocol_client::{Client, Error, Page};
-use double::Double;
 use serde_json::json;
+use support::Double;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;

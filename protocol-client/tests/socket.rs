@@ -1,15 +1,13 @@
-//! The socket layer against a test double of the gateway (`support/double.rs`, a
+//! The socket layer against a test double of the gateway (`support/mod.rs`, a
 //! canned V2 WebSocket server — not the real gateway): the connect URL and headers,
 //! heartbeats, raw frames in both directions, binary pushes, and how a close shows.
 #![allow(clippy::unwrap_used, reason = "test code fails loudly")]
 
-#[allow(dead_code, reason = "shared by several test crates")]
-#[path = "support/double.rs"]
-mod double;
+mod support;
 
 use cinder_protocol_client::{Client, Error, Frame};
-use double::Double;
 use serde_json::json;
+use support::Double;
 
 #[tokio::test]
 async fn connects_with_params_vsn_origin_and_cookie() {

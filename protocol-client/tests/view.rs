@@ -1,16 +1,14 @@
-//! Joined views against a test double of the gateway (`support/double.rs`, a canned V2
+//! Joined views against a test double of the gateway (`support/mod.rs`, a canned V2
 //! WebSocket server — not the real gateway): join replies and refusals, event replies
 //! merged with their title, events and hook reply, server pushes applied in order,
 //! form and patch payloads as the browser builds them, leaving and crashing.
 #![allow(clippy::unwrap_used, reason = "test code fails loudly")]
 
-#[allow(dead_code, reason = "shared by several test crates")]
-#[path = "support/double.rs"]
-mod double;
+mod support;
 
 use cinder_protocol_client::{Client, Error, PushedEvent, Status, View};
-use double::Double;
 use serde_json::{Value, json};
+use support::Double;
 
 const JOINED: &str = "<h1>Count: 0</h1><p></p><ul><li>a</li><li>b</li></ul>";
 

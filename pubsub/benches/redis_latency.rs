@@ -18,8 +18,7 @@
 //!   `INFO commandstats` counts every command it ran in the window (the `INFO`/`CONFIG`
 //!   calls of this bench excluded).
 
-#[path = "../tests/support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::collections::BTreeMap;
 use std::process::Command;

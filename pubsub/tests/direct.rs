@@ -1,8 +1,7 @@
 //! `send_to` reaches one node's subscribers of a topic through that node's direct channel,
 //! and no other node's.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use cinder_pubsub::PubSub as _;
 use harness::{Event, Inbox, RedisServer, node, within};

@@ -1,8 +1,7 @@
 //! A service outside Cinder publishes with a plain `PUBLISH` of a version-1 envelope, on a
 //! topic's channel or on a node's direct channel, and the subscribers get the payload.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use cinder_pubsub::PubSub as _;
 use harness::{Event, Inbox, RedisServer, node, within};

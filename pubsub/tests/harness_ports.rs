@@ -7,8 +7,7 @@
     reason = "test code fails loudly"
 )]
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use harness::RedisServer;
 

@@ -2,8 +2,7 @@
 //! match the channel, too large, too deep, not UTF-8) are dropped with a log line and
 //! counted; the node keeps delivering.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

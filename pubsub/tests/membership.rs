@@ -7,8 +7,7 @@
     reason = "the helpers below are test code: a failure is a failed test"
 )]
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

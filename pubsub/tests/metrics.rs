@@ -6,8 +6,7 @@
 //! The gauge is one per process: nextest runs each test in a process of its own. The
 //! counters are read as differences, so other tests in the same process do not matter.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::time::Duration;
 

@@ -2,8 +2,7 @@
 //! queue drops what does not fit, counts it, and raises an overflow gap on the topic,
 //! instead of buffering without bound or stalling the Redis connection.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::time::Duration;
 

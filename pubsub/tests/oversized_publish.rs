@@ -2,8 +2,7 @@
 //! (`Error::TooLarge`) and reaches nobody: not this node's subscribers, and not Redis,
 //! where every other node would drop it on receipt.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use cinder_pubsub::{Error, PubSub as _, Redis};
 use harness::{Event, Inbox, RedisServer, node, within};

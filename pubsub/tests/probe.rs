@@ -5,8 +5,7 @@
 //! A small proxy sits between the node and Redis; "stalling" it makes every connection
 //! open at that moment silently stop forwarding, while new connections pass.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

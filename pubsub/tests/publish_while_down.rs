@@ -1,8 +1,7 @@
 //! A dead Redis never blocks a publisher: the publish fails at once with an error (and is
 //! counted), while this node's own subscribers still get the message.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

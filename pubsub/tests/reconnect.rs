@@ -2,8 +2,7 @@
 //! topic it has subscribers for (including one subscribed during the outage), raises a gap
 //! on each of those topics, and messages flow again.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use cinder_pubsub::{GapCause, LinkState, PubSub as _};
 use harness::{Event, Inbox, RedisServer, node, within};

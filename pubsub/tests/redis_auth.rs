@@ -3,8 +3,7 @@
 //! between two nodes, and so presence, which rides on them; the member set), and a watcher
 //! with a wrong password or none reports Redis down instead of reading anything.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

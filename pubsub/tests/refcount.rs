@@ -1,7 +1,6 @@
 //! One Redis `SUBSCRIBE` per topic per node, however many local subscribers it has.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use cinder_pubsub::PubSub as _;
 use harness::{Inbox, RedisServer, node, within};

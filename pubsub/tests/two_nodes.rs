@@ -1,8 +1,7 @@
 //! Two nodes (two backends in one process) on one Redis see each other's messages; each
 //! node's own subscribers get its publishes once, at publish time, not again as an echo.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use cinder_pubsub::PubSub as _;
 use harness::{Event, Inbox, RedisServer, node, within};

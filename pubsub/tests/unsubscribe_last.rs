@@ -1,8 +1,7 @@
 //! The last local subscriber leaving, by `unsubscribe` or by its sink reporting `Gone`,
 //! unsubscribes the node from the topic's Redis channel.
 
-#[path = "support/harness.rs"]
-mod harness;
+use cinder_test_support::redis as harness;
 
 use cinder_pubsub::{Delivery, PubSub as _};
 use harness::{Event, Inbox, RedisServer, node, within};

@@ -6,7 +6,6 @@
     reason = "test code fails loudly"
 )]
 
-#[path = "support/demo.rs"]
 mod support;
 
 use serde_json::json;

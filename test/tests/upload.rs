@@ -9,7 +9,6 @@
 
 use cinder_test::UploadFile;
 
-#[path = "support/demo.rs"]
 mod support;
 
 fn file(name: &str, mime: &str, size: usize) -> UploadFile {

@@ -17,7 +17,7 @@
 //! - [`FakeNode::pause`]: the node stops reading its links (until [`FakeNode::resume`]),
 //!   as a node too busy to keep up.
 //!
-//! Each test file includes this with `#[path]`, so it is not a test target of its own.
+//! Each test file declares `mod support;`: a folder with `mod.rs` is not a test target.
 #![allow(dead_code, reason = "each test file uses a part of the harness")]
 #![allow(
     clippy::unwrap_used,

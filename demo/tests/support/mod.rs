@@ -1,6 +1,6 @@
 //! A whole cluster as real processes on loopback: `redis-server`, `cinder-demo
 //! view-node`s and `cinder-gateway`s, started from the built binaries, killed (SIGKILL)
-//! when dropped. Partitions use `cinder_loadtest::proxy::Proxy`.
+//! when dropped. Partitions use `cinder_test_support::proxy::Proxy`.
 #![allow(dead_code, reason = "each test file uses a part of the support")]
 #![allow(
     clippy::unwrap_used,
@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use cinder_protocol_client::{Client, Page, Status, View};
 
-pub use crate::harness::RedisServer;
 #[allow(unused_imports, reason = "not every test file cuts links")]
-pub use cinder_loadtest::proxy::Proxy;
+pub use cinder_test_support::proxy::Proxy;
+pub use cinder_test_support::redis::RedisServer;
 
 /// No step of a test waits longer than this.
 pub const STEP: Duration = Duration::from_secs(20);

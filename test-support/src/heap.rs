@@ -1,13 +1,22 @@
-//! What a memory benchmark reads: the live heap (a counting global allocator installed
-//! by including this file) and the process's resident memory. Included with `#[path]`
-//! by the memory benches of `cinder` and `cinder-gateway`.
+//! What a memory benchmark reads: the live heap, counted by [`Counting`] once a bench
+//! installs it as its global allocator, and the process's resident memory.
+//!
+//! ```ignore
+//! use cinder_test_support::heap::{self, Counting};
+//!
+//! #[global_allocator]
+//! static ALLOCATOR: Counting = Counting;
+//!
+//! let before = heap::live();
+//! ```
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Counts live heap bytes, to tell what the measured thing allocates from what the
-/// allocator keeps.
-struct Counting;
+/// allocator keeps. Counts nothing unless installed with `#[global_allocator]`.
+#[derive(Debug)]
+pub struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
@@ -30,17 +39,13 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Live heap bytes now.
-pub(crate) fn live() -> usize {
+/// Live heap bytes now (0 if [`Counting`] is not the global allocator).
+pub fn live() -> usize {
     LIVE.load(Ordering::Relaxed)
 }
 
 /// The process's resident memory in bytes (`/proc/self/statm`).
-#[allow(dead_code, reason = "not every bench reads it")]
-pub(crate) fn resident_bytes() -> anyhow::Result<u64> {
+pub fn resident_bytes() -> anyhow::Result<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm")?;
     let pages: u64 = statm
         .split_whitespace()

@@ -1,5 +1,6 @@
-//! Shared test harness: real `redis-server` processes on free loopback ports, a raw RESP
-//! client to inspect and drive them, and an inbox that records what subscribers got.
+//! The Redis harness (feature `redis`): real `redis-server` processes on free loopback
+//! ports, a raw RESP client to inspect and drive them, and an inbox that records what
+//! subscribers got. Used by the tests of pubsub, presence, the gateway and the demo.
 //!
 //! - [`RedisServer`] picks a port by binding `127.0.0.1:0` and releasing it, starts
 //!   `redis-server --port P --save '' --appendonly no`, retries on a port race, waits
@@ -15,16 +16,6 @@
 //!   service publishing into Cinder would do, and how tests read `PUBSUB NUMSUB`.
 //! - [`Inbox`] is a subscriber: a [`Sink`] and a [`GapSink`] that record into a channel
 //!   the test awaits (with a deadline), never sleeping to synchronise.
-//!
-//! Each test file includes this with `#[path]`, so it is not a test target of its own.
-#![allow(dead_code, reason = "each test file uses a part of the harness")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    unreachable_pub,
-    reason = "test harness: a failure here is a failed test"
-)]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -54,10 +45,15 @@ pub struct RedisServer {
 /// A RESP reply.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resp {
+    /// `+OK`
     Simple(String),
+    /// `-ERR …`
     Error(String),
+    /// `:1`
     Int(i64),
+    /// `$3 foo`, or `$-1` (none).
     Bulk(Option<Vec<u8>>),
+    /// `*2 …`, or `*-1` (none).
     Array(Option<Vec<Resp>>),
 }
 
@@ -487,7 +483,9 @@ pub async fn within<T>(future: impl Future<Output = T>) -> T {
 /// What a subscriber got.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// A message: its topic and payload.
     Message(String, Value),
+    /// A gap: its topic and why messages may have been lost.
     Gap(String, GapCause),
 }
 
@@ -497,7 +495,14 @@ pub struct Inbox {
     rx: mpsc::UnboundedReceiver<Event>,
 }
 
+impl Default for Inbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Inbox {
+    /// An empty inbox.
     pub fn new() -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Inbox { tx, rx }

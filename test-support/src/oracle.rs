@@ -1,6 +1,7 @@
-//! The oracle process shared by the two oracle tests: `node client/dist/oracle.cjs` (the
-//! official `phoenix_live_view` 1.2.12 client's `Rendered` class, see `client/README.md`)
-//! driven over its line protocol: `join` or `diff`, each followed by `html`.
+//! The oracle process of the oracle tests (`cinder/tests/oracle*.rs`,
+//! `protocol-client/tests/oracle.rs`): `node client/dist/oracle.cjs` (the official
+//! `phoenix_live_view` 1.2.12 client's `Rendered` class, see `client/README.md`) driven
+//! over its line protocol: `join` or `diff`, each followed by `html`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -14,14 +15,15 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 /// What the official client made of a `join` or `diff`: the HTML after it, or the error
 /// it threw (message and stack), after which its state is unknown and the oracle must be
 /// replaced.
-pub(crate) type Reply = Result<String, String>;
+pub type Reply = Result<String, String>;
 
+/// The built oracle, beside this crate in the repository.
 fn oracle_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../client/dist/oracle.cjs")
 }
 
 /// One `node client/dist/oracle.cjs` process, driven line by line.
-pub(crate) struct Oracle {
+pub struct Oracle {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
@@ -30,7 +32,7 @@ pub(crate) struct Oracle {
 impl Oracle {
     /// Starts the oracle, its stderr (where the client logs what it throws on) going to
     /// `stderr`. Its absence is an error (failing the test), never a skip.
-    pub(crate) fn spawn(stderr: Stdio) -> Result<Oracle, String> {
+    pub fn spawn(stderr: Stdio) -> Result<Oracle, String> {
         let path = oracle_path();
         if !path.is_file() {
             return Err(format!(
@@ -74,20 +76,19 @@ impl Oracle {
 
     /// Joins with a server render (a JSON object, sent verbatim). The error is the oracle
     /// process failing, not the client.
-    pub(crate) fn join(&mut self, rendered: &str) -> Result<Reply, String> {
+    pub fn join(&mut self, rendered: &str) -> Result<Reply, String> {
         self.step(&format!(r#"{{"op":"join","rendered":{rendered}}}"#))
     }
 
     /// Applies a server diff (a JSON object, sent verbatim). The error is the oracle
     /// process failing, not the client.
-    pub(crate) fn diff(&mut self, diff: &str) -> Result<Reply, String> {
+    pub fn diff(&mut self, diff: &str) -> Result<Reply, String> {
         self.step(&format!(r#"{{"op":"diff","diff":{diff}}}"#))
     }
 
     /// The whole view's HTML as the client holds it, without normalization: the
     /// attributes the client adds (`data-phx-component`…) are still there.
-    #[allow(dead_code, reason = "used by the live component oracle only")]
-    pub(crate) fn raw_html(&mut self) -> Result<String, String> {
+    pub fn raw_html(&mut self) -> Result<String, String> {
         let reply = self.ask(r#"{"op":"html","raw":true}"#)?;
         match reply.get("html").and_then(serde_json::Value::as_str) {
             Some(html) => Ok(html.to_owned()),
@@ -97,8 +98,7 @@ impl Oracle {
 
     /// What the last join or diff patched into the DOM (stream entries included, which
     /// the client's tree drops once rendered): its HTML and the `stream` operations.
-    #[allow(dead_code, reason = "used by the stream oracle only")]
-    pub(crate) fn patch(&mut self) -> Result<(String, serde_json::Value), String> {
+    pub fn patch(&mut self) -> Result<(String, serde_json::Value), String> {
         let mut reply = self.ask(r#"{"op":"patch"}"#)?;
         match reply.get("html").and_then(serde_json::Value::as_str) {
             Some(html) => Ok((html.to_owned(), reply["streams"].take())),
@@ -107,7 +107,6 @@ impl Oracle {
     }
 
     /// Sends `op` and reads its one-line answer.
-    #[allow(dead_code, reason = "not every test crate asks")]
     fn ask(&mut self, op: &str) -> Result<serde_json::Value, String> {
         self.send(op)?;
         let line = self

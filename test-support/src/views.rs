@@ -1,7 +1,7 @@
 //! The generated views, value strategies and mutations shared by the two oracle tests
 //! (`cinder/tests/oracle.rs` checks the server's diffs against the official client,
 //! `protocol-client/tests/oracle.rs` checks the Rust port of the client against it), and
-//! the runner of their generated cases.
+//! the runner of their generated cases. Needs the feature `views`.
 //!
 //! Four views together use every template feature: escaped text and numbers, dynamic and
 //! boolean attributes, `:if`, `if`/`else` and `match` switching between nested `html!`
@@ -9,6 +9,11 @@
 //! function component with an inner block and a named slot, at top level, inside
 //! `:for` entries and inside a switched branch. Mutations go through the generated
 //! setters, so the change bits are right.
+#![allow(
+    missing_docs,
+    reason = "each view's section says what it exercises; its fields, mutations and \
+              strategies are named after what they set, and a doc line each would repeat it"
+)]
 
 use std::fmt::Debug;
 
@@ -23,17 +28,17 @@ use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 // ---------------------------------------------------------------------------------------
 
 /// A view: the render of a tracked state.
-pub(crate) type View<S> = for<'a> fn(&'a Tracked<S>) -> Rendered<'a>;
+pub type View<S> = for<'a> fn(&'a Tracked<S>) -> Rendered<'a>;
 
 /// Up to 12 steps of 0 to 3 mutations each (0: a render with nothing changed).
-pub(crate) fn steps<O: Debug>(op: impl Strategy<Value = O>) -> impl Strategy<Value = Vec<Vec<O>>> {
+pub fn steps<O: Debug>(op: impl Strategy<Value = O>) -> impl Strategy<Value = Vec<Vec<O>>> {
     prop::collection::vec(prop::collection::vec(op, 0..=3), 0..=12)
 }
 
 /// Runs `cases` generated cases, each an initial state and its steps handed to `run`
 /// (`PROPTEST_CASES=n` overrides the count, to hunt longer locally). The error describes
 /// the minimal failing case.
-pub(crate) fn run_cases<S, O>(
+pub fn run_cases<S, O>(
     cases: u32,
     strategy: impl Strategy<Value = (S, Vec<Vec<O>>)>,
     run: impl Fn(S, &[Vec<O>]) -> Result<(), String>,
@@ -86,7 +91,7 @@ fn texts(max: usize) -> impl Strategy<Value = Vec<String>> {
 
 /// A position in a list, taken modulo its length (readable and shrinking to 0).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct At(pub(crate) u8);
+pub struct At(pub u8);
 
 impl At {
     fn of(self, len: usize) -> usize {
@@ -100,11 +105,11 @@ fn at() -> impl Strategy<Value = At> {
 
 /// One entry of a keyed list.
 #[derive(Debug, Clone)]
-pub(crate) struct Row {
-    pub(crate) id: u32,
-    pub(crate) label: String,
-    pub(crate) flag: bool,
-    pub(crate) tags: Vec<String>,
+pub struct Row {
+    pub id: u32,
+    pub label: String,
+    pub flag: bool,
+    pub tags: Vec<String>,
 }
 
 const MAX_ID: u32 = 16;
@@ -133,7 +138,7 @@ fn rows(max: usize) -> impl Strategy<Value = Vec<Row>> {
 
 /// A mutation of a keyed list of rows.
 #[derive(Debug, Clone)]
-pub(crate) enum RowsOp {
+pub enum RowsOp {
     /// Inserts a row at a position; its id becomes the first free one from `row.id` on.
     Insert(At, Row),
     Delete(At),
@@ -226,18 +231,18 @@ fn card<'p>(assigns: &'p Card<'_>) -> Rendered<'p> {
 // ---------------------------------------------------------------------------------------
 
 #[derive(Assigns, Debug, Clone)]
-pub(crate) struct Profile {
-    pub(crate) name: String,
-    pub(crate) bio: String,
-    pub(crate) count: i64,
-    pub(crate) ratio: f64,
-    pub(crate) active: bool,
-    pub(crate) show_bio: bool,
-    pub(crate) mode: u8,
-    pub(crate) title: Option<String>,
+pub struct Profile {
+    pub name: String,
+    pub bio: String,
+    pub count: i64,
+    pub ratio: f64,
+    pub active: bool,
+    pub show_bio: bool,
+    pub mode: u8,
+    pub title: Option<String>,
 }
 
-pub(crate) fn profile_view(assigns: &Tracked<Profile>) -> Rendered<'_> {
+pub fn profile_view(assigns: &Tracked<Profile>) -> Rendered<'_> {
     html!(
         r##"
         <section id="profile" class={format!("mode-{}", @mode)} data-title={@title.as_deref()}>
@@ -259,7 +264,7 @@ pub(crate) fn profile_view(assigns: &Tracked<Profile>) -> Rendered<'_> {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum ProfileOp {
+pub enum ProfileOp {
     Name(String),
     Bio(String),
     Count(i64),
@@ -273,7 +278,7 @@ pub(crate) enum ProfileOp {
     Touch,
 }
 
-pub(crate) fn profile() -> impl Strategy<Value = Profile> {
+pub fn profile() -> impl Strategy<Value = Profile> {
     (
         (text(), text(), any::<i64>(), -1e6..1e6f64),
         (
@@ -297,7 +302,7 @@ pub(crate) fn profile() -> impl Strategy<Value = Profile> {
         )
 }
 
-pub(crate) fn profile_op() -> impl Strategy<Value = ProfileOp> {
+pub fn profile_op() -> impl Strategy<Value = ProfileOp> {
     prop_oneof![
         text().prop_map(ProfileOp::Name),
         text().prop_map(ProfileOp::Bio),
@@ -312,7 +317,7 @@ pub(crate) fn profile_op() -> impl Strategy<Value = ProfileOp> {
     ]
 }
 
-pub(crate) fn apply_profile(state: &mut Tracked<Profile>, op: &ProfileOp) {
+pub fn apply_profile(state: &mut Tracked<Profile>, op: &ProfileOp) {
     match op {
         ProfileOp::Name(v) => state.set_name(v.clone()),
         ProfileOp::Bio(v) => state.set_bio(v.clone()),
@@ -342,14 +347,14 @@ pub(crate) fn apply_profile(state: &mut Tracked<Profile>, op: &ProfileOp) {
 // ---------------------------------------------------------------------------------------
 
 #[derive(Assigns, Debug, Clone)]
-pub(crate) struct Board {
-    pub(crate) heading: String,
-    pub(crate) rows: Vec<Row>,
-    pub(crate) tags: Vec<String>,
-    pub(crate) filter: bool,
+pub struct Board {
+    pub heading: String,
+    pub rows: Vec<Row>,
+    pub tags: Vec<String>,
+    pub filter: bool,
 }
 
-pub(crate) fn board_view(assigns: &Tracked<Board>) -> Rendered<'_> {
+pub fn board_view(assigns: &Tracked<Board>) -> Rendered<'_> {
     html!(
         r#"
         <div id="board" class={if @filter { "filtered" } else { "all" }}>
@@ -370,7 +375,7 @@ pub(crate) fn board_view(assigns: &Tracked<Board>) -> Rendered<'_> {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum BoardOp {
+pub enum BoardOp {
     Rows(RowsOp),
     Heading(String),
     Tags(Vec<String>),
@@ -379,7 +384,7 @@ pub(crate) enum BoardOp {
     Filter(bool),
 }
 
-pub(crate) fn board() -> impl Strategy<Value = Board> {
+pub fn board() -> impl Strategy<Value = Board> {
     (text(), rows(6), texts(4), any::<bool>()).prop_map(|(heading, rows, tags, filter)| Board {
         heading,
         rows,
@@ -388,7 +393,7 @@ pub(crate) fn board() -> impl Strategy<Value = Board> {
     })
 }
 
-pub(crate) fn board_op() -> impl Strategy<Value = BoardOp> {
+pub fn board_op() -> impl Strategy<Value = BoardOp> {
     prop_oneof![
         8 => rows_op().prop_map(BoardOp::Rows),
         1 => text().prop_map(BoardOp::Heading),
@@ -399,7 +404,7 @@ pub(crate) fn board_op() -> impl Strategy<Value = BoardOp> {
     ]
 }
 
-pub(crate) fn apply_board(state: &mut Tracked<Board>, op: &BoardOp) {
+pub fn apply_board(state: &mut Tracked<Board>, op: &BoardOp) {
     match op {
         BoardOp::Rows(op) => state.update_rows(|rows| apply_rows(rows, op)),
         BoardOp::Heading(v) => state.set_heading(v.clone()),
@@ -417,7 +422,7 @@ pub(crate) fn apply_board(state: &mut Tracked<Board>, op: &BoardOp) {
 // ---------------------------------------------------------------------------------------
 
 #[derive(Assigns, Debug, Clone)]
-pub(crate) struct Deck {
+pub struct Deck {
     title: String,
     body: String,
     notes: Vec<String>,
@@ -429,7 +434,7 @@ pub(crate) struct Deck {
 // `html!` completes component props with `..Default::default()` even when every field
 // is given; the generated code should allow `clippy::needless_update` itself.
 #[allow(clippy::needless_update)]
-pub(crate) fn deck_view(assigns: &Tracked<Deck>) -> Rendered<'_> {
+pub fn deck_view(assigns: &Tracked<Deck>) -> Rendered<'_> {
     html!(
         r#"
         <div class="deck">
@@ -453,7 +458,7 @@ pub(crate) fn deck_view(assigns: &Tracked<Deck>) -> Rendered<'_> {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum DeckOp {
+pub enum DeckOp {
     Items(RowsOp),
     Title(String),
     Body(String),
@@ -463,7 +468,7 @@ pub(crate) enum DeckOp {
     Total(i64),
 }
 
-pub(crate) fn deck() -> impl Strategy<Value = Deck> {
+pub fn deck() -> impl Strategy<Value = Deck> {
     (
         text(),
         text(),
@@ -482,7 +487,7 @@ pub(crate) fn deck() -> impl Strategy<Value = Deck> {
         })
 }
 
-pub(crate) fn deck_op() -> impl Strategy<Value = DeckOp> {
+pub fn deck_op() -> impl Strategy<Value = DeckOp> {
     prop_oneof![
         6 => rows_op().prop_map(DeckOp::Items),
         1 => text().prop_map(DeckOp::Title),
@@ -494,7 +499,7 @@ pub(crate) fn deck_op() -> impl Strategy<Value = DeckOp> {
     ]
 }
 
-pub(crate) fn apply_deck(state: &mut Tracked<Deck>, op: &DeckOp) {
+pub fn apply_deck(state: &mut Tracked<Deck>, op: &DeckOp) {
     match op {
         DeckOp::Items(op) => state.update_items(|rows| apply_rows(rows, op)),
         DeckOp::Title(v) => state.set_title(v.clone()),
@@ -511,7 +516,7 @@ pub(crate) fn apply_deck(state: &mut Tracked<Deck>, op: &DeckOp) {
 // ---------------------------------------------------------------------------------------
 
 #[derive(Assigns, Debug, Clone)]
-pub(crate) struct Shell {
+pub struct Shell {
     tab: u8,
     open: bool,
     rows: Vec<Row>,
@@ -521,7 +526,7 @@ pub(crate) struct Shell {
 }
 
 #[allow(clippy::needless_update)]
-pub(crate) fn shell_view(assigns: &Tracked<Shell>) -> Rendered<'_> {
+pub fn shell_view(assigns: &Tracked<Shell>) -> Rendered<'_> {
     html!(
         r##"
         <main data-tab={@tab} hidden={!@open}>
@@ -539,7 +544,7 @@ pub(crate) fn shell_view(assigns: &Tracked<Shell>) -> Rendered<'_> {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum ShellOp {
+pub enum ShellOp {
     Tab(u8),
     Open(bool),
     Rows(RowsOp),
@@ -553,7 +558,7 @@ fn matrix() -> impl Strategy<Value = Vec<Vec<u8>>> {
     prop::collection::vec(prop::collection::vec(any::<u8>(), 0..4), 0..4)
 }
 
-pub(crate) fn shell() -> impl Strategy<Value = Shell> {
+pub fn shell() -> impl Strategy<Value = Shell> {
     (
         0..4u8,
         any::<bool>(),
@@ -572,7 +577,7 @@ pub(crate) fn shell() -> impl Strategy<Value = Shell> {
         })
 }
 
-pub(crate) fn shell_op() -> impl Strategy<Value = ShellOp> {
+pub fn shell_op() -> impl Strategy<Value = ShellOp> {
     prop_oneof![
         2 => (0..4u8).prop_map(ShellOp::Tab),
         1 => any::<bool>().prop_map(ShellOp::Open),
@@ -584,7 +589,7 @@ pub(crate) fn shell_op() -> impl Strategy<Value = ShellOp> {
     ]
 }
 
-pub(crate) fn apply_shell(state: &mut Tracked<Shell>, op: &ShellOp) {
+pub fn apply_shell(state: &mut Tracked<Shell>, op: &ShellOp) {
     match op {
         ShellOp::Tab(v) => state.set_tab(*v),
         ShellOp::Open(v) => state.set_open(*v),
@@ -610,12 +615,8 @@ pub(crate) fn apply_shell(state: &mut Tracked<Shell>, op: &ShellOp) {
 // View 5: live components in a keyed list, with two templates
 // ---------------------------------------------------------------------------------------
 
-// Only `cinder/tests/oracle.rs` renders this view; the port's oracle test shares the file.
-#[allow(
-    dead_code,
-    reason = "not every test crate sharing this file uses the view"
-)]
-pub(crate) mod roster {
+/// A view of live components; only `cinder/tests/oracle.rs` renders it.
+pub mod roster {
     use super::*;
 
     /// The body of the members' comprehension: just the component's cid.
@@ -653,13 +654,13 @@ pub(crate) mod roster {
     }
 
     #[derive(Assigns, Debug, Clone)]
-    pub(crate) struct Roster {
-        pub(crate) heading: String,
-        pub(crate) members: Vec<Row>,
-        pub(crate) wide: bool,
+    pub struct Roster {
+        pub heading: String,
+        pub members: Vec<Row>,
+        pub wide: bool,
     }
 
-    pub(crate) fn roster_view(assigns: &Tracked<Roster>) -> Rendered<'_> {
+    pub fn roster_view(assigns: &Tracked<Roster>) -> Rendered<'_> {
         html!(
             r#"<div class="roster"><h2>{@heading}</h2>{if @wide { Some(summary(&@heading, @members.len())) } else { None }}<div class="members">{members(&@members, @wide)}</div></div>"#
         )
@@ -699,18 +700,18 @@ pub(crate) mod roster {
 
     /// The roster as nested components: a `Team` component, its `Member` components,
     /// and a `Badge` inside each hot member.
-    pub(crate) fn team_view(assigns: &Tracked<Roster>) -> Rendered<'_> {
+    pub fn team_view(assigns: &Tracked<Roster>) -> Rendered<'_> {
         html!(r#"<div class="teams">{team(&@heading, &@members, @wide)}</div>"#)
     }
 
     #[derive(Debug, Clone)]
-    pub(crate) enum RosterOp {
+    pub enum RosterOp {
         Members(RowsOp),
         Heading(String),
         Wide(bool),
     }
 
-    pub(crate) fn roster() -> impl Strategy<Value = Roster> {
+    pub fn roster() -> impl Strategy<Value = Roster> {
         (text(), rows(6), any::<bool>()).prop_map(|(heading, members, wide)| Roster {
             heading,
             members,
@@ -718,7 +719,7 @@ pub(crate) mod roster {
         })
     }
 
-    pub(crate) fn roster_op() -> impl Strategy<Value = RosterOp> {
+    pub fn roster_op() -> impl Strategy<Value = RosterOp> {
         prop_oneof![
             6 => rows_op().prop_map(RosterOp::Members),
             1 => text().prop_map(RosterOp::Heading),
@@ -726,7 +727,7 @@ pub(crate) mod roster {
         ]
     }
 
-    pub(crate) fn apply_roster(state: &mut Tracked<Roster>, op: &RosterOp) {
+    pub fn apply_roster(state: &mut Tracked<Roster>, op: &RosterOp) {
         match op {
             RosterOp::Members(op) => state.update_members(|rows| apply_rows(rows, op)),
             RosterOp::Heading(v) => state.set_heading(v.clone()),

@@ -19,6 +19,7 @@
 //! - `malformed` as text → the double answers with a frame that is not V2.
 //!
 //! Every handshake (path and query, `Origin`, `Cookie`) is reported on a channel.
+#![allow(dead_code, reason = "each test file uses a part of the double")]
 #![allow(
     clippy::needless_pass_by_value,
     clippy::result_large_err,

@@ -1,6 +1,6 @@
 //! A TCP proxy that can be cut: every connection through it dropped and new ones
 //! refused, until it heals. Stands between one view-node and Redis to partition that
-//! node from the cluster (the cluster tests, `cinder-loadtest converge`).
+//! node from the cluster (the demo's cluster tests, `cinder-loadtest converge`).
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
