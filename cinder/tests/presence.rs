@@ -16,9 +16,9 @@ use cinder::frame::ClientFrame;
 use cinder::presence::{ClientPresence, SessionId, Tracker, TrackerOptions};
 use cinder::session::{self, Env, Input, SessionConfig, SessionHandle};
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
-use cinder_pubsub::{Local, Message, PubSub};
+use cinder_pubsub::{Delivery, Local, Message, PubSub};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 #[derive(Assigns)]
 struct Room {
@@ -73,6 +73,7 @@ impl LiveView for Room {
             // Holds the session until the test lets go of `GATE`; the worker's other
             // tasks (the tracker's, the timers) move to another thread meanwhile.
             Some("hold") => {
+                HOLDING.notify_one();
                 tokio::task::block_in_place(|| drop(GATE.lock()));
                 return Ok(());
             }
@@ -98,6 +99,9 @@ impl LiveView for Room {
 
 /// What a `hold` message on `control` waits for.
 static GATE: Mutex<()> = Mutex::new(());
+/// Signalled when a session took a `hold` message: it reads no more of its mailbox
+/// until `GATE` is free.
+static HOLDING: Notify = Notify::const_new();
 
 fn env() -> Arc<Env> {
     let pubsub: Arc<dyn PubSub> = Arc::new(Local::new());
@@ -174,11 +178,25 @@ async fn a_presence_diff_lost_to_a_full_mailbox_is_made_good_by_a_resync() {
     // bob's session stops in `handle_info` and its two-message mailbox fills up…
     let gate = GATE.lock().unwrap();
     assert_eq!(pubsub.publish("control", json!({"event": "hold"})), 1);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::timeout(Duration::from_secs(5), HOLDING.notified())
+        .await
+        .expect("bob's session takes the hold");
     for _ in 0..2 {
         assert_eq!(pubsub.publish("control", json!({"event": "filler"})), 1);
     }
-    // …so alice's join is dropped on its way to bob.
+    // …so alice's join is dropped on its way to bob. A topic's subscribers are offered
+    // each diff in the order they subscribed: once this observer, subscribed after bob,
+    // has the join, bob's full mailbox was offered it before.
+    let (observed, mut observer) = mpsc::unbounded_channel();
+    tracker.subscribe(
+        "room",
+        Box::new(
+            move |message: &Message| match observed.send(message.payload.to_string()) {
+                Ok(()) => Delivery::Delivered,
+                Err(_) => Delivery::Gone,
+            },
+        ),
+    );
     tracker
         .track(
             SessionId(1000),
@@ -187,7 +205,17 @@ async fn a_presence_diff_lost_to_a_full_mailbox_is_made_good_by_a_resync() {
             json!({"v": 2}).as_object().cloned().unwrap(),
         )
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let diff = tokio::time::timeout_at(deadline, observer.recv())
+            .await
+            .expect("alice's join is delivered")
+            .unwrap();
+        if diff.contains("\"alice\"") {
+            break;
+        }
+    }
+    drop(observer);
     drop(gate);
 
     // Once the mailbox has room, bob's view gets the state again, with alice, although
