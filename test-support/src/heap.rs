@@ -1,13 +1,18 @@
 //! What a memory benchmark reads: the live heap, counted by [`Counting`] once a bench
 //! installs it as its global allocator, and the process's resident memory.
 //!
-//! ```ignore
+//! ```
 //! use cinder_test_support::heap::{self, Counting};
 //!
 //! #[global_allocator]
 //! static ALLOCATOR: Counting = Counting;
 //!
-//! let before = heap::live();
+//! fn main() {
+//!     let before = heap::live();
+//!     let block = vec![0u8; 4096];
+//!     assert!(heap::live() >= before + 4096);
+//!     drop(block);
+//! }
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout};
