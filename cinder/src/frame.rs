@@ -6,7 +6,6 @@
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::json;
 
 /// The longest topic a client frame may name, in bytes; `lv:phx-…` and `lvu:…` topics
 /// are a few dozen.
@@ -105,102 +104,22 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    /// Decodes a binary frame: `u8 kind=0`, four `u8` lengths, join_ref, ref, topic and
-    /// event, then the payload bytes.
+    /// Decodes a binary push (`cinder_wire::binary`).
     pub fn parse(frame: &[u8]) -> Result<Self, Error> {
-        let malformed = |why: &str| Error::MalformedFrame(format!("binary frame: {why}"));
-        let [0, lengths @ ..] = frame.get(..5).ok_or_else(|| malformed("too short"))? else {
-            return Err(malformed("not a push"));
-        };
-        let mut at = 5;
-        let mut fields = Vec::with_capacity(4);
-        for &len in lengths {
-            let end = at + usize::from(len);
-            let field = frame.get(at..end).ok_or_else(|| malformed("too short"))?;
-            let field = std::str::from_utf8(field).map_err(|_| malformed("not UTF-8"))?;
-            fields.push(field.to_owned());
-            at = end;
-        }
-        let mut fields = fields.into_iter();
-        let mut next = || fields.next().unwrap_or_default();
-        let (join_ref, msg_ref, topic, event) = (next(), next(), next(), next());
-        let some = |s: String| (!s.is_empty()).then_some(s);
+        let push = cinder_wire::binary::decode(frame)
+            .map_err(|why| Error::MalformedFrame(format!("binary frame: {why}")))?;
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         Ok(Chunk {
-            join_ref: some(join_ref),
-            msg_ref: some(msg_ref),
-            topic,
-            event,
-            bytes: frame[at..].to_vec(),
+            join_ref: some(push.join_ref),
+            msg_ref: some(push.msg_ref),
+            topic: push.topic.to_owned(),
+            event: push.event.to_owned(),
+            bytes: push.payload.to_vec(),
         })
     }
 }
 
-/// Starts a server frame `[join_ref, ref, topic, event, ` and leaves the payload open.
-pub fn open(
-    out: &mut String,
-    join_ref: Option<&str>,
-    msg_ref: Option<&str>,
-    topic: &str,
-    event: &str,
-) {
-    out.push('[');
-    opt_string(out, join_ref);
-    out.push(',');
-    opt_string(out, msg_ref);
-    out.push(',');
-    json::string(out, topic);
-    out.push(',');
-    json::string(out, event);
-    out.push(',');
-}
-
-fn opt_string(out: &mut String, s: Option<&str>) {
-    match s {
-        Some(s) => json::string(out, s),
-        None => out.push_str("null"),
-    }
-}
-
-/// Encodes a complete frame whose payload is already JSON text.
-pub fn encode(
-    join_ref: Option<&str>,
-    msg_ref: Option<&str>,
-    topic: &str,
-    event: &str,
-    payload: &str,
-) -> String {
-    let mut out = String::with_capacity(payload.len() + topic.len() + 40);
-    open(&mut out, join_ref, msg_ref, topic, event);
-    out.push_str(payload);
-    out.push(']');
-    out
-}
-
-/// Encodes a `phx_reply` with `status` and a response that is already JSON text.
-pub fn reply(
-    join_ref: Option<&str>,
-    msg_ref: Option<&str>,
-    topic: &str,
-    status: &str,
-    response: &str,
-) -> String {
-    let mut out = String::with_capacity(response.len() + topic.len() + 64);
-    open(&mut out, join_ref, msg_ref, topic, "phx_reply");
-    out.push_str("{\"status\":");
-    json::string(&mut out, status);
-    out.push_str(",\"response\":");
-    out.push_str(response);
-    out.push_str("}]");
-    out
-}
-
-/// The response of an error reply: `{"reason":"…"}`.
-pub fn reason(reason: &str) -> String {
-    let mut out = String::from("{\"reason\":");
-    json::string(&mut out, reason);
-    out.push('}');
-    out
-}
+pub use cinder_wire::frame::{encode, open, reason, reply};
 
 #[cfg(test)]
 mod tests {

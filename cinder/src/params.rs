@@ -15,6 +15,8 @@ use serde_json::{Map, Value};
 
 use crate::view::Params;
 
+pub(crate) use cinder_wire::percent::decode as percent_decode;
+
 /// The most `[…]` segments one key may have (`a[b][]` has two); real forms nest three or
 /// four levels.
 pub const MAX_DEPTH: usize = 32;
@@ -133,33 +135,6 @@ fn insert(params: &mut Params, key: &str, value: String) -> Result<(), ParamsErr
     Ok(())
 }
 
-/// Decodes `%XX` escapes and `+` (a space); invalid escapes are kept as written.
-pub(crate) fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -180,13 +155,6 @@ mod tests {
         let p = from_url("http://h/counter?step=5&t[]=a&t[]=b#x").unwrap();
         assert_eq!(Value::Object(p), json!({"step":"5","t":["a","b"]}));
         assert!(from_url("http://h/").unwrap().is_empty());
-    }
-
-    #[test]
-    fn keeps_bad_escapes() {
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%C3%A9"), "é");
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 use std::borrow::Cow;
 
+use cinder_wire::{frame as wire, json};
 use serde_json::value::RawValue;
 
 /// A client frame that is not a V2 frame.
@@ -113,57 +114,9 @@ fn json_string(raw: &RawValue) -> Result<Cow<'_, str>, Malformed> {
         .map_err(|_| Malformed)
 }
 
-/// The routed fields of a binary frame.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct BinaryHeader<'a> {
-    pub(crate) join_ref: &'a str,
-    pub(crate) msg_ref: &'a str,
-    pub(crate) topic: &'a str,
-    pub(crate) event: &'a str,
-}
-
-/// Reads the header of a client binary frame (kind 0, a push).
-pub(crate) fn decode_binary(frame: &[u8]) -> Result<BinaryHeader<'_>, Malformed> {
-    let [kind, lens @ ..] = frame.get(..5).ok_or(Malformed)? else {
-        return Err(Malformed);
-    };
-    if *kind != 0 {
-        return Err(Malformed);
-    }
-    let mut rest = &frame[5..];
-    let mut fields = [""; 4];
-    for (field, len) in fields.iter_mut().zip(lens) {
-        let len = usize::from(*len);
-        let bytes = rest.get(..len).ok_or(Malformed)?;
-        *field = std::str::from_utf8(bytes).map_err(|_| Malformed)?;
-        rest = &rest[len..];
-    }
-    let [join_ref, msg_ref, topic, event] = fields;
-    Ok(BinaryHeader {
-        join_ref,
-        msg_ref,
-        topic,
-        event,
-    })
-}
-
-/// Appends `s` as a JSON string literal.
-pub(crate) fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+/// Reads the header of a client binary frame (a push; `cinder_wire::binary`).
+pub(crate) fn decode_binary(frame: &[u8]) -> Result<cinder_wire::binary::Push<'_>, Malformed> {
+    cinder_wire::binary::decode(frame).map_err(|_| Malformed)
 }
 
 /// `s` as a JSON ref: a string, or `null` when empty (binary frames carry no null).
@@ -172,7 +125,7 @@ pub(crate) fn json_ref_from_str(s: &str) -> String {
         "null".to_owned()
     } else {
         let mut out = String::with_capacity(s.len() + 2);
-        push_json_string(&mut out, s);
+        json::string(&mut out, s);
         out
     }
 }
@@ -181,15 +134,7 @@ fn frame(join_ref: &str, msg_ref: &str, topic: &str, event: &str, payload: &str)
     let mut out = String::with_capacity(
         join_ref.len() + msg_ref.len() + topic.len() + event.len() + payload.len() + 16,
     );
-    out.push('[');
-    out.push_str(join_ref);
-    out.push(',');
-    out.push_str(msg_ref);
-    out.push(',');
-    push_json_string(&mut out, topic);
-    out.push(',');
-    push_json_string(&mut out, event);
-    out.push(',');
+    wire::open_raw(&mut out, join_ref, msg_ref, topic, event);
     out.push_str(payload);
     out.push(']');
     out.into_bytes()
@@ -208,9 +153,8 @@ pub(crate) fn heartbeat_reply(msg_ref: &str) -> Vec<u8> {
 
 /// `[join_ref, ref, topic, "phx_reply", {"status":"error","response":{"reason":…}}]`.
 pub(crate) fn error_reply(join_ref: &str, msg_ref: &str, topic: &str, reason: &str) -> Vec<u8> {
-    let mut payload = String::from(r#"{"status":"error","response":{"reason":"#);
-    push_json_string(&mut payload, reason);
-    payload.push_str("}}");
+    let mut payload = String::new();
+    wire::reply_payload(&mut payload, "error", &wire::reason(reason));
     frame(join_ref, msg_ref, topic, "phx_reply", &payload)
 }
 
@@ -222,10 +166,13 @@ pub(crate) fn close(join_ref: &str, topic: &str) -> Vec<u8> {
 /// `[join_ref, join_ref, topic, "phx_error", {"reason":…}]`: the channel crashed; the
 /// client rejoins after its backoff.
 pub(crate) fn error(join_ref: &str, topic: &str, reason: &str) -> Vec<u8> {
-    let mut payload = String::from(r#"{"reason":"#);
-    push_json_string(&mut payload, reason);
-    payload.push('}');
-    frame(join_ref, join_ref, topic, "phx_error", &payload)
+    frame(
+        join_ref,
+        join_ref,
+        topic,
+        "phx_error",
+        &wire::reason(reason),
+    )
 }
 
 #[cfg(test)]
@@ -274,22 +221,15 @@ mod tests {
     }
 
     #[test]
-    fn decodes_binary_push_headers() {
+    fn a_binary_push_header_is_read_and_garbage_refused() {
         let mut frame = vec![0, 1, 2, 4, 5];
         frame.extend_from_slice(b"112lv:xchunk");
-        frame.extend_from_slice(&[0xde, 0xad]);
+        let header = decode_binary(&frame).unwrap();
         assert_eq!(
-            decode_binary(&frame),
-            Ok(BinaryHeader {
-                join_ref: "1",
-                msg_ref: "12",
-                topic: "lv:x",
-                event: "chunk"
-            })
+            (header.join_ref, header.msg_ref, header.topic, header.event),
+            ("1", "12", "lv:x", "chunk")
         );
-        assert_eq!(decode_binary(&[1, 0, 0, 0, 0]), Err(Malformed));
-        assert_eq!(decode_binary(&[0, 1, 0, 0]), Err(Malformed));
-        assert_eq!(decode_binary(&[0, 9, 0, 0, 0, b'a']), Err(Malformed));
+        assert_eq!(decode_binary(&[1, 0, 0, 0, 0]).err(), Some(Malformed));
     }
 
     #[test]
@@ -313,10 +253,8 @@ mod tests {
     }
 
     #[test]
-    fn escapes_json_strings() {
-        let mut out = String::new();
-        push_json_string(&mut out, "a\"b\\c\n\u{1}");
-        assert_eq!(out, r#""a\"b\\c\n\u0001""#);
+    fn refs_are_json_strings_or_null() {
+        assert_eq!(json_ref_from_str("a\"b"), r#""a\"b""#);
         assert_eq!(json_ref_from_str(""), "null");
         assert_eq!(json_ref_from_str("7"), r#""7""#);
     }

@@ -122,14 +122,7 @@ fn bearer_matches(authorization: Option<&HeaderValue>, token: &str) -> bool {
     let given = authorization
         .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
         .unwrap_or_default();
-    let token = token.as_bytes();
-    !token.is_empty()
-        && given.len() == token.len()
-        && given
-            .iter()
-            .zip(token)
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    !token.is_empty() && cinder_proto::credential::constant_time_eq(given, token.as_bytes())
 }
 
 /// `response`, closing the connection after it: the body left unread is never drained.

@@ -26,7 +26,7 @@ use crate::server::Shared;
 
 /// The header carrying the page's CSRF token to the view-node. A client's own copy is
 /// dropped, so only the gateway can set it.
-pub const CSRF_HEADER: &str = "x-cinder-csrf-token";
+pub use cinder_proto::CSRF_HEADER;
 
 /// Response headers that describe the gRPC hop or the connection, not the page.
 const HOP_HEADERS: [&str; 6] = [

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use cinder_wire::percent;
 use fastwebsockets::upgrade::{UpgradeFut, is_upgrade_request};
 use hyper::header::{HOST, HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use hyper::{Request, Response, StatusCode};
@@ -140,34 +141,8 @@ pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .find(|(key, _)| percent_decode(key) == name)
-        .map(|(_, value)| percent_decode(value))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                if let Some(byte) = hex {
-                    out.push(byte);
-                    i += 2;
-                } else {
-                    out.push(b'%');
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+        .find(|(key, _)| percent::decode(key) == name)
+        .map(|(_, value)| percent::decode(value))
 }
 
 #[cfg(test)]
@@ -181,7 +156,6 @@ mod tests {
         assert_eq!(query_param(q, "_csrf_token").as_deref(), Some("17.a-b"));
         assert_eq!(query_param(q, "flag").as_deref(), Some(""));
         assert_eq!(query_param(q, "missing"), None);
-        assert_eq!(percent_decode("a+b%2"), "a b%2");
     }
 
     #[test]

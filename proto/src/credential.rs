@@ -71,6 +71,12 @@ impl std::fmt::Display for WeakSecret {
 
 impl std::error::Error for WeakSecret {}
 
+/// Whether `a` and `b` are equal, in a time that does not depend on where they differ
+/// (only on their lengths): for tokens and secrets presented by callers.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Refuses a cluster secret shorter than [`MIN_SECRET_BYTES`] (an empty one included).
 ///
 /// # Errors

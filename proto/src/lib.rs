@@ -25,6 +25,10 @@ pub const MAX_LINK_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// field tags and lengths, an `Up`'s trace context).
 pub const MAX_LINK_FRAME_BYTES: usize = MAX_LINK_MESSAGE_BYTES - 16 * 1024;
 
+/// The `Render` request header carrying the CSRF token the gateway minted (or found in
+/// the browser's cookie) for the page, which the view-node embeds in it.
+pub const CSRF_HEADER: &str = "x-cinder-csrf-token";
+
 /// `cinder.v1`: the `ViewNode` and `Topics` services and their messages.
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
 pub mod v1 {

@@ -90,23 +90,15 @@ impl Frame {
         event: &str,
         payload: &[u8],
     ) -> Result<Vec<u8>> {
-        let fields = [join_ref, msg_ref, topic, event];
-        let mut out =
-            Vec::with_capacity(5 + fields.iter().map(|f| f.len()).sum::<usize>() + payload.len());
-        out.push(KIND_PUSH);
-        for field in fields {
-            let len = u8::try_from(field.len()).map_err(|_| {
-                Error::MalformedFrame(format!(
-                    "binary frame field longer than 255 bytes: {field:?}"
-                ))
-            })?;
-            out.push(len);
-        }
-        for field in fields {
-            out.extend_from_slice(field.as_bytes());
-        }
-        out.extend_from_slice(payload);
-        Ok(out)
+        let push = cinder_wire::binary::Push {
+            join_ref,
+            msg_ref,
+            topic,
+            event,
+            payload,
+        };
+        cinder_wire::binary::encode(&push)
+            .map_err(|why| Error::MalformedFrame(format!("binary frame: {why}")))
     }
 
     /// Decodes a server binary frame: a push (`kind 0`: join_ref, topic, event), a reply

@@ -182,7 +182,7 @@ impl ViewNode for Node {
         let csrf = request
             .headers
             .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("x-cinder-csrf-token"))
+            .find(|h| h.name.eq_ignore_ascii_case(cinder_proto::CSRF_HEADER))
             .map_or("", |h| h.value.as_str());
         let url = if request.url.is_empty() {
             request.path.as_str()

@@ -26,6 +26,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use cinder::topics::framework_event;
+use cinder_proto::credential::constant_time_eq;
 use cinder_proto::v1::topics_server::{Topics, TopicsServer};
 use cinder_proto::v1::{PublishRequest, PublishResponse, SubscribeRequest, TopicMessage};
 use cinder_pubsub::{Delivery, PubSub, SubscriptionId};
@@ -84,15 +85,10 @@ impl TopicsApi {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         match given {
-            Some(given) if same(given.as_bytes(), token.as_bytes()) => Ok(()),
+            Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => Ok(()),
             _ => Err(Status::unauthenticated("missing or wrong bearer token")),
         }
     }
-}
-
-/// Compares in time independent of where the inputs differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn check_topic(topic: &str) -> Result<(), Status> {
