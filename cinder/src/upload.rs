@@ -29,497 +29,29 @@
 //! per node, so that the sweep at start-up removes what a node killed with `SIGKILL`
 //! left, and never another node's live files); without one, in the system temp folder.
 //!
-//! An entry token is `base64url(JSON) "." secret`: the JSON names the view's topic (the
-//! gateway routes the `lvu:` join by it) and the entry; the random secret is known only
-//! to the session that issued it.
+//! The module's parts: `options` (limits and errors), `config` (one upload's entries and
+//! what is being received), `token` (entry tokens), `folder` (where files live) and
+//! `components` (the HTML).
 
-use std::fs::File;
+mod components;
+mod config;
+mod folder;
+mod options;
+mod token;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tracing::debug;
 
-use crate::{Assigns, Rendered, html};
-
-/// Entries kept past `max_entries`: enough to list what the user chose too many of.
-const EXTRA_ENTRIES: usize = 16;
-
-/// How every upload temp file's name starts; the start-up sweep removes only these.
-const TEMP_PREFIX: &str = "cinder-upload-";
-
-/// The process's upload folder, once [`use_temp_dir`] has set it.
-static TEMP_DIR: OnceLock<PathBuf> = OnceLock::new();
-
-/// The upload folder of the node named `node`: `<system temp>/cinder-uploads/<node>`,
-/// with every character of the name outside `[A-Za-z0-9._-]` as `_`.
-pub fn node_temp_dir(node: &str) -> PathBuf {
-    let name: String = node
-        .chars()
-        .map(|c| match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
-            // A name of dots alone would climb out of the folder.
-            '.' if !node.chars().all(|c| c == '.') => c,
-            _ => '_',
-        })
-        .collect();
-    let name = if name.is_empty() {
-        "_".to_owned()
-    } else {
-        name
-    };
-    std::env::temp_dir().join("cinder-uploads").join(name)
-}
-
-/// Makes `dir` the folder this process writes upload files to, creating it (readable by
-/// this user only), and removes the upload files a previous run left there: a node
-/// killed with `SIGKILL` deletes none of its own. Returns how many it removed.
-///
-/// Call it once at start-up, before the first session, with a folder no other live node
-/// uses ([`node_temp_dir`] of a name unique in the cluster). Later calls change nothing
-/// and remove nothing; with another folder they fail.
-pub fn use_temp_dir(dir: impl Into<PathBuf>) -> std::io::Result<usize> {
-    let dir = dir.into();
-    if let Some(current) = TEMP_DIR.get() {
-        return if *current == dir {
-            Ok(0)
-        } else {
-            Err(std::io::Error::other(format!(
-                "the upload folder is already {}",
-                current.display()
-            )))
-        };
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&dir)?;
-    // A link planted in a shared temp folder would point the sweep elsewhere.
-    if !std::fs::symlink_metadata(&dir)?.is_dir() {
-        return Err(std::io::Error::other(format!(
-            "{} is not a folder",
-            dir.display()
-        )));
-    }
-    let mut removed = 0;
-    for entry in std::fs::read_dir(&dir)? {
-        let entry = entry?;
-        let ours = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(TEMP_PREFIX));
-        if ours && entry.file_type()?.is_file() && std::fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
-        }
-    }
-    if TEMP_DIR.set(dir.clone()).is_err() && TEMP_DIR.get() != Some(&dir) {
-        return Err(std::io::Error::other("the upload folder was set meanwhile"));
-    }
-    if removed > 0 {
-        tracing::info!(removed, dir = %dir.display(), "removed upload files left by a previous run");
-    }
-    Ok(removed)
-}
-
-/// Why an entry (or a whole upload) was refused, as Phoenix names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UploadError {
-    /// The file is larger than `max_file_size`.
-    TooLarge,
-    /// More files than `max_entries` were chosen.
-    TooManyFiles,
-    /// Neither the file's extension nor its type is in the accept list.
-    NotAccepted,
-    /// The client reported a failure while uploading.
-    ExternalClientFailure,
-    /// The server could not store the file.
-    WriterError,
-}
-
-impl UploadError {
-    /// The error's name on the wire and in Phoenix (`too_large`…).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UploadError::TooLarge => "too_large",
-            UploadError::TooManyFiles => "too_many_files",
-            UploadError::NotAccepted => "not_accepted",
-            UploadError::ExternalClientFailure => "external_client_failure",
-            UploadError::WriterError => "writer_error",
-        }
-    }
-}
-
-impl std::fmt::Display for UploadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The limits of one upload, given to [`Uploads::allow`]. The defaults are Phoenix's:
-/// any type, one file of at most 8 MB, sent in 64 KB chunks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadOptions {
-    accept: Vec<String>,
-    max_entries: usize,
-    max_file_size: u64,
-    chunk_size: usize,
-    chunk_timeout_ms: u64,
-    auto_upload: bool,
-}
-
-impl Default for UploadOptions {
-    fn default() -> Self {
-        UploadOptions {
-            accept: Vec::new(),
-            max_entries: 1,
-            max_file_size: 8_000_000,
-            chunk_size: 64_000,
-            chunk_timeout_ms: 10_000,
-            auto_upload: false,
-        }
-    }
-}
-
-impl UploadOptions {
-    /// The defaults.
-    pub fn new() -> Self {
-        UploadOptions::default()
-    }
-
-    /// Accepts only these extensions (`.png`) and MIME types (`text/plain`, `image/*`);
-    /// they also become the input's `accept` attribute. Empty accepts anything.
-    #[must_use]
-    pub fn accept<S: Into<String>>(mut self, accept: impl IntoIterator<Item = S>) -> Self {
-        self.accept = accept.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// At most this many files at once (more than one renders `multiple`).
-    #[must_use]
-    pub fn max_entries(mut self, max: usize) -> Self {
-        self.max_entries = max.max(1);
-        self
-    }
-
-    /// Files of at most this many bytes.
-    #[must_use]
-    pub fn max_file_size(mut self, bytes: u64) -> Self {
-        self.max_file_size = bytes;
-        self
-    }
-
-    /// The size of the chunks the client sends.
-    #[must_use]
-    pub fn chunk_size(mut self, bytes: usize) -> Self {
-        self.chunk_size = bytes.max(1);
-        self
-    }
-
-    /// How long an upload channel may go without a chunk before it is closed and its
-    /// entry dropped (default 10 s; the client waits as long for each chunk's reply).
-    #[must_use]
-    pub fn chunk_timeout(mut self, timeout: Duration) -> Self {
-        self.chunk_timeout_ms = u64::try_from(timeout.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        self
-    }
-
-    /// Uploads start as soon as files are chosen, not on submit.
-    #[must_use]
-    pub fn auto_upload(mut self, auto: bool) -> Self {
-        self.auto_upload = auto;
-        self
-    }
-
-    fn accepts(&self, name: &str, mime: &str) -> bool {
-        if self.accept.is_empty() {
-            return true;
-        }
-        let name = name.to_ascii_lowercase();
-        let mime = mime.to_ascii_lowercase();
-        self.accept.iter().any(|accepted| {
-            let accepted = accepted.to_ascii_lowercase();
-            if accepted.starts_with('.') {
-                name.ends_with(&accepted)
-            } else if let Some(family) = accepted.strip_suffix("/*") {
-                mime.split_once('/').is_some_and(|(kind, _)| kind == family)
-            } else {
-                mime == accepted
-            }
-        })
-    }
-}
-
-/// One file the client chose, as it described it, and how far it got.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadEntry {
-    /// The client's reference for the file (`"0"`, `"1"`…), unique on its page.
-    pub reference: String,
-    /// The reference of the upload it belongs to ([`UploadConfig::reference`]), which
-    /// is also its input's default `id`.
-    pub upload_reference: String,
-    /// The file's name on the client.
-    pub client_name: String,
-    /// The size the client announced, in bytes.
-    pub client_size: u64,
-    /// The MIME type the client announced (may be empty).
-    pub client_type: String,
-    /// The client's last-modified time, in milliseconds since the epoch.
-    pub client_last_modified: Option<i64>,
-    /// Percent uploaded, 0 to 100.
-    pub progress: u8,
-    /// Whether the client asked to upload it (`allow_upload`).
-    pub preflighted: bool,
-    /// Whether it arrived whole.
-    pub done: bool,
-    /// Whether it passed the checks (size, type).
-    pub valid: bool,
-}
-
-/// A temporary file, deleted when dropped.
-#[derive(Debug)]
-struct TempPath(PathBuf);
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// The server side of an entry that got a token: the secret, and once its channel is
-/// joined, the file being written.
-#[derive(Debug)]
-struct Receiving {
-    entry: String,
-    secret: String,
-    /// The `join_ref` of the entry's joined `lvu:` channel.
-    channel: Option<String>,
-    path: Option<TempPath>,
-    file: Option<File>,
-    written: u64,
-    /// When the channel last joined or received a chunk, while it is receiving.
-    active: Option<Instant>,
-}
-
-/// One allowed upload: its limits, the entries chosen so far and their errors.
-#[derive(Debug)]
-pub struct UploadConfig {
-    name: String,
-    reference: String,
-    options: UploadOptions,
-    entries: Vec<UploadEntry>,
-    errors: Vec<(String, UploadError)>,
-    receiving: Vec<Receiving>,
-    /// Channels of entries gone (consumed or cancelled), for the session to close:
-    /// `(entry ref, join_ref)`.
-    finished: Vec<(String, String)>,
-}
-
-impl UploadConfig {
-    /// The upload's name: the input's `name`.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The upload's reference (`phx-…`), the input's `data-phx-upload-ref` and default id.
-    pub fn reference(&self) -> &str {
-        &self.reference
-    }
-
-    /// Its limits.
-    pub fn options(&self) -> &UploadOptions {
-        &self.options
-    }
-
-    /// The entries chosen, in the order the client listed them.
-    pub fn entries(&self) -> &[UploadEntry] {
-        &self.entries
-    }
-
-    /// The errors of the upload as a whole (`too_many_files`).
-    pub fn errors(&self) -> Vec<UploadError> {
-        self.errors_of(&self.reference)
-    }
-
-    /// The errors of one entry.
-    pub fn entry_errors(&self, entry: &UploadEntry) -> Vec<UploadError> {
-        self.errors_of(&entry.reference)
-    }
-
-    /// Every error, of the upload and of its entries.
-    pub fn all_errors(&self) -> impl Iterator<Item = UploadError> + '_ {
-        self.errors.iter().map(|(_, error)| *error)
-    }
-
-    fn errors_of(&self, reference: &str) -> Vec<UploadError> {
-        self.errors
-            .iter()
-            .filter(|(r, _)| r == reference)
-            .map(|(_, error)| *error)
-            .collect()
-    }
-
-    fn put_error(&mut self, reference: &str, error: UploadError) {
-        if !self
-            .errors
-            .iter()
-            .any(|(r, e)| r == reference && *e == error)
-        {
-            self.errors.push((reference.to_owned(), error));
-        }
-    }
-
-    fn refs(&self, keep: impl Fn(&UploadEntry) -> bool) -> String {
-        let mut out = String::new();
-        for entry in self.entries.iter().filter(|e| keep(e)) {
-            if !out.is_empty() {
-                out.push(',');
-            }
-            out.push_str(&entry.reference);
-        }
-        out
-    }
-
-    /// Records the entries a client described (`phx-change`'s `uploads`, or
-    /// `allow_upload`), once each: new ones are checked for size and type, and choosing
-    /// more than `max_entries` files is an error of the upload. A single-file upload
-    /// replaces its entry when another file is chosen. At most [`EXTRA_ENTRIES`] entries
-    /// past `max_entries` are kept (to show as too many), so a client cannot grow a
-    /// session without bound.
-    fn put_entries(&mut self, described: &[Value]) {
-        let new: Vec<&Value> = described
-            .iter()
-            .filter(|entry| {
-                let reference = entry.get("ref").map(text).unwrap_or_default();
-                !reference.is_empty() && !self.entries.iter().any(|e| e.reference == reference)
-            })
-            .collect();
-        if self.options.max_entries == 1
-            && new.len() == 1
-            && let [old] = self.entries.as_slice()
-        {
-            let reference = old.reference.clone();
-            self.cancel(&reference);
-        }
-        let room = (self.options.max_entries + EXTRA_ENTRIES).saturating_sub(self.entries.len());
-        for entry in new.into_iter().take(room) {
-            let client_name = entry.get("name").map(text).unwrap_or_default();
-            let client_type = entry.get("type").map(text).unwrap_or_default();
-            let client_size = entry.get("size").and_then(Value::as_u64).unwrap_or(0);
-            let mut entry = UploadEntry {
-                reference: entry.get("ref").map(text).unwrap_or_default(),
-                upload_reference: self.reference.clone(),
-                client_last_modified: entry.get("last_modified").and_then(Value::as_i64),
-                progress: 0,
-                preflighted: false,
-                done: false,
-                valid: true,
-                client_name,
-                client_size,
-                client_type,
-            };
-            if entry.client_size > self.options.max_file_size {
-                entry.valid = false;
-                self.put_error(&entry.reference, UploadError::TooLarge);
-            }
-            if !self.options.accepts(&entry.client_name, &entry.client_type) {
-                entry.valid = false;
-                self.put_error(&entry.reference, UploadError::NotAccepted);
-            }
-            self.entries.push(entry);
-        }
-        let reference = self.reference.clone();
-        if self.entries.len() > self.options.max_entries {
-            self.put_error(&reference, UploadError::TooManyFiles);
-        } else {
-            self.errors
-                .retain(|(r, e)| !(*r == reference && *e == UploadError::TooManyFiles));
-        }
-    }
-
-    /// Removes an entry, its errors and its file. Returns whether it existed.
-    pub fn cancel(&mut self, entry_ref: &str) -> bool {
-        let before = self.entries.len();
-        self.entries.retain(|e| e.reference != entry_ref);
-        self.errors.retain(|(r, _)| r != entry_ref);
-        let finished = &mut self.finished;
-        self.receiving.retain_mut(|r| {
-            if r.entry != entry_ref {
-                return true;
-            }
-            if let Some(join_ref) = r.channel.take() {
-                finished.push((r.entry.clone(), join_ref));
-            }
-            false
-        });
-        if self.entries.len() <= self.options.max_entries {
-            let reference = self.reference.clone();
-            self.errors
-                .retain(|(r, e)| !(*r == reference && *e == UploadError::TooManyFiles));
-        }
-        self.entries.len() != before
-    }
-
-    /// The `allow_upload` reply for the entries `refs` (without its diff): tokens for
-    /// the valid ones among the first `max_entries`, errors for the others.
-    fn preflight(&mut self, topic: &str, refs: &[String]) -> Value {
-        let mut tokens = Map::new();
-        let mut errors = Map::new();
-        let max = self.options.max_entries;
-        for index in 0..self.entries.len().min(max) {
-            let entry = &self.entries[index];
-            if entry.preflighted || !refs.contains(&entry.reference) {
-                continue;
-            }
-            let reference = entry.reference.clone();
-            if !entry.valid {
-                let reasons: Vec<Value> = self
-                    .errors_of(&reference)
-                    .into_iter()
-                    .map(|e| Value::from(e.as_str()))
-                    .collect();
-                errors.insert(reference, Value::Array(reasons));
-                continue;
-            }
-            self.entries[index].preflighted = true;
-            let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
-            let claims = json!({"topic": topic, "conf": self.reference, "entry": reference});
-            let token = format!("{}.{secret}", URL_SAFE_NO_PAD.encode(claims.to_string()));
-            self.receiving.retain(|r| r.entry != reference);
-            self.receiving.push(Receiving {
-                entry: reference.clone(),
-                secret,
-                channel: None,
-                path: None,
-                file: None,
-                written: 0,
-                active: None,
-            });
-            tokens.insert(reference, Value::String(token));
-        }
-        json!({
-            "ref": self.reference,
-            "config": {
-                "max_file_size": self.options.max_file_size,
-                "max_entries": self.options.max_entries,
-                "chunk_size": self.options.chunk_size,
-                "chunk_timeout": self.options.chunk_timeout_ms,
-            },
-            "entries": tokens,
-            "errors": errors,
-        })
-    }
-
-    fn receiving(&mut self, entry_ref: &str) -> Option<&mut Receiving> {
-        self.receiving.iter_mut().find(|r| r.entry == entry_ref)
-    }
-}
+pub use components::{LiveFileInput, LiveImgPreview, live_file_input, live_img_preview};
+pub use config::{UploadConfig, UploadEntry};
+pub use folder::{node_temp_dir, use_temp_dir};
+pub use options::{UploadError, UploadOptions};
 
 /// The view's uploads, by name. Keep one in a view field and return it from
 /// [`LiveView::uploads`](crate::LiveView::uploads).
@@ -707,36 +239,17 @@ impl Uploads {
         token: &str,
         join_ref: &str,
     ) -> Result<(), &'static str> {
-        let (claims, secret) = token.split_once('.').ok_or("invalid_token")?;
-        let claims: Value = URL_SAFE_NO_PAD
-            .decode(claims)
-            .ok()
-            .and_then(|json| serde_json::from_slice(&json).ok())
-            .ok_or("invalid_token")?;
-        if claims.get("topic").and_then(Value::as_str) != Some(topic)
-            || claims.get("entry").and_then(Value::as_str) != Some(entry_ref)
-        {
-            return Err("invalid_token");
-        }
+        let secret = token::claimed_secret(token, topic, entry_ref)?;
         let config = self.owning(entry_ref).ok_or("disallowed")?;
         let receiving = config.receiving(entry_ref).ok_or("disallowed")?;
-        if !constant_time_eq(receiving.secret.as_bytes(), secret.as_bytes()) {
+        if !token::matches(&receiving.secret, secret) {
             return Err("invalid_token");
         }
         if receiving.path.is_some() {
             return Err("already_registered");
         }
-        let dir = TEMP_DIR.get().cloned().unwrap_or_else(std::env::temp_dir);
-        let path = dir.join(format!(
-            "{TEMP_PREFIX}{}",
-            URL_SAFE_NO_PAD.encode(rand::random::<[u8; 12]>())
-        ));
-        let file = File::options()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|_| "writer_error")?;
-        receiving.path = Some(TempPath(path));
+        let (path, file) = folder::create().map_err(|_| "writer_error")?;
+        receiving.path = Some(path);
         receiving.channel = Some(join_ref.to_owned());
         receiving.file = Some(file);
         receiving.active = Some(Instant::now());
@@ -862,10 +375,6 @@ impl ChunkError {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// A JSON value as text: strings as they are, numbers written out (refs may be either).
 fn text(value: &Value) -> String {
     match value {
@@ -875,72 +384,11 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// The props of [`live_file_input`].
-#[derive(Assigns, Default)]
-pub struct LiveFileInput<'a> {
-    /// The upload to render (`@uploads.get("avatar")`); nothing renders without one.
-    pub upload: Option<&'a UploadConfig>,
-    /// The input's `id` (default: the upload's reference).
-    pub id: &'a str,
-    /// The input's `class`.
-    pub class: &'a str,
-}
-
-/// Renders the live file input the client drives uploads from, like Phoenix's
-/// `live_file_input/1`: `<.live_file_input upload={@uploads.get("avatar")} />`.
-pub fn live_file_input<'p>(assigns: &'p LiveFileInput<'_>) -> Rendered<'p> {
-    let Some(upload) = assigns.upload else {
-        return html!("");
-    };
-    let id = if assigns.id.is_empty() {
-        upload.reference()
-    } else {
-        assigns.id
-    };
-    let accept = (!upload.options.accept.is_empty()).then(|| upload.options.accept.join(","));
-    let class = (!assigns.class.is_empty()).then_some(assigns.class);
-    let active = upload.refs(|_| true);
-    let done = upload.refs(|e| e.done);
-    let preflighted = upload.refs(|e| e.preflighted);
-    let errored = upload.refs(|e| !e.valid);
-    html!(
-        r#"<input id={id} type="file" name={upload.name()} accept={accept} class={class} data-phx-hook="Phoenix.LiveFileUpload" data-phx-update="ignore" data-phx-upload-ref={upload.reference()} data-phx-active-refs={active} data-phx-done-refs={done} data-phx-preflighted-refs={preflighted} data-phx-error-refs={errored} data-phx-auto-upload={upload.options.auto_upload} multiple={upload.options.max_entries > 1}/>"#
-    )
-}
-
-/// The props of [`live_img_preview`].
-#[derive(Assigns, Default)]
-pub struct LiveImgPreview<'a> {
-    /// The chosen file to preview; nothing renders without one.
-    pub entry: Option<&'a UploadEntry>,
-    /// The image's `id` (default: `phx-preview-<entry ref>`).
-    pub id: &'a str,
-    /// The image's `class`.
-    pub class: &'a str,
-}
-
-/// Renders a preview of a chosen image before it is uploaded, like Phoenix's
-/// `live_img_preview/1`: `<.live_img_preview entry={Some(entry)} />`. The client's
-/// `Phoenix.LiveImgPreview` hook points its `src` at the file in the browser; nothing
-/// is sent. It finds the file through the input whose `id` is the upload's reference,
-/// which is [`live_file_input`]'s default.
-pub fn live_img_preview<'p>(assigns: &'p LiveImgPreview<'_>) -> Rendered<'p> {
-    let Some(entry) = assigns.entry else {
-        return html!("");
-    };
-    let id = if assigns.id.is_empty() {
-        format!("phx-preview-{}", entry.reference)
-    } else {
-        assigns.id.to_owned()
-    };
-    let class = (!assigns.class.is_empty()).then_some(assigns.class);
-    html!(
-        r#"<img id={id} class={class} data-phx-upload-ref={entry.upload_reference} data-phx-entry-ref={entry.reference} data-phx-hook="Phoenix.LiveImgPreview" data-phx-update="ignore"/>"#
-    )
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
+    use super::config::EXTRA_ENTRIES;
     use super::*;
 
     fn described(reference: &str, name: &str, size: u64, mime: &str) -> Value {
