@@ -400,10 +400,13 @@ async fn a_subscriber_joining_while_diffs_gather_misses_nothing() {
     a.track(SessionId(1), LOBBY, "alice", Map::new()).unwrap();
     let mut late = Inbox::new();
     a.subscribe_with_state(LOBBY, late.sink());
+    // Subscribed after `late`, so offered each diff after it: its diff says late has it.
+    let mut after = Inbox::new();
+    a.subscribe(LOBBY, after.sink());
     a.untrack(SessionId(1), LOBBY, "alice");
     // carol joins in the window too and stays: the diff must bring her.
     a.track(SessionId(2), LOBBY, "carol", Map::new()).unwrap();
-    tokio::time::sleep(DELIVERY_BATCH * 3).await;
+    assert_eq!(waiting(&mut after, LOBBY).await.joins, set(&["carol"]));
     let client = client_view(&mut late);
     assert_eq!(client.to_json(), a.list(LOBBY).to_json());
     assert_eq!(client.state().keys().collect::<Vec<_>>(), ["carol"]);
@@ -414,11 +417,14 @@ async fn the_delivered_state_is_what_the_next_diff_applies_to() {
     let (a, _b) = local_pair();
     let mut first = Inbox::new();
     a.subscribe_with_state(LOBBY, first.sink());
+    // Subscribed after `first`, so offered each diff after it: its diff says the diff is out.
+    let mut after = Inbox::new();
+    a.subscribe(LOBBY, after.sink());
     a.track(SessionId(1), LOBBY, "alice", Map::new()).unwrap();
     // Within the window the delivered state is still without alice…
     assert_eq!(a.delivered_state(LOBBY).payload["payload"], json!({}));
     // …and once the diff is out, with her.
-    tokio::time::sleep(DELIVERY_BATCH * 3).await;
+    assert_eq!(waiting(&mut after, LOBBY).await.joins, set(&["alice"]));
     assert_eq!(
         *a.delivered_state(LOBBY).payload,
         json!({"event": "presence_state", "payload": a.list(LOBBY).to_json()})
