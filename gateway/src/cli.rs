@@ -218,16 +218,14 @@ impl Flags {
     /// the CA file cannot be read; its `exit()` prints it and exits with code 2.
     pub fn config(self) -> Result<Config, clap::Error> {
         let invalid = |message: String| Self::command().error(ErrorKind::ValueValidation, message);
-        let secret = std::env::var(&self.secret_env).map_err(|_| {
-            invalid(format!(
-                "{} is not set: it holds the cluster secret, at least 32 bytes (--secret-env names another variable)",
-                self.secret_env
-            ))
-        })?;
-        // Checked here too (bind checks it again) to name the variable.
-        if let Err(weak) = cinder_proto::credential::check_secret(secret.as_bytes()) {
-            return Err(invalid(format!("{}: {weak}", self.secret_env)));
-        }
+        let secret = cinder_proto::credential::secret_from_env(&self.secret_env)
+            .map_err(invalid)?
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{} is not set: it holds the cluster secret, at least 32 bytes (--secret-env names another variable)",
+                    self.secret_env
+                ))
+            })?;
         let link_tls_ca = match &self.link_tls_ca {
             Some(file) => Some(std::fs::read(file).map_err(|error| {
                 invalid(format!(
@@ -237,7 +235,7 @@ impl Flags {
             })?),
             None => None,
         };
-        let mut config = Config::new(self.listen, self.view_nodes, secret.into_bytes());
+        let mut config = Config::new(self.listen, self.view_nodes, secret);
         config.membership = self.redis.map(Membership::new);
         config.link_tls_ca = link_tls_ca;
         config.assets = self.assets;

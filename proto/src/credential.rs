@@ -71,6 +71,23 @@ impl std::fmt::Display for WeakSecret {
 
 impl std::error::Error for WeakSecret {}
 
+/// The cluster secret held by the environment variable `name`: `Ok(None)` when it is not
+/// set, an error naming the variable when it is under [`MIN_SECRET_BYTES`] (or not
+/// UTF-8).
+///
+/// # Errors
+/// One line naming the variable and what it must hold.
+pub fn secret_from_env(name: &str) -> Result<Option<Vec<u8>>, String> {
+    let Some(secret) = std::env::var_os(name) else {
+        return Ok(None);
+    };
+    let secret = secret
+        .into_string()
+        .map_err(|_| format!("{name}: the cluster secret is not UTF-8"))?;
+    check_secret(secret.as_bytes()).map_err(|weak| format!("{name}: {weak}"))?;
+    Ok(Some(secret.into_bytes()))
+}
+
 /// Whether `a` and `b` are equal, in a time that does not depend on where they differ
 /// (only on their lengths): for tokens and secrets presented by callers.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -104,16 +104,9 @@ impl App {
         match cli.command {
             None => {
                 let flags = cli.embedded;
-                let secret = match std::env::var(&flags.secret_env) {
-                    Ok(secret) => {
-                        if let Err(weak) = cinder_proto::credential::check_secret(secret.as_bytes())
-                        {
-                            bad(format!("{}: {weak}", flags.secret_env)).exit();
-                        }
-                        secret.into_bytes()
-                    }
-                    Err(_) => rand::random::<[u8; 32]>().to_vec(),
-                };
+                let secret = cinder_proto::credential::secret_from_env(&flags.secret_env)
+                    .unwrap_or_else(|error| bad(error).exit())
+                    .unwrap_or_else(|| rand::random::<[u8; 32]>().to_vec());
                 let settings = Embedded {
                     listen: flags.listen(),
                     secret,

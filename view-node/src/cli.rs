@@ -116,14 +116,13 @@ impl Flags {
     /// Names the variable and what it must hold.
     pub fn secret(&self) -> Result<Vec<u8>, SettingError> {
         let name = &self.secret_env;
-        let secret = std::env::var(name).map_err(|_| {
-            SettingError(format!(
-                "{name} is not set: it holds the cluster secret, at least 32 bytes, the same on every process (--secret-env names another variable)"
-            ))
-        })?;
-        cinder_proto::credential::check_secret(secret.as_bytes())
-            .map_err(|weak| SettingError(format!("{name}: {weak}")))?;
-        Ok(secret.into_bytes())
+        cinder_proto::credential::secret_from_env(name)
+            .map_err(SettingError)?
+            .ok_or_else(|| {
+                SettingError(format!(
+                    "{name} is not set: it holds the cluster secret, at least 32 bytes, the same on every process (--secret-env names another variable)"
+                ))
+            })
     }
 
     /// The node's place in the cluster, with the TLS files read.
