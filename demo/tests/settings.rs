@@ -68,6 +68,22 @@ fn a_bad_value_names_the_flag_and_the_variable() -> anyhow::Result<()> {
 }
 
 #[test]
+fn a_redis_url_that_does_not_parse_is_refused_before_listening() -> anyhow::Result<()> {
+    let args = [
+        "view-node",
+        "--listen",
+        "127.0.0.1:0",
+        "--redis",
+        "not a url",
+    ];
+    assert_refused(
+        &demo(&args, Some(SECRET))?,
+        "--redis (CINDER_REDIS_URL): invalid pubsub configuration",
+    );
+    Ok(())
+}
+
+#[test]
 fn a_down_period_under_two_broadcast_periods_is_refused_with_the_minimum() -> anyhow::Result<()> {
     let args = [
         "view-node",

@@ -175,6 +175,17 @@ impl std::fmt::Debug for Redis {
 
 // === impl Redis ===
 
+/// Checks that `url` is a Redis URL this backend can use (`redis://`, `rediss://`,
+/// `redis+unix://`), without connecting.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] saying what is wrong with it.
+pub fn check_url(url: &str) -> Result<(), Error> {
+    redis::Client::open(url)
+        .map(drop)
+        .map_err(|e| Error::InvalidConfig(e.to_string()))
+}
+
 impl Redis {
     /// Starts the backend: spawns the connections' tasks and returns at once, without
     /// waiting for Redis (see [`Redis::ready`]).

@@ -86,7 +86,7 @@ impl App {
         };
         let runtime = match tokio::runtime::Runtime::new() {
             Ok(runtime) => runtime,
-            Err(error) => return self.failed(&error),
+            Err(error) => return self.failed(&error.into()),
         };
         let ran = runtime.block_on(async {
             let _telemetry = cinder_telemetry::init(service);
@@ -100,6 +100,15 @@ impl App {
 
     async fn run(&self, cli: Cli, command: &clap::Command) -> anyhow::Result<()> {
         let bad = |message: String| command.clone().error(ErrorKind::ValueValidation, message);
+        // A view-node's errors show its own usage line.
+        let node_bad = |message: String| {
+            let node = command.find_subcommand("view-node").cloned();
+            node.map_or_else(
+                || command.clone(),
+                |node| node.bin_name(format!("{} view-node", self.name)),
+            )
+            .error(ErrorKind::ValueValidation, message)
+        };
         let stops = Stops::listen()?;
         match cli.command {
             None => {
@@ -123,8 +132,12 @@ impl App {
                 }
             }
             Some(Command::ViewNode(flags)) => {
-                let secret = flags.secret().unwrap_or_else(|error| bad(error.0).exit());
-                let options = flags.options().unwrap_or_else(|error| bad(error.0).exit());
+                let secret = flags
+                    .secret()
+                    .unwrap_or_else(|error| node_bad(error.0).exit());
+                let options = flags
+                    .options()
+                    .unwrap_or_else(|error| node_bad(error.0).exit());
                 let ready = |bound: cinder_view_node::Bound| {
                     announce(&format!("view-node listening on {}", bound.grpc));
                 };
@@ -144,9 +157,9 @@ impl App {
         }
     }
 
-    /// One line on stderr and exit code 1; the errors already name their cause.
-    fn failed(&self, error: &dyn std::fmt::Display) -> ExitCode {
-        eprintln!("{}: {error}", self.name);
+    /// One line on stderr, the error with its causes, and exit code 1.
+    fn failed(&self, error: &anyhow::Error) -> ExitCode {
+        eprintln!("{}: {error:#}", self.name);
         ExitCode::FAILURE
     }
 }

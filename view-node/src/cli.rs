@@ -130,6 +130,10 @@ impl Flags {
     /// # Errors
     /// A presence timing that cannot work, or a TLS file that cannot be read.
     pub fn options(&self) -> Result<NodeOptions, SettingError> {
+        if let Some(url) = &self.redis {
+            cinder_pubsub::redis::check_url(url)
+                .map_err(|error| SettingError(format!("--redis (CINDER_REDIS_URL): {error}")))?;
+        }
         Ok(NodeOptions {
             redis: self.redis.clone(),
             name: self.name.clone(),

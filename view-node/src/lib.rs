@@ -25,6 +25,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use cinder::router::Router;
 use tracing::{info, warn};
 
@@ -65,7 +66,9 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     // The recorder first: what is counted before it is installed is lost.
     cinder_telemetry::prometheus();
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("--listen {listen}"))?;
     let addr = listener.local_addr()?;
     let cluster = Cluster::join(&options, &addr.to_string(), secret)?;
     // The node's name is unique in the cluster: its upload folder is its own, and the
@@ -87,7 +90,9 @@ pub async fn serve(
         .cluster_up(cluster.up.clone());
     let (admin, admin_addr) = match options.admin_listen {
         Some(admin) => {
-            let listener = tokio::net::TcpListener::bind(admin).await?;
+            let listener = tokio::net::TcpListener::bind(admin)
+                .await
+                .with_context(|| format!("--admin-listen {admin}"))?;
             let bound = listener.local_addr()?;
             let task = tokio::spawn(admin::serve(listener, server.readiness()));
             (Some(AbortOnDrop(task)), Some(bound))
