@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
 use cinder_proto::credential::Credential;
@@ -119,7 +119,7 @@ pub(crate) struct Link {
     /// The node's topics API, over the same connection.
     topics: TopicsClient<Channel>,
     /// Session key → the socket that owns it.
-    sessions: Mutex<HashMap<u64, Arc<Conn>>>,
+    sessions: Mutex<HashMap<u64, Weak<Conn>>>,
     alive: AtomicBool,
 }
 
@@ -168,7 +168,7 @@ pub(crate) struct Nodes {
 // === impl Link ===
 
 impl Link {
-    fn sessions(&self) -> MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+    fn sessions(&self) -> MutexGuard<'_, HashMap<u64, Weak<Conn>>> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -178,14 +178,18 @@ impl Link {
     }
 
     /// Routes frames for `session` to `conn`. Returns false when the link is down.
-    pub(crate) fn register(&self, session: u64, conn: Arc<Conn>) -> bool {
+    ///
+    /// The link holds its sockets weakly (a socket holds its routes, and so its links,
+    /// strongly): a socket gone without unregistering leaves a dead entry, never a
+    /// cycle that keeps both alive.
+    pub(crate) fn register(&self, session: u64, conn: &Arc<Conn>) -> bool {
         let mut sessions = self.sessions();
         // Checked under the lock `fail_all` takes, so a session is either failed by it
         // or refused here, never forgotten.
         if !self.is_alive() {
             return false;
         }
-        sessions.insert(session, conn);
+        sessions.insert(session, Arc::downgrade(conn));
         true
     }
 
@@ -266,7 +270,7 @@ impl Link {
     fn dispatch(&self, down: Down, metrics: &Metrics) {
         match down.kind {
             Some(down::Kind::Frame(bytes)) => {
-                let conn = self.sessions().get(&down.session).cloned();
+                let conn = self.sessions().get(&down.session).and_then(Weak::upgrade);
                 let Some(conn) = conn else {
                     // The socket left before the node's last frames arrived.
                     return;
@@ -285,7 +289,7 @@ impl Link {
             Some(down::Kind::Closed(closed)) => {
                 let conn = self.sessions().remove(&down.session);
                 debug!(node = %self.addr, session = down.session, reason = %closed.reason, "session closed");
-                if let Some(conn) = conn {
+                if let Some(conn) = conn.as_ref().and_then(Weak::upgrade) {
                     conn.remove_session(down.session);
                 }
             }
@@ -304,7 +308,9 @@ impl Link {
             info!(node = %self.addr, sessions = sessions.len(), "failing sessions of a broken link");
         }
         for (session, conn) in sessions {
-            conn.node_down(session);
+            if let Some(conn) = conn.upgrade() {
+                conn.node_down(session);
+            }
         }
     }
 }
