@@ -205,7 +205,7 @@ impl Client<'_> {
         if !self.add_route(topic, join_ref, msg_ref, link.clone(), session) {
             return Ok(());
         }
-        if !link.register(session, &self.conn) {
+        if !link.register(session, self.conn) {
             self.conn.remove_session(session);
             self.reply(frame::error(join_ref, topic, UNAVAILABLE));
             return Ok(());

@@ -43,6 +43,14 @@ pub enum Error {
         /// What it answered.
         status: Box<tonic::Status>,
     },
+    /// The view-node's topics API refused or failed a publish.
+    #[error("publish failed on {node}: {status}")]
+    Publish {
+        /// The view-node that was asked.
+        node: String,
+        /// What it answered.
+        status: Box<tonic::Status>,
+    },
     /// The view-node's render answer cannot be turned into an HTTP response.
     #[error("invalid render response from {node}: {reason}")]
     InvalidRender {

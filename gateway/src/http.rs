@@ -151,12 +151,35 @@ pub(crate) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body>
 
 /// The one place a gateway error becomes an HTTP answer.
 pub(crate) fn error_response(error: &Error) -> Response<Body> {
+    // A publish the node refused says why (the node's own words: a bad topic, a wrong
+    // token, the API off): the caller sent it and can act on it.
+    if let Error::Publish { status, .. } = error {
+        let code = match status.code() {
+            tonic::Code::InvalidArgument => StatusCode::BAD_REQUEST,
+            tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
+            tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_GATEWAY,
+        };
+        if code.is_client_error() {
+            return text(
+                code,
+                format!(
+                    "{}
+",
+                    status.message()
+                ),
+            );
+        }
+    }
     let status = match error {
         Error::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         Error::Render { status, .. } if status.code() == tonic::Code::Unavailable => {
             StatusCode::SERVICE_UNAVAILABLE
         }
-        Error::Render { .. } | Error::InvalidRender { .. } => StatusCode::BAD_GATEWAY,
+        Error::Render { .. } | Error::Publish { .. } | Error::InvalidRender { .. } => {
+            StatusCode::BAD_GATEWAY
+        }
         Error::Bind { .. }
         | Error::InvalidViewNode { .. }
         | Error::InvalidMembership(_)

@@ -26,12 +26,12 @@ use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use percent_encoding::percent_decode_str;
-use tonic::Code;
 use tonic::metadata::MetadataValue;
 
 use cinder_proto::v1::PublishRequest;
 
-use crate::http::{Body, text};
+use crate::Error;
+use crate::http::{Body, error_response, text};
 use crate::server::Shared;
 
 /// Where the API lives.
@@ -103,16 +103,10 @@ pub(crate) async fn publish(request: Request<Incoming>, shared: &Shared) -> Resp
     }
     match link.publish(call).await {
         Ok(_) => text(StatusCode::ACCEPTED, "published\n"),
-        Err(status) => {
-            let code = match status.code() {
-                Code::InvalidArgument => StatusCode::BAD_REQUEST,
-                Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-                Code::PermissionDenied => StatusCode::FORBIDDEN,
-                Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::BAD_GATEWAY,
-            };
-            text(code, format!("{}\n", status.message()))
-        }
+        Err(status) => error_response(&Error::Publish {
+            node: link.addr.to_string(),
+            status: Box::new(status),
+        }),
     }
 }
 
