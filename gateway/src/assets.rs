@@ -13,7 +13,7 @@ use http_body_util::Full;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
 
-use crate::http::{Body, text};
+use crate::response::{Body, text};
 
 /// A servable file: its path under the assets folder and how long browsers may keep it.
 #[derive(Clone, Copy, Debug)]

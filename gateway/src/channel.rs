@@ -35,7 +35,7 @@ use cinder_proto::v1::{Join, Up, up};
 use crate::conn::{CloseReason, Conn, Out, Route, RouteRefused};
 use crate::frame;
 use crate::link::{Link, SendError};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// The reply to a frame on a topic that is not joined, or a join nobody serves.
 const UNMATCHED_TOPIC: &str = "unmatched topic";

@@ -23,8 +23,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::server::conn::http1;
@@ -34,13 +32,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tracing::debug;
 
-use crate::error::Error;
-use crate::server::Shared;
+use crate::response::{Body, error_response, text};
+use crate::shared::Shared;
 use crate::upgrade::{self, Upgrade};
 use crate::{admission, assets, publish, render};
-
-/// Every response body: small and known in full.
-pub(crate) type Body = Full<Bytes>;
 
 /// The most hyper buffers for one request's headers.
 const MAX_HEADER_BUFFER: usize = 64 * 1024;
@@ -136,60 +131,4 @@ async fn handle(
         return Response::from_parts(parts, Body::default());
     }
     response
-}
-
-/// A plain-text response.
-pub(crate) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    let mut response = Response::new(Full::new(body.into()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
-}
-
-/// The one place a gateway error becomes an HTTP answer.
-pub(crate) fn error_response(error: &Error) -> Response<Body> {
-    // A publish the node refused says why (the node's own words: a bad topic, a wrong
-    // token, the API off): the caller sent it and can act on it.
-    if let Error::Publish { status, .. } = error {
-        let code = match status.code() {
-            tonic::Code::InvalidArgument => StatusCode::BAD_REQUEST,
-            tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-            tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
-            tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_GATEWAY,
-        };
-        if code.is_client_error() {
-            return text(
-                code,
-                format!(
-                    "{}
-",
-                    status.message()
-                ),
-            );
-        }
-    }
-    let status = match error {
-        Error::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Render { status, .. } if status.code() == tonic::Code::Unavailable => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-        Error::Render { .. } | Error::Publish { .. } | Error::InvalidRender { .. } => {
-            StatusCode::BAD_GATEWAY
-        }
-        Error::Bind { .. }
-        | Error::InvalidViewNode { .. }
-        | Error::InvalidMembership(_)
-        | Error::WeakSecret(_)
-        | Error::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    if status.is_server_error() {
-        tracing::warn!(%error, "request failed");
-    }
-    // The detail (node addresses, gRPC statuses) stays in the log.
-    let reason = status.canonical_reason().unwrap_or("error");
-    text(status, format!("{reason}\n"))
 }

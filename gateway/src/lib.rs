@@ -26,11 +26,14 @@
 //!
 //! - [`config`]: what a gateway is told at start.
 //! - [`cli`]: the binary's flags and variables, turned into a [`Config`].
-//! - `server`: binding, the accept loop, what connections share.
+//! - `server`: binding and the accept loop.
 //! - `drain`: the drain on a signal to stop: not ready, still serving, sockets closed
 //!   spread over a window, exit.
 //! - `admission`: connections counted per client address, dead renders rate-limited.
-//! - `http`: which HTTP request goes where; errors to responses.
+//! - `http`: which HTTP request goes where.
+//! - `response`: the body type, plain-text answers, errors to responses (one place).
+//! - `shared`: what every connection shares, and a socket's slot under the cap.
+//! - `origins`: which origins may open a socket.
 //! - `upgrade`: the checks before a WebSocket's 101 (vsn, origin, cap, CSRF verdict).
 //! - `socket`: one WebSocket's life: reader, writer, limits, close codes.
 //! - `frame_reader`: reading one frame at a time with no buffer held while idle.
@@ -71,11 +74,14 @@ pub mod fuzzing;
 mod http;
 mod link;
 mod membership;
+mod origins;
 pub mod placement;
 mod publish;
 mod rate;
 mod render;
+mod response;
 mod server;
+mod shared;
 pub mod signals;
 mod socket;
 mod telemetry;

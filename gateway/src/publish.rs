@@ -31,8 +31,8 @@ use tonic::metadata::MetadataValue;
 use cinder_proto::v1::PublishRequest;
 
 use crate::Error;
-use crate::http::{Body, error_response, text};
-use crate::server::Shared;
+use crate::response::{Body, error_response, text};
+use crate::shared::Shared;
 
 /// Where the API lives.
 pub(crate) const PREFIX: &str = "/api/topics/";

@@ -21,8 +21,8 @@ use rand::RngCore as _;
 
 use crate::csrf::{self, COOKIE_NAME};
 use crate::error::{Error, Result};
-use crate::http::Body;
-use crate::server::Shared;
+use crate::response::Body;
+use crate::shared::Shared;
 
 /// The header carrying the page's CSRF token to the view-node. A client's own copy is
 /// dropped, so only the gateway can set it.

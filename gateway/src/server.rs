@@ -12,7 +12,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cinder_proto::credential::{LinkKey, check_secret};
@@ -21,87 +20,13 @@ use tokio::sync::watch;
 use tonic::transport::ClientTlsConfig;
 use tracing::{Instrument as _, debug, info, warn};
 
-use crate::admission::{Admission, ConnectionPermit};
+use crate::admission::ConnectionPermit;
 use crate::config::Config;
-use crate::csrf::Csrf;
-use crate::drain::Sockets;
 use crate::error::{Error, Result};
 use crate::link::{LINK_CLOSE, Nodes};
+use crate::shared::Shared;
 use crate::telemetry::Metrics;
-use crate::upgrade::Origins;
 use crate::{http, membership, socket};
-
-/// What every connection of one gateway shares.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    pub(crate) csrf: Csrf,
-    pub(crate) origins: Origins,
-    pub(crate) nodes: Arc<Nodes>,
-    pub(crate) metrics: Metrics,
-    /// Connections per client address, and dead renders per address.
-    pub(crate) admission: Arc<Admission>,
-    /// The next session key; one counter per gateway keeps keys unique on every link.
-    next_session: AtomicU64,
-    /// Open WebSockets (slots taken under the connection cap).
-    sockets: AtomicUsize,
-    /// The open WebSockets' shared halves, and the drain's state.
-    pub(crate) open: Sockets,
-}
-
-/// A slot counted against the connection cap, released on drop.
-#[derive(Debug)]
-pub(crate) struct SocketPermit {
-    shared: Arc<Shared>,
-    /// The socket's id among [`Shared::open`] (a session key: unique in the gateway).
-    id: u64,
-}
-
-impl SocketPermit {
-    /// Makes the upgraded socket's `conn` known to the drain until this permit drops.
-    pub(crate) fn register(&self, conn: &Arc<crate::conn::Conn>) {
-        self.shared.open.register(self.id, conn);
-    }
-}
-
-impl Drop for SocketPermit {
-    fn drop(&mut self) {
-        self.shared.open.remove(self.id);
-        let before = self.shared.sockets.fetch_sub(1, Ordering::AcqRel);
-        self.shared.metrics.sockets.decrement(1.0);
-        if before == 1 {
-            self.shared.open.emptied();
-        }
-    }
-}
-
-// === impl Shared ===
-
-impl Shared {
-    /// A fresh session key.
-    pub(crate) fn next_session(&self) -> u64 {
-        self.next_session.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Takes a slot under the connection cap, or `None` when the cap is reached.
-    pub(crate) fn try_open_socket(self: &Arc<Self>) -> Option<SocketPermit> {
-        let before = self.sockets.fetch_add(1, Ordering::AcqRel);
-        if before >= self.config.max_connections {
-            self.sockets.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        self.metrics.sockets.increment(1.0);
-        Some(SocketPermit {
-            shared: self.clone(),
-            id: self.next_session(),
-        })
-    }
-
-    /// Whether the gateway is draining: `/readyz` answers 503.
-    pub(crate) fn is_draining(&self) -> bool {
-        self.open.is_draining()
-    }
-}
 
 /// How many view-node links are up (to nodes new sessions may be placed on: a member
 /// that left the registry no longer counts); lets a caller wait for the gateway to be
@@ -198,17 +123,7 @@ pub async fn bind(mut config: Config) -> Result<Gateway> {
     if let Some(members) = members {
         membership::spawn(members, nodes.clone(), stopped);
     }
-    let shared = Arc::new(Shared {
-        admission: Arc::new(Admission::new(&config)),
-        csrf: Csrf::new(config.secret.clone()),
-        origins: Origins::new(&config.allowed_origins),
-        config,
-        nodes,
-        metrics,
-        next_session: AtomicU64::new(1),
-        sockets: AtomicUsize::new(0),
-        open: Sockets::default(),
-    });
+    let shared = Arc::new(Shared::new(config, nodes, metrics));
     Ok(Gateway {
         listener,
         shared,
@@ -275,27 +190,24 @@ impl Gateway {
             serve_ms = plan.serve.as_millis(),
             close_ms = plan.close.as_millis(),
             deadline_ms = plan.deadline.as_millis(),
-            sockets = shared.sockets.load(Ordering::Acquire),
+            sockets = shared.sockets(),
             "draining: not ready, still accepting"
         );
         let serve_end = deadline.min(tokio::time::Instant::now() + plan.serve);
         accept(&listener, &shared, tokio::time::sleep_until(serve_end)).await;
         drop(listener);
         info!(
-            sockets = shared.sockets.load(Ordering::Acquire),
+            sockets = shared.sockets(),
             "draining: stopped accepting, closing the sockets"
         );
         let emptied = async {
             shared.open.close_all(plan.close).await;
-            shared
-                .open
-                .wait_empty(|| shared.sockets.load(Ordering::Acquire))
-                .await;
+            shared.open.wait_empty(|| shared.sockets()).await;
         };
         match tokio::time::timeout_at(deadline, emptied).await {
             Ok(()) => info!("drained: no socket left"),
             Err(_) => warn!(
-                sockets = shared.sockets.load(Ordering::Acquire),
+                sockets = shared.sockets(),
                 "drain deadline: stopping with sockets still open"
             ),
         }

@@ -38,7 +38,7 @@ use crate::channel::Client;
 use crate::conn::{Batch, CloseReason, Conn, Limits, Out};
 use crate::frame_reader::{self, OwnedFrame, Source};
 use crate::rate::{CHUNK_COST, TokenBucket};
-use crate::server::{Shared, SocketPermit};
+use crate::shared::{Shared, SocketPermit};
 use crate::telemetry::Metrics;
 use crate::upgrade::Upgrade;
 

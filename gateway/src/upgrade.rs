@@ -14,8 +14,8 @@ use hyper::header::{HOST, HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use hyper::{Request, Response, StatusCode};
 
 use crate::csrf::{self, COOKIE_NAME};
-use crate::http::{Body, text};
-use crate::server::{Shared, SocketPermit};
+use crate::response::{Body, text};
+use crate::shared::{Shared, SocketPermit};
 
 /// The only serializer version spoken.
 const VSN: &str = "2.0.0";
@@ -26,36 +26,6 @@ pub(crate) struct Upgrade {
     pub(crate) fut: UpgradeFut,
     pub(crate) csrf_ok: bool,
     pub(crate) permit: SocketPermit,
-}
-
-/// The configured extra origins, normalized (`scheme://host[:port]`, lower case).
-#[derive(Debug, Default)]
-pub(crate) struct Origins {
-    allowed: Vec<String>,
-}
-
-impl Origins {
-    pub(crate) fn new(allowed: &[String]) -> Self {
-        Self {
-            allowed: allowed.iter().map(|o| normalize(o)).collect(),
-        }
-    }
-
-    /// Whether a socket from `origin` may connect to a gateway reached as `host`.
-    fn allows(&self, origin: &str, host: Option<&str>) -> bool {
-        let origin = normalize(origin);
-        if self.allowed.contains(&origin) {
-            return true;
-        }
-        let authority = origin
-            .split_once("://")
-            .map_or(origin.as_str(), |(_, rest)| rest);
-        host.is_some_and(|host| host.eq_ignore_ascii_case(authority))
-    }
-}
-
-fn normalize(origin: &str) -> String {
-    origin.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
 /// Why an upgrade was refused.
@@ -156,16 +126,5 @@ mod tests {
         assert_eq!(query_param(q, "_csrf_token").as_deref(), Some("17.a-b"));
         assert_eq!(query_param(q, "flag").as_deref(), Some(""));
         assert_eq!(query_param(q, "missing"), None);
-    }
-
-    #[test]
-    fn allows_the_own_host_and_configured_origins() {
-        let origins = Origins::new(&["https://App.example.com/".to_owned()]);
-        assert!(origins.allows("http://localhost:4000", Some("localhost:4000")));
-        assert!(origins.allows("https://app.example.com", Some("gw:4000")));
-        assert!(!origins.allows("http://evil.example", Some("localhost:4000")));
-        assert!(!origins.allows("http://localhost:4001", Some("localhost:4000")));
-        assert!(!origins.allows("null", Some("localhost:4000")));
-        assert!(!origins.allows("http://localhost:4000", None));
     }
 }
