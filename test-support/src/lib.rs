@@ -1,15 +1,15 @@
 //! What Cinder's tests and benches share, so that no test includes another crate's file.
 //! A dev-only crate: nothing here runs in a server.
 //!
-//! - [`redis`] (feature `redis`): real `redis-server` processes on loopback ports, a raw
-//!   RESP client to drive them, and an [`redis::Inbox`] that records what a subscriber got.
+//! - `redis` (feature `redis`): real `redis-server` processes on loopback ports, a raw
+//!   RESP client to drive them, and an `Inbox` that records what a subscriber got.
 //! - [`proxy`]: a TCP proxy that can be cut, to partition one process from another (the
 //!   cluster tests, and `cinder-loadtest converge` at run time).
 //! - [`heap`]: a counting global allocator and the process's resident memory, for the
 //!   memory benches.
 //! - [`oracle`]: the official `phoenix_live_view` client's `Rendered` class, driven as a
 //!   child process (`node client/dist/oracle.cjs`).
-//! - [`views`] (feature `views`): the generated views, value strategies and mutations
+//! - `views` (feature `views`): the generated views, value strategies and mutations
 //!   that the two oracle tests (server diffs, and the Rust client's merge) share.
 //!
 //! What a single crate's tests share stays in that crate (`tests/support/mod.rs`): the

@@ -129,7 +129,7 @@ pub async fn serve(
 /// Makes the upload folder of node `name` this process's, emptied of what an earlier run
 /// left. A folder that cannot be used is logged, not fatal: uploads then go where the
 /// process's first folder (or the system temp folder) is.
-pub fn prepare_uploads(name: &str) {
+fn prepare_uploads(name: &str) {
     let dir = cinder::upload::node_temp_dir(name);
     if let Err(error) = cinder::upload::use_temp_dir(&dir) {
         warn!(%error, dir = %dir.display(), "upload folder not set");

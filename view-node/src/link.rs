@@ -101,7 +101,7 @@ pub(crate) struct Node {
     /// [`crate::Server::max_sessions`]).
     pub(crate) max_sessions: u64,
     /// Sessions live on this node, over all its links.
-    pub(crate) live: Arc<AtomicU64>,
+    live: Arc<AtomicU64>,
 }
 
 impl Node {

@@ -76,12 +76,6 @@ impl Server {
         self.ready.subscribe()
     }
 
-    /// Sessions live on the node.
-    pub fn sessions(&self) -> impl Fn() -> u64 + Send + Sync + 'static {
-        let live = self.node.live.clone();
-        move || live.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
     /// Serves over TLS with `identity` (a PEM certificate chain and its key), for
     /// gateways on other hosts: they then dial with the CA that signed it. `None` keeps
     /// plain HTTP/2. Every call is authenticated by its link token either way; TLS keeps

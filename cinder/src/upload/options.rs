@@ -37,7 +37,7 @@ impl std::fmt::Display for UploadError {
     }
 }
 
-/// The limits of one upload, given to [`Uploads::allow`]. The defaults are Phoenix's:
+/// The limits of one upload, given to [`Uploads::allow`](super::Uploads::allow). The defaults are Phoenix's:
 /// any type, one file of at most 8 MB, sent in 64 KB chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadOptions {
