@@ -102,6 +102,11 @@ pub struct Flags {
     #[arg(long, value_name = "NAME", default_value = "CINDER_API_TOKEN")]
     pub api_token_env: String,
 
+    /// Open WebSockets at most; the next upgrade gets 503 (size it from memory: about
+    /// 2.4 KB per idle socket, see deploy/README.md).
+    #[arg(long, env = "CINDER_MAX_SOCKETS", value_name = "N", default_value_t = Config::DEFAULT_MAX_CONNECTIONS)]
+    pub max_sockets: usize,
+
     /// Accepted TCP connections open at once, HTTP and WebSocket; keep it under the
     /// open-file limit.
     #[arg(long, env = "CINDER_MAX_TCP_CONNECTIONS", value_name = "N", default_value_t = Config::DEFAULT_MAX_TCP_CONNECTIONS)]
@@ -245,6 +250,7 @@ impl Flags {
         config.api_token = std::env::var(&self.api_token_env)
             .ok()
             .filter(|token| !token.is_empty());
+        config.max_connections = self.max_sockets;
         config.max_tcp_connections = self.max_tcp_connections;
         config.max_connections_per_address = self.max_connections_per_address;
         config.renders_per_sec = self.renders_per_sec;

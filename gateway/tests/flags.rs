@@ -1,5 +1,5 @@
 //! The binary's settings: `--help` documents every flag with its `CINDER_` variable, a
-//! gateway configured by variables alone serves, and a bad value ends the process with
+//! gateway configured by variables alone serves (and keeps their socket cap), and a bad value ends the process with
 //! one line naming the flag and its variable, and exit code 2.
 //! (The view-node here is a test double; see `support/mod.rs`.)
 
@@ -18,6 +18,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("--assets", "CINDER_ASSETS"),
     ("--allowed-origin", "CINDER_ALLOWED_ORIGINS"),
     ("--rate-per-sec", "CINDER_RATE_PER_SEC"),
+    ("--max-sockets", "CINDER_MAX_SOCKETS"),
     ("--max-tcp-connections", "CINDER_MAX_TCP_CONNECTIONS"),
     (
         "--max-connections-per-address",
@@ -155,10 +156,16 @@ async fn a_gateway_configured_by_variables_alone_serves() -> anyhow::Result<()> 
             ("CINDER_LISTEN", "127.0.0.1:0"),
             ("CINDER_VIEW_NODES", &nodes),
             ("CINDER_TRUST_FORWARDED_FOR", "true"),
+            ("CINDER_MAX_SOCKETS", "1"),
         ],
     )
     .await?;
     assert_ne!(gateway.addr.port(), 0);
+    // One socket is the cap the variable set: the second upgrade gets 503.
+    let _first = support::connect(gateway.addr).await?;
+    let second = support::connect_with(gateway.addr, "", &[]).await;
+    let refused = second.err().and_then(|e| support::refused_status(&e));
+    assert_eq!(refused, Some(503));
     let metrics = support::get_until(gateway.addr, "/metrics", |m| {
         m.text().lines().any(|l| l == "cinder_gateway_links_up 2")
     })
