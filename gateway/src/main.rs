@@ -37,8 +37,11 @@ async fn main() -> ExitCode {
         },
     };
     let served = async {
+        // Listening for the stop signals before announcing: a SIGTERM sent as soon as the
+        // line is read must drain, not kill.
+        let stops = Stops::listen()?;
         announce(&gateway).await?;
-        serve(gateway).await
+        serve(gateway, &stops).await
     };
     match served.await {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,8 +70,7 @@ async fn announce(gateway: &Gateway) -> anyhow::Result<()> {
 }
 
 /// Serves until SIGTERM, then drains; a second SIGTERM or a SIGINT ends it at once.
-async fn serve(gateway: Gateway) -> anyhow::Result<()> {
-    let stops = Stops::listen()?;
+async fn serve(gateway: Gateway, stops: &Stops) -> anyhow::Result<()> {
     tokio::select! {
         served = gateway.serve_until_drained(stops.drain()) => served?,
         () = stops.now() => tracing::warn!("stopping at once"),
