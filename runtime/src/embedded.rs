@@ -83,7 +83,14 @@ pub async fn embedded(
     // The gateway checks the token itself before it reads a publish's body.
     config.api_token = settings.api_token;
     config.drain = settings.drain;
-    let gateway = cinder_gateway::bind(config).await?;
+    let gateway = match cinder_gateway::bind(config).await {
+        Ok(gateway) => gateway,
+        Err(error) => {
+            // The view-node stops with it instead of serving on, unreachable.
+            node.abort();
+            return Err(error.into());
+        }
+    };
     gateway.links().first(LINK_WAIT).await;
     ready(gateway.local_addr());
     let served = gateway.serve_until_drained(drain).await;
