@@ -23,7 +23,7 @@ use crate::frame::ClientFrame;
 use crate::page::{self, Layout, Page};
 use crate::params::ParamsError;
 use crate::route::{Pattern, path_of};
-use crate::session::{self, Env, ErrorReason, Outbox, SessionConfig, SessionHandle};
+use crate::session::{self, Env, ErrorReason, Outbox, SessionConfig, SessionHandle, UploadChannel};
 use crate::socket::Navigation;
 use crate::token::{SessionClaims, Signer};
 use crate::view::{LiveView, Params};
@@ -85,6 +85,7 @@ trait DynOutbox: Send + 'static {
     fn send(&mut self, frame: String) -> BoxFuture<'_, bool>;
     fn close(&mut self) -> BoxFuture<'_, ()>;
     fn max_frame_bytes(&self) -> usize;
+    fn upload_channel(&mut self, change: UploadChannel) -> BoxFuture<'_, bool>;
 }
 
 impl<O: Outbox> DynOutbox for O {
@@ -99,6 +100,10 @@ impl<O: Outbox> DynOutbox for O {
     fn max_frame_bytes(&self) -> usize {
         Outbox::max_frame_bytes(self)
     }
+
+    fn upload_channel(&mut self, change: UploadChannel) -> BoxFuture<'_, bool> {
+        Box::pin(Outbox::upload_channel(self, change))
+    }
 }
 
 impl Outbox for BoxedOutbox {
@@ -112,6 +117,10 @@ impl Outbox for BoxedOutbox {
 
     fn max_frame_bytes(&self) -> usize {
         self.0.max_frame_bytes()
+    }
+
+    fn upload_channel(&mut self, change: UploadChannel) -> impl Future<Output = bool> + Send {
+        self.0.upload_channel(change)
     }
 }
 

@@ -72,6 +72,34 @@ pub trait Outbox: Send + 'static {
     fn max_frame_bytes(&self) -> usize {
         usize::MAX
     }
+
+    /// One of the session's upload channels was allowed or ended. A transport that
+    /// routes channels by topic (the gateway's link) passes it on; `false` stops the
+    /// session, as from [`Outbox::send`].
+    fn upload_channel(&mut self, change: UploadChannel) -> impl Future<Output = bool> + Send {
+        let _ = change;
+        async { true }
+    }
+}
+
+/// A change to one of a session's upload channels (`lvu:<entry ref>`), in the order
+/// the session's frames tell the client: an entry is allowed before the reply that gives
+/// the client its token, and a channel ends after the frame that closes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadChannel {
+    /// A join on `topic` is this session's to answer.
+    Allowed {
+        /// `lvu:<entry ref>`.
+        topic: String,
+    },
+    /// The channel `topic`, joined with `join_ref`, ended: its entry was consumed,
+    /// cancelled or timed out, or its join was refused.
+    Closed {
+        /// `lvu:<entry ref>`.
+        topic: String,
+        /// The `join_ref` of the channel's join.
+        join_ref: String,
+    },
 }
 
 impl Outbox for mpsc::Sender<String> {
@@ -244,7 +272,7 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         me: tx.downgrade(),
         env,
         held: None,
-        reply_fields: None,
+        allow_answer: None,
         live: None,
         _view: std::marker::PhantomData,
     };
@@ -269,8 +297,8 @@ struct Actor<V, O> {
     /// What it holds in the cluster, released when it ends (see `subscriptions`).
     /// Boxed on first use: an idle session that subscribes to nothing pays a pointer.
     held: Option<Box<Held>>,
-    /// Fields the next reply carries besides its diff (an `allow_upload` answer).
-    reply_fields: Option<Box<str>>,
+    /// What the next reply carries besides its diff: an `allow_upload` answer.
+    allow_answer: Option<Box<uploads::AllowAnswer>>,
     /// Set once mounted: counts the session in the metrics until the actor is dropped.
     live: Option<Live>,
     _view: std::marker::PhantomData<fn() -> V>,

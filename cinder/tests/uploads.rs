@@ -11,7 +11,7 @@
 
 use cinder::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use cinder::frame::Chunk;
-use cinder::session::Input;
+use cinder::session::{Input, Outbox, SessionConfig, UploadChannel};
 use cinder::upload::{LiveFileInput, live_file_input};
 use cinder::{
     Assigns, Error, LiveView, Mount, Rendered, Result, Socket, Tracked, UploadEntry, UploadOptions,
@@ -626,4 +626,103 @@ fn start_up_sweeps_what_a_killed_node_left_in_its_own_folder_only() {
         std::env::temp_dir().join("cinder-uploads").join("__")
     );
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// What a session hands its outbox, in order: frames and upload channel changes.
+#[derive(Debug, PartialEq)]
+enum Sent {
+    Frame(Value),
+    Upload(UploadChannel),
+}
+
+/// An outbox that records both, as the view-node's link forwards both to the gateway.
+struct Recorder(tokio::sync::mpsc::UnboundedSender<Sent>);
+
+impl Outbox for Recorder {
+    async fn send(&mut self, frame: String) -> bool {
+        let frame = serde_json::from_str(&frame).unwrap();
+        self.0.send(Sent::Frame(frame)).is_ok()
+    }
+
+    async fn upload_channel(&mut self, change: UploadChannel) -> bool {
+        self.0.send(Sent::Upload(change)).is_ok()
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_learns_each_channel_before_its_token_and_its_end_after_its_close() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let join = frame(json!(["1", "1", "lv:up", "phx_join", {"url": "http://h/up"}]));
+    let handle =
+        cinder::session::spawn_in::<Avatar, _>(join, Recorder(tx), SessionConfig::default(), None);
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("something sent")
+            .expect("open")
+    };
+    let push = |msg: Value| handle.try_send(Input::Frame(Box::new(frame(msg)))).unwrap();
+    let Sent::Frame(joined) = next().await else {
+        panic!("the join reply comes first");
+    };
+    let reference = upload_ref(&joined);
+
+    let files = [
+        file("0", "a.txt", 5, "text/plain"),
+        file("1", "b.exe", 3, "x/y"),
+    ];
+    let change = json!({"type": "form", "event": "validate", "value": "",
+                        "meta": {"_target": "avatar"}, "uploads": {&reference: files}});
+    push(json!(["1", "2", "lv:up", "event", change]));
+    assert!(matches!(next().await, Sent::Frame(_)));
+
+    // Only the entry that gets a token is allowed, before the reply that carries it.
+    push(json!(["1", "3", "lv:up", "allow_upload", {"ref": reference, "entries": files}]));
+    let allowed = UploadChannel::Allowed {
+        topic: "lvu:0".into(),
+    };
+    assert_eq!(next().await, Sent::Upload(allowed));
+    let Sent::Frame(reply) = next().await else {
+        panic!("the reply follows");
+    };
+    let token = response(&reply)["entries"]["0"].clone();
+
+    // A refused join ends its channel, after the error reply.
+    push(json!(["9", "20", "lvu:1", "phx_join", {"token": token}]));
+    assert!(matches!(next().await, Sent::Frame(f) if f[4]["status"] == "error"));
+    let closed = UploadChannel::Closed {
+        topic: "lvu:1".into(),
+        join_ref: "9".into(),
+    };
+    assert_eq!(next().await, Sent::Upload(closed));
+
+    // A consumed entry's channel ends after its `phx_close`.
+    push(json!(["9", "21", "lvu:0", "phx_join", {"token": token}]));
+    assert!(matches!(next().await, Sent::Frame(f) if f[4]["status"] == "ok"));
+    let chunk = Chunk {
+        join_ref: Some("9".into()),
+        msg_ref: Some("22".into()),
+        topic: "lvu:0".into(),
+        event: "chunk".into(),
+        bytes: b"hello".to_vec(),
+    };
+    handle.try_send(Input::Chunk(Box::new(chunk))).unwrap();
+    assert!(matches!(next().await, Sent::Frame(_)));
+    let progress =
+        json!({"event": null, "ref": reference, "entry_ref": "0", "progress": 100, "cid": null});
+    push(json!(["1", "4", "lv:up", "progress", progress]));
+    assert!(matches!(next().await, Sent::Frame(_)));
+    push(
+        json!(["1", "5", "lv:up", "event", {"type": "form", "event": "save", "value": "", "meta": {}}]),
+    );
+    assert!(matches!(next().await, Sent::Frame(f) if f[4]["status"] == "ok"));
+    assert_eq!(
+        next().await,
+        Sent::Frame(json!(["9", "9", "lvu:0", "phx_close", {}]))
+    );
+    let closed = UploadChannel::Closed {
+        topic: "lvu:0".into(),
+        join_ref: "9".into(),
+    };
+    assert_eq!(next().await, Sent::Upload(closed));
 }

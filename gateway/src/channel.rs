@@ -5,11 +5,12 @@
 //! | `phoenix` `heartbeat` | answered here: `[null, ref, "phoenix", "phx_reply", ok]` |
 //! | `phx_join` on `lv:<id>` | placed by `<id>` on a live view-node; `Up::Join` with the exact bytes |
 //! | `phx_join` on an open topic | `phx_close` to the old join_ref, `Leave` upstream, then the join |
-//! | `phx_join` on `lvu:<ref>` (an upload channel) | routed to the session of the view its token names, as `Up::Frame` |
+//! | `phx_join` on `lvu:<ref>` (an upload channel) | routed to the session that allowed the channel, as `Up::Frame` |
 //! | `phx_join` on any other topic | error reply `unmatched topic` |
 //! | anything on a joined topic | `Up::Frame` (text) or `Up::Binary`, bytes untouched |
 //! | `phx_leave` on an upload channel | forwarded, then the channel's route is dropped |
-//! | (from the view-node) `phx_close` on an upload channel | passed on, then the channel's route is dropped |
+//! | (from the view-node) `upload_allowed` | a session's channel: its join will be routed there |
+//! | (from the view-node) `upload_closed` | the channel's route is dropped |
 //! | anything on another topic | error reply `unmatched topic` |
 //!
 //! With no view-node up a join gets `{"reason":"unavailable"}`. A join whose topic is
@@ -20,16 +21,14 @@
 //! ([`crate::link`]). Messages are queued on the link without waiting; the socket's
 //! reader then waits for them to leave (see [`crate::conn`]).
 //!
-//! An upload channel's token (minted by the view-node, see `cinder::upload`) is
-//! `base64url(JSON) "." secret`; the gateway reads only the JSON's `topic` to find the
-//! view's route on this socket, and the view-node checks the rest. A token naming no
-//! view of this socket gets `{"reason":"invalid_token"}`.
+//! The gateway never reads an upload channel's token: the view-node tells it which
+//! session allowed which `lvu:` topic (`Down::upload_allowed`, before the reply that
+//! hands the client the token), and checks the token itself. A join on a channel no
+//! session of this socket allowed gets `{"reason":"invalid_token"}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cinder_proto::v1::{Join, Up, up};
 
 use crate::conn::{CloseReason, Conn, Out, Route, RouteRefused};
@@ -44,7 +43,7 @@ const UNMATCHED_TOPIC: &str = "unmatched topic";
 /// instead of reloading the page, so a page rides out a gateway restart or a moment
 /// with no node.
 const UNAVAILABLE: &str = "unavailable";
-/// The reply to an upload channel's join whose token names no view of this socket.
+/// The reply to a join on an upload channel no session of this socket allowed.
 const INVALID_TOKEN: &str = "invalid_token";
 /// The reply to a join whose topic or `join_ref` is too long.
 const INVALID_TOPIC: &str = "invalid_topic";
@@ -114,9 +113,8 @@ impl Client<'_> {
         }
     }
 
-    /// Opens an upload channel on the session of the view its token names. A rejoin
-    /// replaces the channel's route; nothing is left upstream, as the session is the
-    /// view's.
+    /// Opens an upload channel on the session that allowed it. A rejoin replaces the
+    /// channel's route; nothing is left upstream, as the session is the view's.
     fn join_upload(
         &self,
         topic: &str,
@@ -124,8 +122,7 @@ impl Client<'_> {
         msg_ref: &str,
         bytes: Vec<u8>,
     ) -> Result<(), CloseReason> {
-        let view = upload_token_topic(&bytes);
-        let Some((link, session)) = view.as_deref().and_then(|view| self.conn.route(view)) else {
+        let Some((link, session)) = self.conn.upload_route(topic) else {
             self.reply(frame::error_reply(join_ref, msg_ref, topic, INVALID_TOKEN));
             return Ok(());
         };
@@ -247,17 +244,6 @@ impl Client<'_> {
     fn reply(&self, frame: Vec<u8>) {
         self.conn.push(Out::Text(frame));
     }
-}
-
-/// The view topic (`lv:…`) an upload channel's join names in its token, if any.
-fn upload_token_topic(join: &[u8]) -> Option<String> {
-    let frame: serde_json::Value = serde_json::from_slice(join).ok()?;
-    let token = frame.get(4)?.get("token")?.as_str()?;
-    let (claims, _secret) = token.split_once('.')?;
-    let claims = URL_SAFE_NO_PAD.decode(claims).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&claims).ok()?;
-    let topic = claims.get("topic")?.as_str()?;
-    topic.starts_with("lv:").then(|| topic.to_owned())
 }
 
 fn up_message(session: u64, kind: up::Kind) -> Up {

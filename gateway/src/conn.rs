@@ -11,8 +11,13 @@
 //!   naming the link and the session key the frames of that topic travel under, at most
 //!   `max_channels` of them. An upload channel shares its view's session key. The link
 //!   reader removes a session's routes when the view-node closes the session or the link
-//!   breaks, and an upload channel's when the node refuses its join, so the table is
-//!   right when the client rejoins. The table is a vector searched in order: it is
+//!   breaks, and an upload channel's when the node says it ended (`upload_closed`: its
+//!   entry is done, or its join was refused), so the table is right when the client
+//!   rejoins.
+//! - the allowed upload channels: the `lvu:` topics the view-node said a session of this
+//!   socket will answer (`upload_allowed`), which is how an upload channel's join finds
+//!   its session without the gateway reading its token. At most `max_channels`; past
+//!   that the oldest is forgotten (its join then gets `invalid_token`). The table is a vector searched in order: it is
 //!   capped, holds one or two routes on most sockets, and a map would cost every idle
 //!   socket more than the scan of a full table costs a message.
 //! - the upstream allowance: bytes of this socket's messages still waiting in link
@@ -176,6 +181,13 @@ impl Route {
     }
 }
 
+/// An upload channel (`lvu:<entry ref>`) the view-node said `session` answers.
+#[derive(Debug)]
+struct AllowedUpload {
+    topic: Box<str>,
+    session: u64,
+}
+
 /// What the writer takes from the outbox in one go.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
@@ -198,6 +210,8 @@ struct State {
     outbox_bytes: usize,
     close: Option<CloseReason>,
     routes: Vec<Route>,
+    /// Upload channels the view-node allowed, oldest first.
+    allowed_uploads: Vec<AllowedUpload>,
     /// Bytes of this socket's messages waiting in link queues.
     up_bytes: usize,
     /// A message of this socket found its link's queue over the link's limit: read
@@ -368,28 +382,69 @@ impl Conn {
     }
 
     /// Drops the routes of `session`, its view's and its upload channels' (the
-    /// view-node closed it, or it was never opened).
+    /// view-node closed it, or it was never opened), and its allowed upload channels.
     pub(crate) fn remove_session(&self, session: u64) -> Vec<Route> {
+        let mut state = self.lock();
+        state.allowed_uploads.retain(|a| a.session != session);
         // In place: the table keeps its buffer, and nothing is allocated when no route
         // goes.
-        self.lock()
+        state
             .routes
             .extract_if(.., |r| r.session == session)
             .collect()
     }
 
-    /// Drops the route of the upload channel `topic` joined with `join_ref`: the
-    /// view-node closed it (its entry was consumed, cancelled or timed out).
-    pub(crate) fn close_upload(&self, topic: &str, join_ref: &str) {
-        // Also when the node refused the join: the route was made before its answer.
-        self.lock()
-            .routes
-            .retain(|r| !(r.is_upload() && *r.topic == *topic && *r.join_ref == *join_ref));
+    /// Records that `session` answers joins on the upload channel `topic`. Past
+    /// `max_channels` allowed channels the oldest is forgotten.
+    pub(crate) fn allow_upload(&self, topic: &str, session: u64) {
+        let mut state = self.lock();
+        if state.finished {
+            return;
+        }
+        state.allowed_uploads.retain(|a| *a.topic != *topic);
+        if state.allowed_uploads.len() >= self.limits.channels {
+            state.allowed_uploads.remove(0);
+        }
+        state.allowed_uploads.push(AllowedUpload {
+            topic: topic.into(),
+            session,
+        });
     }
 
-    /// Drops the upload channels of `session` (its view is joined anew).
+    /// Where a join on the upload channel `topic` goes: the link and key of the session
+    /// that allowed it, while that session's view is routed on this socket.
+    pub(crate) fn upload_route(&self, topic: &str) -> Option<(Arc<Link>, u64)> {
+        let state = self.lock();
+        let allowed = state.allowed_uploads.iter().rfind(|a| *a.topic == *topic)?;
+        let view = state
+            .routes
+            .iter()
+            .find(|r| r.session == allowed.session && !r.is_upload())?;
+        Some((view.link.clone(), view.session))
+    }
+
+    /// The upload channel `topic` of `session`, joined with `join_ref` (decoded), ended:
+    /// the view-node closed it (its entry was consumed, cancelled or timed out) or
+    /// refused its join. Its route and its allowance go.
+    pub(crate) fn close_upload(&self, session: u64, topic: &str, join_ref: &str) {
+        let mut state = self.lock();
+        state
+            .allowed_uploads
+            .retain(|a| !(a.session == session && *a.topic == *topic));
+        // The route keeps the join_ref as raw JSON; a later join of the same channel
+        // (another join_ref) keeps its route.
+        let raw = frame::json_ref_from_str(join_ref);
+        state.routes.retain(|r| {
+            !(r.session == session && r.is_upload() && *r.topic == *topic && *r.join_ref == *raw)
+        });
+    }
+
+    /// Drops the upload channels of `session`, joined and allowed (its view is joined
+    /// anew).
     pub(crate) fn remove_uploads(&self, session: u64) {
-        self.lock()
+        let mut state = self.lock();
+        state.allowed_uploads.retain(|a| a.session != session);
+        state
             .routes
             .retain(|r| !(r.session == session && r.is_upload()));
     }
@@ -411,6 +466,7 @@ impl Conn {
     pub(crate) fn finish(&self) -> Vec<Route> {
         let mut state = self.lock();
         state.finished = true;
+        state.allowed_uploads = Vec::new();
         state.outbox.clear();
         state.outbox_bytes = 0;
         std::mem::take(&mut state.routes)

@@ -41,41 +41,6 @@ pub(crate) struct Header<'a> {
     pub(crate) event: Cow<'a, str>,
 }
 
-/// The largest server frame [`upload_close`] reads: a close is about 40 bytes, a
-/// refused join about 90.
-const UPLOAD_CLOSE_MAX: usize = 256;
-
-/// The topic and raw `join_ref` of a server frame that ends an upload channel: its close
-/// (`["9","9","lvu:0","phx_close",{}]`), or the error reply to its join
-/// (`["9","9","lvu:0","phx_reply",{"status":"error",…}]`, whose ref is the join's).
-/// Only small frames that mention `phx_close` or an error status are parsed, so diffs
-/// pay nothing for the check.
-pub(crate) fn upload_close(bytes: &[u8]) -> Option<(String, String)> {
-    let mentions = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-    if bytes.len() > UPLOAD_CLOSE_MAX
-        || !(mentions(b"\"phx_close\"") || mentions(b"\"status\":\"error\""))
-    {
-        return None;
-    }
-    let header = decode(bytes).ok()?;
-    if !header.topic.starts_with("lvu:") {
-        return None;
-    }
-    let ends = match &*header.event {
-        "phx_close" => true,
-        "phx_reply" => header.msg_ref == header.join_ref && reply_is_error(bytes),
-        _ => false,
-    };
-    ends.then(|| (header.topic.into_owned(), header.join_ref.to_owned()))
-}
-
-/// Whether a reply frame's status is `"error"` (a small frame: serde_json's own depth
-/// limit bounds the parse).
-fn reply_is_error(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(bytes)
-        .is_ok_and(|frame| frame[4]["status"] == "error")
-}
-
 /// Reads the header of a V2 text frame; the payload is only checked to be JSON.
 pub(crate) fn decode(text: &[u8]) -> Result<Header<'_>, Malformed> {
     type Fields<'a> = (
@@ -257,44 +222,5 @@ mod tests {
         assert_eq!(json_ref_from_str("a\"b"), r#""a\"b""#);
         assert_eq!(json_ref_from_str(""), "null");
         assert_eq!(json_ref_from_str("7"), r#""7""#);
-    }
-
-    #[test]
-    fn only_a_server_close_of_an_upload_channel_is_one() {
-        let close = br#"["9","9","lvu:0","phx_close",{}]"#;
-        assert_eq!(
-            upload_close(close),
-            Some(("lvu:0".to_owned(), r#""9""#.to_owned()))
-        );
-        assert_eq!(
-            upload_close(br#"["1","1","lv:phx-a","phx_close",{}]"#),
-            None
-        );
-        assert_eq!(
-            upload_close(br#"[null,null,"lv:phx-a","diff",{"0":"\"phx_close\""}]"#),
-            None
-        );
-        let mut big = br#"["9","9","lvu:0","phx_close",{"pad":""#.to_vec();
-        big.extend(std::iter::repeat_n(b'x', 300));
-        big.extend(br#""}]"#);
-        assert_eq!(upload_close(&big), None, "large frames are not read");
-    }
-
-    #[test]
-    fn a_refused_upload_join_ends_its_channel() {
-        let refused = br#"["9","9","lvu:0","phx_reply",{"status":"error","response":{"reason":"invalid_token"}}]"#;
-        assert_eq!(
-            upload_close(refused),
-            Some(("lvu:0".to_owned(), r#""9""#.to_owned()))
-        );
-        // A refused chunk (its own ref) leaves the channel to the node.
-        assert_eq!(
-            upload_close(br#"["9","12","lvu:0","phx_reply",{"status":"error","response":{}}]"#),
-            None
-        );
-        assert_eq!(
-            upload_close(br#"["9","9","lvu:0","phx_reply",{"status":"ok","response":{}}]"#),
-            None
-        );
     }
 }

@@ -26,11 +26,6 @@ pub fn decode_binary(bytes: &[u8]) -> Option<[String; 4]> {
     ])
 }
 
-/// The topic and raw `join_ref` of a server frame that closes an upload channel.
-pub fn upload_close(bytes: &[u8]) -> Option<(String, String)> {
-    frame::upload_close(bytes)
-}
-
 /// `s` as a raw JSON ref (`null` when empty).
 pub fn json_ref_from_str(s: &str) -> String {
     frame::json_ref_from_str(s)

@@ -35,7 +35,6 @@ use tracing::{debug, info, warn};
 
 use crate::conn::{Conn, Out};
 use crate::error::{Error, Result};
-use crate::frame;
 use crate::placement;
 use crate::telemetry::Metrics;
 
@@ -172,6 +171,11 @@ impl Link {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The socket of `session`, while both are there.
+    fn conn_of(&self, session: u64) -> Option<Arc<Conn>> {
+        self.sessions().get(&session).and_then(Weak::upgrade)
+    }
+
     /// Whether the stream is still up.
     pub(crate) fn is_alive(&self) -> bool {
         self.alive.load(Ordering::Acquire)
@@ -270,8 +274,7 @@ impl Link {
     fn dispatch(&self, down: Down, metrics: &Metrics) {
         match down.kind {
             Some(down::Kind::Frame(bytes)) => {
-                let conn = self.sessions().get(&down.session).and_then(Weak::upgrade);
-                let Some(conn) = conn else {
+                let Some(conn) = self.conn_of(down.session) else {
                     // The socket left before the node's last frames arrived.
                     return;
                 };
@@ -280,10 +283,16 @@ impl Link {
                     return;
                 }
                 metrics.frames_down.increment(1);
-                let closed_upload = frame::upload_close(&bytes);
                 conn.push(Out::Text(bytes));
-                if let Some((topic, join_ref)) = closed_upload {
-                    conn.close_upload(&topic, &join_ref);
+            }
+            Some(down::Kind::UploadAllowed(channel)) => {
+                if let Some(conn) = self.conn_of(down.session) {
+                    conn.allow_upload(&channel.topic, down.session);
+                }
+            }
+            Some(down::Kind::UploadClosed(channel)) => {
+                if let Some(conn) = self.conn_of(down.session) {
+                    conn.close_upload(down.session, &channel.topic, &channel.join_ref);
                 }
             }
             Some(down::Kind::Closed(closed)) => {

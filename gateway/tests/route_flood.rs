@@ -6,21 +6,24 @@
 
 mod support;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use support::{Client, FakeNode, Seen, binary_push, config, connect, start};
 
-/// An entry token naming `view_topic`, as the view-node mints them.
-fn token(view_topic: &str) -> String {
-    let claims = json!({"topic": view_topic, "conf": "phx-u", "entry": "0"}).to_string();
-    format!("{}.secret", URL_SAFE_NO_PAD.encode(claims))
-}
-
 /// An upload channel's join; `refuse` makes the node double refuse it.
 fn upload_join(join_ref: &str, topic: &str, refuse: bool) -> String {
-    json!([join_ref, join_ref, topic, "phx_join", {"token": token("lv:phx-up"), "refuse": refuse}])
+    json!([join_ref, join_ref, topic, "phx_join", {"token": "opaque", "refuse": refuse}])
         .to_string()
+}
+
+/// Has the view `lv:phx-up` allow the upload channel `topic` (the node double answers
+/// with `UploadAllowed`, then the reply).
+async fn allow(client: &mut Client, node: &mut FakeNode, topic: &str) -> anyhow::Result<()> {
+    let entry = topic.strip_prefix("lvu:").unwrap_or_default();
+    let allow = json!(["1", "a", "lv:phx-up", "allow_upload", {"entries": [entry]}]);
+    client.send(&allow.to_string()).await?;
+    assert!(matches!(node.next().await?, Seen::Frame { .. }));
+    assert_eq!(reply_status(client, "lv:phx-up").await?["status"], "ok");
+    Ok(())
 }
 
 async fn reply_status(client: &mut Client, topic: &str) -> anyhow::Result<Value> {
@@ -54,10 +57,12 @@ async fn refused_upload_joins_leave_no_route_and_channels_are_capped() -> anyhow
         anyhow::bail!("expected a join");
     };
 
-    // A flood of joins the node refuses: far more than the cap, every one answered.
+    // A flood of allowed channels whose joins the node refuses: far more than the cap,
+    // every one answered.
     for n in 0..500 {
         let topic = format!("lvu:{n}");
         let join_ref = (n + 2).to_string();
+        allow(&mut client, &mut node, &topic).await?;
         client.send(&upload_join(&join_ref, &topic, true)).await?;
         let status = reply_status(&mut client, &topic).await?;
         assert_eq!(status["status"], "error", "{status}");
@@ -73,9 +78,11 @@ async fn refused_upload_joins_leave_no_route_and_channels_are_capped() -> anyhow
     // The view and three channels fill the cap; the next join is refused here.
     for n in 0..3 {
         let topic = format!("lvu:ok{n}");
+        allow(&mut client, &mut node, &topic).await?;
         client.send(&upload_join("600", &topic, false)).await?;
         assert_eq!(reply_status(&mut client, &topic).await?["status"], "ok");
     }
+    allow(&mut client, &mut node, "lvu:ok3").await?;
     client.send(&upload_join("700", "lvu:ok3", false)).await?;
     let status = reply_status(&mut client, "lvu:ok3").await?;
     assert_eq!(

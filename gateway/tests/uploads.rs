@@ -1,23 +1,33 @@
 //! Upload channels (`lvu:<entry ref>`) ride on their view's session: the join is routed
-//! by the view topic its token names, chunks and frames follow the same session key, a
-//! leave drops only the channel, and a token naming no view of this socket is refused.
-//! (The view-node here is a test double; see `support/mod.rs`.)
+//! to the session the view-node said allowed the channel (the gateway reads no token),
+//! chunks and frames follow the same session key, a leave drops only the channel, and a
+//! join on a channel no session of this socket allowed is refused. (The view-node here
+//! is a test double; see `support/mod.rs`.)
 
 mod support;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 use support::{Client, FakeNode, Seen, TestGateway, binary_push, config, connect, start};
 
-/// An entry token as the view-node mints it: the claims in the clear, then a secret.
-fn token(view_topic: &str) -> String {
-    let claims = json!({"topic": view_topic, "conf": "phx-u", "entry": "0"}).to_string();
-    format!("{}.secret", URL_SAFE_NO_PAD.encode(claims))
+/// An upload channel's join. The token is opaque to the gateway: any text does.
+fn upload_join(join_ref: &str, topic: &str) -> String {
+    json!([join_ref, join_ref, topic, "phx_join", {"token": "opaque"}]).to_string()
 }
 
-fn upload_join(join_ref: &str, topic: &str, token: &str) -> String {
-    json!([join_ref, join_ref, topic, "phx_join", {"token": token}]).to_string()
+/// Has the view `view` (joined with `join_ref`) allow the upload entries `entries`: the
+/// node double answers with one `UploadAllowed` per entry, then the reply.
+async fn allow(
+    client: &mut Client,
+    node: &mut FakeNode,
+    join_ref: &str,
+    view: &str,
+    entries: &[&str],
+) -> anyhow::Result<()> {
+    let allow = json!([join_ref, "a", format!("lv:{view}"), "allow_upload", {"entries": entries}]);
+    client.send(&allow.to_string()).await?;
+    assert!(matches!(node.next().await?, Seen::Frame { .. }));
+    assert_eq!(client.recv_json().await?[4]["status"], "ok");
+    Ok(())
 }
 
 fn chunk(join_ref: &str, msg_ref: &str, topic: &str, bytes: &[u8]) -> Vec<u8> {
@@ -51,9 +61,11 @@ impl Joined {
         })
     }
 
-    /// Opens the upload channel `topic` with the view's token; the node admits it.
+    /// Has the view allow the upload channel `topic`, then opens it; the node admits it.
     async fn open_upload(&mut self, join_ref: &str, topic: &str) -> anyhow::Result<()> {
-        let join = upload_join(join_ref, topic, &token("lv:phx-up"));
+        let entry = topic.strip_prefix("lvu:").unwrap_or_default();
+        allow(&mut self.client, &mut self.node, "1", "phx-up", &[entry]).await?;
+        let join = upload_join(join_ref, topic);
         self.client.send(&join).await?;
         assert_eq!(
             self.node.next().await?,
@@ -131,29 +143,74 @@ async fn an_upload_channel_the_node_closes_loses_its_route() -> anyhow::Result<(
 }
 
 #[tokio::test]
-async fn a_token_naming_no_view_of_this_socket_is_refused() -> anyhow::Result<()> {
+async fn a_channel_no_session_of_this_socket_allowed_is_refused() -> anyhow::Result<()> {
     let mut node = FakeNode::start("a").await?;
     let gateway = start(config(&[&node])).await?;
     let mut client = connect(gateway.addr).await?;
     client.join("phx-mine", "1").await?;
     node.next().await?;
+    // Another socket's view allows `lvu:0`: that allows nothing here.
+    let mut other = connect(gateway.addr).await?;
+    other.join("phx-other", "1").await?;
+    node.next().await?;
+    allow(&mut other, &mut node, "1", "phx-other", &["0"]).await?;
 
-    for bad in [
-        token("lv:phx-someone-else"),
-        "garbage".to_owned(),
-        "e30.x".to_owned(),
-    ] {
-        client.send(&upload_join("2", "lvu:0", &bad)).await?;
+    for topic in ["lvu:0", "lvu:1"] {
+        client.send(&upload_join("2", topic)).await?;
         assert_eq!(
             client.recv_json().await?,
-            json!(["2", "2", "lvu:0", "phx_reply", {"status": "error", "response": {"reason": "invalid_token"}}]),
-            "token {bad:?}"
+            json!(["2", "2", topic, "phx_reply", {"status": "error", "response": {"reason": "invalid_token"}}]),
         );
     }
     // Nothing reached the node, and the view is still served.
     let event = json!(["1", "3", "lv:phx-mine", "event", {}]).to_string();
     client.send(&event).await?;
     assert!(matches!(node.next().await?, Seen::Frame { frame, .. } if frame == event));
+    Ok(())
+}
+
+#[tokio::test]
+async fn allowed_channels_are_capped_and_go_with_their_view() -> anyhow::Result<()> {
+    let mut node = FakeNode::start("a").await?;
+    let mut config = config(&[&node]);
+    config.max_channels = 4;
+    let gateway = start(config).await?;
+    let mut client = connect(gateway.addr).await?;
+    client.join("phx-up", "1").await?;
+    node.next().await?;
+
+    // Six allowed on a cap of four: the two oldest are forgotten.
+    allow(
+        &mut client,
+        &mut node,
+        "1",
+        "phx-up",
+        &["0", "1", "2", "3", "4", "5"],
+    )
+    .await?;
+    for topic in ["lvu:0", "lvu:1"] {
+        client.send(&upload_join("2", topic)).await?;
+        assert_eq!(
+            client.recv_json().await?[4]["response"]["reason"],
+            "invalid_token"
+        );
+    }
+    client.send(&upload_join("3", "lvu:5")).await?;
+    assert!(matches!(node.next().await?, Seen::Frame { .. }));
+    assert_eq!(client.recv_json().await?[4]["status"], "ok");
+
+    // The view rejoins: its allowed channels went with the old session.
+    let first = client.join("phx-up", "4").await?;
+    let second = client.recv_json().await?;
+    assert_eq!(
+        (&first[3], &second[3]),
+        (&json!("phx_close"), &json!("phx_reply"))
+    );
+    client.send(&upload_join("5", "lvu:4")).await?;
+    assert_eq!(
+        client.recv_json().await?[4]["response"]["reason"],
+        "invalid_token"
+    );
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cinder_proto::credential::LinkKey;
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
-use cinder_proto::v1::{Closed, Down, Header, RenderRequest, RenderResponse, Up, down, up};
+use cinder_proto::v1::{self, Closed, Down, Header, RenderRequest, RenderResponse, Up, down, up};
 use cinder_proto::{MAX_LINK_FRAME_BYTES, MAX_LINK_MESSAGE_BYTES};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
@@ -27,7 +27,7 @@ use tracing::{debug, info, warn};
 
 use cinder::frame::{self, Chunk, ClientFrame};
 use cinder::router::{Refusal, Router};
-use cinder::session::{ErrorReason, Input, Outbox, SendError, SessionHandle};
+use cinder::session::{ErrorReason, Input, Outbox, SendError, SessionHandle, UploadChannel};
 
 /// How many frames may wait to go down one link.
 const LINK_BUFFER: usize = 4096;
@@ -88,6 +88,19 @@ impl Outbox for LinkOutbox {
     async fn close(&mut self) {
         self.closed(String::new()).await;
         self.live.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    async fn upload_channel(&mut self, change: UploadChannel) -> bool {
+        let kind = match change {
+            UploadChannel::Allowed { topic } => down::Kind::UploadAllowed(v1::UploadChannel {
+                topic,
+                join_ref: String::new(),
+            }),
+            UploadChannel::Closed { topic, join_ref } => {
+                down::Kind::UploadClosed(v1::UploadChannel { topic, join_ref })
+            }
+        };
+        self.tx.send(Ok(self.down(kind))).await.is_ok()
     }
 }
 

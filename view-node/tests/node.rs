@@ -116,6 +116,7 @@ impl Link {
                 (down.session, Some(serde_json::from_slice(&bytes).unwrap()))
             }
             down::Kind::Closed(_) => (down.session, None),
+            other => unreachable!("no upload view here: {other:?}"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! dispatched by event, the view's (or a component's) callback run, then the render, the
 //! diff and the reply.
 
+use super::uploads::AllowAnswer;
 use super::*;
 
 impl<V: LiveView, O: Outbox> Actor<V, O> {
@@ -170,7 +171,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         socket: &mut Socket<V>,
         msg_ref: Option<&str>,
         cid: Option<u32>,
-        f: impl FnOnce(&mut dyn Instance) -> Result<Option<String>, Error>,
+        f: impl FnOnce(&mut dyn Instance) -> Result<Option<Box<AllowAnswer>>, Error>,
     ) -> Outcome {
         let Some((kind, id)) = cid
             .and_then(|cid| self.prints.component(cid))
@@ -207,7 +208,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     .await;
             }
         };
-        self.reply_fields = fields.map(String::into_boxed_str);
+        self.allow_answer = fields;
         self.absorb(socket, effects);
         self.rerender.push((kind, id));
         self.callback(socket, msg_ref, |_| Ok(())).await
@@ -284,7 +285,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         msg_ref: Option<&str>,
         callback: impl FnOnce(&mut Socket<V>) -> Result<(), Error>,
     ) -> Outcome {
-        let reply_fields = self.reply_fields.take();
+        let allow_answer = self.allow_answer.take();
         let ran = catch_unwind(AssertUnwindSafe(|| callback(socket)));
         let Ok(result) = ran else {
             warn!("callback panicked");
@@ -380,8 +381,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let outcome = match msg_ref {
             Some(_) => {
                 let mut response = String::from("{");
-                if let Some(fields) = reply_fields {
-                    response.push_str(&fields);
+                if let Some(answer) = allow_answer {
+                    if let Outcome::Stop = self.upload_channels_allowed(answer.channels).await {
+                        return Outcome::Stop;
+                    }
+                    response.push_str(&answer.fields);
                 }
                 if diff != "{}" {
                     json::key(&mut response, "diff");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tracing::debug;
 
-use super::{Actor, ErrorReason, Input, Outbox, Outcome, SendError, to_json};
+use super::{Actor, ErrorReason, Input, Outbox, Outcome, SendError, UploadChannel, to_json};
 use crate::Error;
 use crate::component::{Key, Registry};
 use crate::frame::{self, Chunk, ClientFrame};
@@ -37,7 +37,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     let answer = uploads
                         .allow_upload(&topic, payload)
                         .map_err(Error::InvalidPayload)?;
-                    Ok(Some(reply_fields(&answer)))
+                    Ok(Some(AllowAnswer::new(&answer)))
                 })
                 .await;
         }
@@ -59,7 +59,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                 self.reply(msg_ref, "error", &frame::reason(&err)).await
             }
             Ok(Some(Ok(answer))) => {
-                self.reply_fields = Some(reply_fields(&answer).into());
+                self.allow_answer = Some(AllowAnswer::new(&answer));
                 self.callback(socket, msg_ref, |_| Ok(())).await
             }
         }
@@ -112,7 +112,12 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         };
         let (join_ref, msg_ref) = (frame.join_ref.as_deref(), frame.msg_ref.as_deref());
         let reply = frame::reply(join_ref, msg_ref, &frame.topic, status, &response);
-        self.send(reply).await
+        let outcome = self.send(reply).await;
+        if status == "error" && frame.event == "phx_join" && matches!(outcome, Outcome::Continue) {
+            let join_ref = frame.join_ref.unwrap_or_default();
+            return self.upload_channel_closed(frame.topic, join_ref).await;
+        }
+        outcome
     }
 
     /// An upload chunk: appended to the entry's file, then acknowledged. A write that
@@ -226,8 +231,37 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             if let Outcome::Stop = self.send(close).await {
                 return Outcome::Stop;
             }
+            if let Outcome::Stop = self.upload_channel_closed(topic, join_ref).await {
+                return Outcome::Stop;
+            }
         }
         Outcome::Continue
+    }
+
+    /// Tells the outbox that the channels of an `allow_upload` answer are this session's,
+    /// before the reply gives the client their tokens.
+    pub(super) async fn upload_channels_allowed(&mut self, channels: Vec<String>) -> Outcome {
+        for topic in channels {
+            if !self
+                .outbox
+                .upload_channel(UploadChannel::Allowed { topic })
+                .await
+            {
+                return Outcome::Stop;
+            }
+        }
+        Outcome::Continue
+    }
+
+    /// Tells the outbox that the channel `topic` joined with `join_ref` ended, after the
+    /// frame that told the client.
+    async fn upload_channel_closed(&mut self, topic: String, join_ref: String) -> Outcome {
+        let closed = UploadChannel::Closed { topic, join_ref };
+        if self.outbox.upload_channel(closed).await {
+            Outcome::Continue
+        } else {
+            Outcome::Stop
+        }
     }
 }
 
@@ -255,8 +289,26 @@ async fn wake(me: WeakSender<Input>, at: Instant) {
     }
 }
 
-/// An `allow_upload` answer's fields, without its braces, to lead the reply.
-fn reply_fields(answer: &Value) -> String {
-    let answer = to_json(answer);
-    answer[1..answer.len() - 1].to_owned()
+/// An `allow_upload` answer, waiting for the reply that carries it.
+#[derive(Debug)]
+pub(super) struct AllowAnswer {
+    /// The answer's fields, without its braces, to lead the reply.
+    pub(super) fields: String,
+    /// The upload channels it allows (`lvu:<entry ref>`), one per entry token.
+    pub(super) channels: Vec<String>,
+}
+
+impl AllowAnswer {
+    fn new(answer: &Value) -> Box<Self> {
+        let json = to_json(answer);
+        let channels = answer
+            .get("entries")
+            .and_then(Value::as_object)
+            .map(|tokens| tokens.keys().map(|entry| format!("lvu:{entry}")).collect())
+            .unwrap_or_default();
+        Box::new(AllowAnswer {
+            fields: json[1..json.len() - 1].to_owned(),
+            channels,
+        })
+    }
 }

@@ -10,8 +10,12 @@
 //! - `Frame` → `[jr, ref, topic, "phx_reply", {"status":"ok","response":{"echo":
 //!   "<event>","node":"<node name>"}}]`; a `phx_leave` gets `{}` and then `Closed`.
 //! - `Render` → 200 with a JSON body describing the request it got.
+//! - an event `allow_upload` with payload `{"entries":["0",…]}` → `UploadAllowed` for
+//!   `lvu:0`, … then its reply, as a real view-node answers `allow_upload`.
 //! - an `lvu:` join whose payload has `"refuse":true` → the error reply
-//!   `{"reason":"invalid_token"}`, as a real view-node refuses a forged token.
+//!   `{"reason":"invalid_token"}` then `UploadClosed`, as a real view-node refuses a
+//!   forged token; an event `consume` on an `lvu:` topic → `phx_close` then
+//!   `UploadClosed`, as when a view consumed the channel's entry.
 //! - an event `flood` with payload `{"frames":N,"bytes":B}` → its reply, then N frames
 //!   (`diff`) of about B bytes each on the same topic.
 //! - [`FakeNode::pause`]: the node stops reading its links (until [`FakeNode::resume`]),
@@ -34,7 +38,9 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow, bail};
 use cinder_gateway::{Config, Links};
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
-use cinder_proto::v1::{Closed, Down, Header, RenderRequest, RenderResponse, Up, down, up};
+use cinder_proto::v1::{
+    Closed, Down, Header, RenderRequest, RenderResponse, Up, UploadChannel, down, up,
+};
 use futures_util::{SinkExt as _, StreamExt as _};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
@@ -199,6 +205,17 @@ fn refs(frame: &str) -> anyhow::Result<(Value, Value, Value, String)> {
     ))
 }
 
+/// `UploadClosed` for the channel `topic` joined with `join_ref` (both as JSON strings).
+fn upload_closed(session: u64, topic: &Value, join_ref: &Value) -> Down {
+    Down {
+        session,
+        kind: Some(down::Kind::UploadClosed(UploadChannel {
+            topic: topic.as_str().unwrap().to_owned(),
+            join_ref: join_ref.as_str().unwrap_or_default().to_owned(),
+        })),
+    }
+}
+
 fn frame_down(session: u64, value: Value) -> Down {
     Down {
         session,
@@ -264,6 +281,22 @@ impl ViewNode for Node {
                                 session,
                                 serde_json::json!([jr, r, topic, "phx_reply", {"status": "error", "response": {"reason": "invalid_token"}}]),
                             ));
+                            downs.push(upload_closed(session, &topic, &jr));
+                        } else if event == "allow_upload" {
+                            for entry in payload["entries"].as_array().into_iter().flatten() {
+                                let topic = format!("lvu:{}", entry.as_str().unwrap());
+                                downs.push(Down {
+                                    session,
+                                    kind: Some(down::Kind::UploadAllowed(UploadChannel {
+                                        topic,
+                                        join_ref: String::new(),
+                                    })),
+                                });
+                            }
+                            downs.push(frame_down(
+                                session,
+                                serde_json::json!([jr, r, topic, "phx_reply", {"status": "ok", "response": {}}]),
+                            ));
                         } else if event == "flood" {
                             downs.push(frame_down(
                                 session,
@@ -286,6 +319,7 @@ impl ViewNode for Node {
                                 session,
                                 serde_json::json!([jr, jr, topic, "phx_close", {}]),
                             ));
+                            downs.push(upload_closed(session, &topic, &jr));
                         } else if event == "phx_leave"
                             && !topic.as_str().is_some_and(|t| t.starts_with("lvu:"))
                         {
