@@ -1,7 +1,7 @@
 //! The gateway's one error type: what failed, named after the thing that failed.
 //!
 //! Errors that reach a client are mapped to an answer in one place each: HTTP statuses in
-//! [`crate::http`], WebSocket close codes in [`crate::socket`].
+//! [`crate::response`], WebSocket close codes in [`crate::socket`].
 
 use std::io;
 use std::net::SocketAddr;

@@ -32,7 +32,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tracing::debug;
 
-use crate::response::{Body, error_response, text};
+use crate::response::{Body, error_response, refusal_response, text};
 use crate::shared::Shared;
 use crate::upgrade::{self, Upgrade};
 use crate::{admission, assets, publish, render};
@@ -78,7 +78,7 @@ async fn handle(
                 *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(upgrade);
                 response
             }
-            Err(refusal) => refusal.into_response(),
+            Err(refusal) => refusal_response(refusal),
         };
     }
     if method == Method::POST && request.uri().path().starts_with(publish::PREFIX) {

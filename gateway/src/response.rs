@@ -1,5 +1,5 @@
 //! What the gateway answers over HTTP: the body type, plain-text responses, and the one
-//! place a gateway error becomes an HTTP answer.
+//! place a gateway error or a refused upgrade becomes an HTTP answer.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -7,6 +7,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use crate::error::Error;
+use crate::upgrade::Refusal;
 
 /// Every response body: small and known in full.
 pub(crate) type Body = Full<Bytes>;
@@ -65,4 +66,15 @@ pub(crate) fn error_response(error: &Error) -> Response<Body> {
     // The detail (node addresses, gRPC statuses) stays in the log.
     let reason = status.canonical_reason().unwrap_or("error");
     text(status, format!("{reason}\n"))
+}
+
+/// The answer to a refused WebSocket upgrade.
+pub(crate) fn refusal_response(refusal: Refusal) -> Response<Body> {
+    match refusal {
+        Refusal::NotUpgrade => text(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade\n"),
+        Refusal::Version => text(StatusCode::BAD_REQUEST, "unsupported vsn, expected 2.0.0\n"),
+        Refusal::Origin => text(StatusCode::FORBIDDEN, "origin not allowed\n"),
+        Refusal::Full => text(StatusCode::SERVICE_UNAVAILABLE, "too many connections\n"),
+        Refusal::Handshake(error) => text(StatusCode::BAD_REQUEST, format!("{error}\n")),
+    }
 }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use cinder_wire::percent;
 use fastwebsockets::upgrade::{UpgradeFut, is_upgrade_request};
 use hyper::header::{HOST, HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 
 use crate::csrf::{self, COOKIE_NAME};
-use crate::response::{Body, text};
+use crate::response::Body;
 use crate::shared::{Shared, SocketPermit};
 
 /// The only serializer version spoken.
@@ -28,27 +28,19 @@ pub(crate) struct Upgrade {
     pub(crate) permit: SocketPermit,
 }
 
-/// Why an upgrade was refused.
+/// Why an upgrade was refused; [`crate::response::refusal_response`] answers it.
 #[derive(Debug)]
 pub(crate) enum Refusal {
+    /// Not a WebSocket upgrade request.
     NotUpgrade,
+    /// A `vsn` other than 2.0.0.
     Version,
+    /// An `Origin` outside the allowed ones.
     Origin,
+    /// The connection cap is reached.
     Full,
+    /// The handshake headers are invalid.
     Handshake(fastwebsockets::WebSocketError),
-}
-
-impl Refusal {
-    /// The answer to a refused upgrade.
-    pub(crate) fn into_response(self) -> Response<Body> {
-        match self {
-            Refusal::NotUpgrade => text(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade\n"),
-            Refusal::Version => text(StatusCode::BAD_REQUEST, "unsupported vsn, expected 2.0.0\n"),
-            Refusal::Origin => text(StatusCode::FORBIDDEN, "origin not allowed\n"),
-            Refusal::Full => text(StatusCode::SERVICE_UNAVAILABLE, "too many connections\n"),
-            Refusal::Handshake(error) => text(StatusCode::BAD_REQUEST, format!("{error}\n")),
-        }
-    }
 }
 
 /// Checks an upgrade request; on success the 101 response and the pending upgrade.
