@@ -56,7 +56,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
         let join = ClientFrame::parse(r#"["1","1","lv:phx-bench","phx_join",{"url":"http://localhost/counter"}]"#)?;
-        let handle = session::spawn::<Counter, _>(join, tx, SessionConfig::default());
+        let handle = session::spawn_in::<Counter, _>(join, tx, SessionConfig::default(), None);
         rx.recv().await;
         let interval = Duration::from_nanos(1_000_000_000 / rate.max(1));
         let mut ticker = tokio::time::interval(interval);

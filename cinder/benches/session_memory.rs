@@ -54,7 +54,7 @@ fn main() -> anyhow::Result<()> {
             );
             ClientFrame::parse(&text)
         };
-        let warm = session::spawn::<Counter, _>(join(0)?, tx.clone(), SessionConfig::default());
+        let warm = session::spawn_in::<Counter, _>(join(0)?, tx.clone(), SessionConfig::default(), None);
         rx.recv().await;
         let before = heap::resident_bytes()?;
         let heap_before = heap::live();
@@ -67,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         let mut handles = Vec::with_capacity(sessions);
         let mut pending = 0;
         for i in 0..sessions {
-            handles.push(session::spawn::<Counter, _>(join(i + 1)?, tx.clone(), SessionConfig::default()));
+            handles.push(session::spawn_in::<Counter, _>(join(i + 1)?, tx.clone(), SessionConfig::default(), None));
             pending += 1;
             if pending == burst || i + 1 == sessions {
                 for _ in 0..pending {

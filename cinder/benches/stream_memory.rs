@@ -12,7 +12,7 @@ use cinder_test_support::heap::{self, Counting};
 static ALLOCATOR: Counting = Counting;
 
 use cinder::frame::ClientFrame;
-use cinder::session::{self, SessionConfig};
+use cinder::session::{self, Input, SessionConfig};
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Stream, Tracked, html};
 
 /// One row of the stream.
@@ -71,13 +71,13 @@ fn main() -> anyhow::Result<()> {
         let join = ClientFrame::parse(
             r#"["1","1","lv:phx-rows","phx_join",{"url":"http://localhost/rows","params":{},"session":"s","static":null}]"#,
         )?;
-        let handle = session::spawn::<Rows, _>(join, tx, SessionConfig::default());
+        let handle = session::spawn_in::<Rows, _>(join, tx, SessionConfig::default(), None);
         rx.recv().await.ok_or_else(|| anyhow::anyhow!("no join reply"))?;
         let heap_before = heap::live();
         let mut sent = 0usize;
         for from in (0..items).step_by(100) {
             handle
-                .try_info(Insert(from, (from + 100).min(items)))
+                .try_send(Input::Info(Box::new(Insert(from, (from + 100).min(items)))))
                 .map_err(|_| anyhow::anyhow!("the session is gone"))?;
             let diff = rx.recv().await.ok_or_else(|| anyhow::anyhow!("no diff"))?;
             sent += diff.len();

@@ -176,11 +176,6 @@ impl SessionHandle {
         self.tx.offer(input)
     }
 
-    /// Sends a message to the view's `handle_info`.
-    pub fn try_info<I: Send + 'static>(&self, info: I) -> Result<(), SendError> {
-        self.try_send(Input::Info(Box::new(info)))
-    }
-
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
@@ -198,15 +193,6 @@ impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig { mailbox: 32 }
     }
-}
-
-/// Starts the session for a `phx_join` frame on the current tokio runtime.
-pub fn spawn<V: LiveView, O: Outbox>(
-    join: ClientFrame,
-    outbox: O,
-    config: SessionConfig,
-) -> SessionHandle {
-    spawn_in::<V, O>(join, outbox, config, None)
 }
 
 /// Where a session runs: its route (for path parameters), the node's pubsub and

@@ -13,6 +13,7 @@
     reason = "test code fails loudly"
 )]
 
+use cinder::session::Input;
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use serde_json::{Value, json};
 
@@ -107,7 +108,7 @@ async fn a_session_is_counted_timed_and_let_go_under_its_view() {
         1.0
     );
 
-    client.handle.try_info(Bump).unwrap();
+    client.handle.try_send(Input::Info(Box::new(Bump))).unwrap();
     let push = client.read().await;
     assert_eq!(push[3], "diff");
     assert_eq!(
