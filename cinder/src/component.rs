@@ -23,7 +23,6 @@
 //! pushed as a `diff`, as Phoenix delivers them after `update_many`.
 
 use std::any::{Any, type_name};
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
@@ -272,7 +271,7 @@ pub fn live_component<'a, C: LiveComponent>(id: impl Into<String>, props: C::Pro
     Dynamic::Component(Box::new(Component::deferred(
         type_name::<C>(),
         id,
-        move |cid| render::<C>(key_id, Myself(cid), props),
+        move |cid, instances| render::<C>(instances, key_id, Myself(cid), props),
     )))
 }
 
@@ -412,76 +411,47 @@ impl Registry {
     pub(crate) fn take_failure(&mut self) -> Option<Error> {
         self.0.as_mut()?.failed.take()
     }
-
-    /// Runs `f` (a render) with this registry available to [`live_component`].
-    pub(crate) fn with<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        struct Restore<'r> {
-            registry: &'r mut Registry,
-            previous: Option<Registry>,
-        }
-        impl Drop for Restore<'_> {
-            fn drop(&mut self) {
-                let current = CURRENT.replace(self.previous.take());
-                if let Some(current) = current {
-                    *self.registry = current;
-                }
-            }
-        }
-        let previous = CURRENT.replace(Some(std::mem::take(self)));
-        let _restore = Restore {
-            registry: self,
-            previous,
-        };
-        f()
-    }
 }
 
 /// A render of instance `(kind, id)` as it is, without props: after it handled an
-/// event. Rendered under the registry of [`Registry::with`].
+/// event.
 pub(crate) fn rerender<'a>(kind: &'static str, id: String) -> Component<'a> {
     let key_id = id.clone();
-    Component::deferred(kind, id, move |cid| {
+    Component::deferred(kind, id, move |cid, mut instances| {
         let key = (kind, key_id);
-        let Some(mut instance) = take(&key) else {
+        let Some(mut instance) = take(instances.as_deref_mut(), &key) else {
             return placeholder();
         };
         let rendered = instance.render(Myself(cid));
-        put(key, instance);
+        put(instances, key, instance);
         rendered
     })
 }
 
-thread_local! {
-    /// The registry of the session rendering on this thread. A render is synchronous,
-    /// so no other session's render interleaves.
-    static CURRENT: RefCell<Option<Registry>> = const { RefCell::new(None) };
+/// Takes an instance out of the session's instances, so its render may render
+/// children.
+fn take(instances: Option<&mut Registry>, key: &Key) -> Option<Box<dyn Instance>> {
+    instances?.0.as_mut()?.instances.remove(key)
 }
 
-/// Takes an instance out of the current registry, so its render may render children.
-fn take(key: &Key) -> Option<Box<dyn Instance>> {
-    CURRENT.with_borrow_mut(|registry| registry.as_mut()?.0.as_mut()?.instances.remove(key))
+/// Puts an instance back after its render (nothing outside a session).
+fn put(instances: Option<&mut Registry>, key: Key, instance: Box<dyn Instance>) {
+    if let Some(registry) = instances {
+        let registry = registry.0.get_or_insert_default();
+        registry.instances.insert(key, instance);
+    }
 }
 
-fn put(key: Key, instance: Box<dyn Instance>) {
-    CURRENT.with_borrow_mut(|registry| {
-        if let Some(registry) = registry {
-            let registry = registry.0.get_or_insert_default();
-            registry.instances.insert(key, instance);
-        }
-    });
-}
-
-fn fail(error: Error) {
+/// Records a failed `mount` or `update`, which ends the session after the render.
+fn fail(instances: Option<&mut Registry>, error: Error) {
     warn!(%error, "a live component failed to mount or update");
-    CURRENT.with_borrow_mut(|registry| {
-        if let Some(registry) = registry {
-            registry
-                .0
-                .get_or_insert_default()
-                .failed
-                .get_or_insert(error);
-        }
-    });
+    if let Some(registry) = instances {
+        registry
+            .0
+            .get_or_insert_default()
+            .failed
+            .get_or_insert(error);
+    }
 }
 
 /// What a component that failed renders (a single root tag, as components must).
@@ -494,39 +464,43 @@ fn placeholder() -> Rendered<'static> {
     Rendered::eager(&FAILED, Vec::new())
 }
 
-/// Mounts (when new) or updates the instance `(C, id)`, then renders it.
-fn render<C: LiveComponent>(id: String, myself: Myself, props: C::Props) -> Rendered<'static> {
+/// Mounts (when new) or updates the instance `(C, id)`, then renders it: in the
+/// session's `instances`, or for this render only in a dead render.
+fn render<C: LiveComponent>(
+    mut instances: Option<&mut Registry>,
+    id: String,
+    myself: Myself,
+    props: C::Props,
+) -> Rendered<'static> {
     let key = (type_name::<C>(), id);
-    let existing =
-        take(&key).and_then(|instance| instance.into_any().downcast::<ComponentSocket<C>>().ok());
+    let existing = take(instances.as_deref_mut(), &key)
+        .and_then(|instance| instance.into_any().downcast::<ComponentSocket<C>>().ok());
     let mut socket = match existing {
         Some(socket) => socket,
         None => match C::mount(&props) {
             Ok(state) => {
-                let connected = CURRENT.with_borrow(Option::is_some);
+                let connected = instances.is_some();
                 Box::new(ComponentSocket::new(state, myself, connected))
             }
             Err(error) => {
-                fail(error);
+                fail(instances, error);
                 return placeholder();
             }
         },
     };
     socket.myself = myself;
     if let Err(error) = C::update(&mut socket, props) {
-        fail(error);
+        fail(instances, error);
         return placeholder();
     }
     let effects = std::mem::take(&mut socket.effects);
-    if !effects.is_empty() {
-        CURRENT.with_borrow_mut(|registry| {
-            if let Some(registry) = registry {
-                let registry = registry.0.get_or_insert_default();
-                registry.updated.get_or_insert_default().append(effects);
-            }
-        });
+    if !effects.is_empty()
+        && let Some(registry) = instances.as_deref_mut()
+    {
+        let registry = registry.0.get_or_insert_default();
+        registry.updated.get_or_insert_default().append(effects);
     }
     let rendered = Instance::render(&mut *socket, myself);
-    put(key, socket);
+    put(instances, key, socket);
     rendered
 }

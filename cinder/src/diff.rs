@@ -69,6 +69,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
+use crate::component::Registry;
 use crate::json;
 use crate::rendered::{Component, Comprehension, Dynamic, Rendered, Template};
 
@@ -226,7 +227,9 @@ impl Prints {
     /// Diffs `rendered` (the root) and `components` (rendered on their own, as after one
     /// of them handled an event) against what the client holds. Without a root, the diff
     /// holds only `"c"` and the extras; a component the root renders too is rendered
-    /// once, as the root meets it.
+    /// once, as the root meets it. Live components are mounted for this render only (as
+    /// in a dead render); a session renders with its instances through
+    /// [`Prints::render_live`].
     pub fn render_with<'r>(
         &mut self,
         rendered: Option<Rendered<'r>>,
@@ -234,28 +237,7 @@ impl Prints {
         extras: Extras<'_>,
     ) -> String {
         let mut out = String::with_capacity(64);
-        match rendered {
-            Some(rendered) => self.render_parts(&mut out, rendered, components, extras),
-            None => {
-                out.push('{');
-                let mut writer = Writer {
-                    out: &mut out,
-                    table: None,
-                    top: false,
-                    full: false,
-                    registry: &mut self.components,
-                    pending: Vec::new(),
-                    seen: HashSet::new(),
-                    done: HashSet::new(),
-                };
-                for component in components {
-                    writer.meet(component);
-                }
-                writer.components();
-                write_extras(writer.out, extras);
-                out.push('}');
-            }
-        }
+        self.write(&mut out, rendered, components, extras, None);
         out
     }
 
@@ -269,16 +251,41 @@ impl Prints {
 
     /// Like [`Prints::render`], appending to `out` (which may already hold a frame prefix).
     pub fn render_into(&mut self, out: &mut String, rendered: Rendered<'_>, extras: Extras<'_>) {
-        self.render_parts(out, rendered, Vec::new(), extras);
+        self.write(out, Some(rendered), Vec::new(), extras, None);
     }
 
-    fn render_parts<'r>(
+    /// [`Prints::render_with`] in a live session, appending to `out`: live components
+    /// render from, and are kept in, the session's `instances`.
+    pub(crate) fn render_live<'r>(
         &mut self,
         out: &mut String,
-        rendered: Rendered<'r>,
+        rendered: Option<Rendered<'r>>,
         components: Vec<Component<'r>>,
         extras: Extras<'_>,
+        instances: &mut Registry,
     ) {
+        self.write(out, rendered, components, extras, Some(instances));
+    }
+
+    fn write<'r>(
+        &mut self,
+        out: &mut String,
+        rendered: Option<Rendered<'r>>,
+        components: Vec<Component<'r>>,
+        extras: Extras<'_>,
+        instances: Option<&mut Registry>,
+    ) {
+        let Some(rendered) = rendered else {
+            out.push('{');
+            let mut writer = Writer::new(out, None, &mut self.components, instances);
+            for component in components {
+                writer.meet(component);
+            }
+            writer.components();
+            write_extras(writer.out, extras);
+            out.push('}');
+            return;
+        };
         if self
             .root
             .as_ref()
@@ -292,16 +299,8 @@ impl Prints {
             };
         }
         let start = out.len();
-        let mut writer = Writer {
-            out,
-            table: Some(Vec::new()),
-            top: true,
-            full: false,
-            registry: &mut self.components,
-            pending: Vec::new(),
-            seen: HashSet::new(),
-            done: HashSet::new(),
-        };
+        let mut writer = Writer::new(out, Some(Vec::new()), &mut self.components, instances);
+        writer.top = true;
         let (wrote, print) = writer.node(rendered, self.root.take(), false);
         self.root = Some(print);
         let shared = writer.table.take().unwrap_or_default();
@@ -387,6 +386,9 @@ struct Writer<'o, 'r> {
     /// sent and every comprehension entry is new, only statics are left out.
     full: bool,
     registry: &'o mut Components,
+    /// The session's live component instances, which deferred component renders read
+    /// and update; `None` outside a session.
+    instances: Option<&'o mut Registry>,
     /// Components met in this pass and not rendered yet, in order.
     pending: Vec<(u32, Rendered<'r>)>,
     /// Cids met in this pass (a duplicate `(kind, id)` is rendered once).
@@ -395,7 +397,26 @@ struct Writer<'o, 'r> {
     done: HashSet<u32>,
 }
 
-impl<'r> Writer<'_, 'r> {
+impl<'o, 'r> Writer<'o, 'r> {
+    fn new(
+        out: &'o mut String,
+        table: Option<Vec<&'static Template>>,
+        registry: &'o mut Components,
+        instances: Option<&'o mut Registry>,
+    ) -> Self {
+        Writer {
+            out,
+            table,
+            top: false,
+            full: false,
+            registry,
+            instances,
+            pending: Vec::new(),
+            seen: HashSet::new(),
+            done: HashSet::new(),
+        }
+    }
+
     /// Writes `"s"` for a template sent whole: an index into the table, or the array
     /// when there is no table or `inline` says so.
     fn write_statics(&mut self, template: &'static Template, inline: bool) {
@@ -777,7 +798,7 @@ impl<'r> Writer<'_, 'r> {
         };
         // A duplicate id renders as the first one (Phoenix raises instead).
         if self.seen.insert(cid) {
-            let rendered = body.into_rendered(cid);
+            let rendered = body.into_rendered(cid, self.instances.as_deref_mut());
             self.pending.push((cid, rendered));
         }
         cid

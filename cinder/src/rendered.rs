@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use crate::component::Registry;
 use crate::html::IntoDynamic;
 use crate::stream::StreamOps;
 
@@ -196,7 +197,9 @@ impl<'a> Dynamic<'a> {
             // the HTML here is what it renders once those are stripped.
             // A render waiting for its cid gets 0 here: a dead render has no cids, and
             // the join replaces it.
-            Dynamic::Component(component) => component.body.into_rendered(0).write_html(out),
+            Dynamic::Component(component) => {
+                component.body.into_rendered(0, None).write_html(out);
+            }
         }
     }
 }
@@ -230,15 +233,19 @@ pub struct Component<'a> {
 /// renders its own `phx-target`, the cid).
 pub(crate) enum Body<'a> {
     Ready(Rendered<'a>),
-    Deferred(Box<dyn FnOnce(u32) -> Rendered<'static>>),
+    Deferred(Box<DeferredRender>),
 }
 
+/// A component render waiting for its cid, and for the session's instances (`None` in
+/// a dead render: the instance is mounted for that render only).
+pub(crate) type DeferredRender = dyn FnOnce(u32, Option<&mut Registry>) -> Rendered<'static>;
+
 impl<'a> Body<'a> {
-    /// The render for `cid`.
-    pub(crate) fn into_rendered(self, cid: u32) -> Rendered<'a> {
+    /// The render for `cid`, with the session's instances if it has any.
+    pub(crate) fn into_rendered(self, cid: u32, instances: Option<&mut Registry>) -> Rendered<'a> {
         match self {
             Body::Ready(rendered) => rendered,
-            Body::Deferred(render) => render(cid).into_owned(),
+            Body::Deferred(render) => render(cid, instances).into_owned(),
         }
     }
 }
@@ -253,13 +260,13 @@ impl<'a> Component<'a> {
         }
     }
 
-    /// An instance whose render depends on its cid: `render` runs once the engine has
-    /// given the instance its cid, and only if the client needs this render (a
-    /// duplicate id is rendered once).
-    pub fn deferred(
+    /// An instance whose render depends on its cid and on the session's instances:
+    /// `render` runs once the engine has given the instance its cid, and only if the
+    /// client needs this render (a duplicate id is rendered once).
+    pub(crate) fn deferred(
         kind: &'static str,
         id: impl Into<String>,
-        render: impl FnOnce(u32) -> Rendered<'static> + 'static,
+        render: impl FnOnce(u32, Option<&mut Registry>) -> Rendered<'static> + 'static,
     ) -> Self {
         Component {
             kind,

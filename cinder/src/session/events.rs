@@ -351,13 +351,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             .map(|(kind, id)| component::rerender(kind, id))
             .collect();
         let rendered = catch_unwind(AssertUnwindSafe(|| {
-            registry.with(|| {
-                if rerender.is_empty() {
-                    prints.render(V::render(&socket.assigns), extras)
-                } else {
-                    prints.render_with(Some(V::render(&socket.assigns)), rerender, extras)
-                }
-            })
+            let mut diff = String::with_capacity(64);
+            let root = Some(V::render(&socket.assigns));
+            prints.render_live(&mut diff, root, rerender, extras, registry);
+            diff
         }));
         socket.assigns.clear();
         let failed = registry.take_failure();

@@ -80,9 +80,8 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         *components = Registry::default();
         let rendered = catch_unwind(AssertUnwindSafe(|| {
             prints.reset();
-            components.with(|| {
-                prints.render_into(&mut response, V::render(&socket.assigns), extras);
-            });
+            let root = Some(V::render(&socket.assigns));
+            prints.render_live(&mut response, root, Vec::new(), extras, components);
         }));
         let failed = match rendered {
             Err(_) => Some(ErrorReason::Panic),
