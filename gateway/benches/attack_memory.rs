@@ -3,18 +3,18 @@
 //! Run: `cargo bench -p cinder-gateway --bench attack_memory` (`ROUTE_SOCKETS`,
 //! `ROUTE_JOINS`, `SLOW_SOCKETS`, `FLOOD_FRAMES` change the sizes).
 //!
-//! - **Route flood**: `ROUTE_SOCKETS` sockets (default 20) each join a view, then send
-//!   `ROUTE_JOINS` (5,000) upload-channel joins with 254-byte topics that the view-node
-//!   refuses. Before routes were bounded each refused join kept its route (and topic)
-//!   for the socket's life.
+//! - **Route flood**: `ROUTE_SOCKETS` sockets (default 20) each join a view, then,
+//!   `ROUTE_JOINS` (5,000) times, have the view allow an upload channel with a 254-byte
+//!   topic and join it, a join the view-node refuses. Before routes were bounded each
+//!   refused join kept its route (and topic) for the socket's life.
 //! - **Slow readers**: `SLOW_SOCKETS` sockets (20) each join a view, ask it for
 //!   `FLOOD_FRAMES` (400) frames of 64 KB, and never read again. Each is dropped within
 //!   the write timeout (default 20 s) of its stalled write; the bench prints the peak
 //!   and the time from the request to the view-node's `Leave`.
 //!
-//! The gateway, a view-node double and the clients run in this process on a two-worker
-//! runtime with the gateway's default limits (message rate raised for the flood). The
-//! figures are this process's resident memory (sampled every 20 ms for the peak) and
+//! The gateway, the fake view-node of `cinder-test-support` and the clients run in this
+//! process on a two-worker runtime with the gateway's default limits (message rate
+//! raised for the flood). The figures are this process's resident memory (sampled every 20 ms for the peak) and
 //! live heap (a counting allocator), as growth over a warmed-up baseline; the clients'
 //! own share is small (a socket and a tungstenite stream each).
 
@@ -24,22 +24,15 @@ use cinder_test_support::heap::{self, Counting};
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
-use cinder_proto::v1::{Down, RenderRequest, RenderResponse, Up, down, up};
+use cinder_test_support::fake_node::{FakeNode, Record, Seen};
 use futures_util::{SinkExt as _, StreamExt as _};
-use serde_json::{Value, json};
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -47,93 +40,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
-}
-
-/// What the node double tells the bench.
-#[derive(Debug)]
-enum Event {
-    Joined { session: u64, topic: String },
-    Left { session: u64, at: Instant },
-}
-
-/// A view-node double: joins are answered ok, `lvu:` joins refused, a `flood` event
-/// answered with `{"frames":N,"bytes":B}` frames; joins and leaves are reported.
-struct Node {
-    events: mpsc::UnboundedSender<Event>,
-}
-
-type DownStream = Pin<Box<dyn futures_util::Stream<Item = Result<Down, tonic::Status>> + Send>>;
-
-fn frame_down(session: u64, value: &Value) -> Down {
-    Down {
-        session,
-        kind: Some(down::Kind::Frame(value.to_string().into_bytes())),
-    }
-}
-
-#[tonic::async_trait]
-impl ViewNode for Node {
-    type LinkStream = DownStream;
-
-    async fn link(
-        &self,
-        request: tonic::Request<tonic::Streaming<Up>>,
-    ) -> Result<tonic::Response<Self::LinkStream>, tonic::Status> {
-        let mut inbound = request.into_inner();
-        let (tx, rx) = mpsc::channel(64);
-        let events = self.events.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(up)) = inbound.message().await {
-                let session = up.session;
-                let (bytes, join) = match up.kind {
-                    Some(up::Kind::Join(join)) => (join.frame, true),
-                    Some(up::Kind::Frame(bytes)) => (bytes, false),
-                    Some(up::Kind::Leave(_)) => {
-                        let _ = events.send(Event::Left {
-                            session,
-                            at: Instant::now(),
-                        });
-                        continue;
-                    }
-                    _ => continue,
-                };
-                let Ok(frame) = serde_json::from_slice::<Value>(&bytes) else {
-                    continue;
-                };
-                let (jr, r, topic, event) = (&frame[0], &frame[1], &frame[2], &frame[3]);
-                let mut downs = Vec::new();
-                if join {
-                    let _ = events.send(Event::Joined {
-                        session,
-                        topic: topic.as_str().unwrap_or_default().to_owned(),
-                    });
-                    downs.push(json!([jr, r, topic, "phx_reply", {"status": "ok", "response": {"rendered": {"0": "0", "s": ["<p>", "</p>"]}}}]));
-                } else if event == "phx_join" {
-                    downs.push(json!([jr, r, topic, "phx_reply", {"status": "error", "response": {"reason": "invalid_token"}}]));
-                } else if event == "flood" {
-                    downs
-                        .push(json!([jr, r, topic, "phx_reply", {"status": "ok", "response": {}}]));
-                    let pad = "x".repeat(frame[4]["bytes"].as_u64().unwrap_or(0) as usize);
-                    for _ in 0..frame[4]["frames"].as_u64().unwrap_or(0) {
-                        downs.push(json!([jr, null, topic, "diff", {"pad": pad}]));
-                    }
-                }
-                for down in downs {
-                    if tx.send(Ok(frame_down(session, &down))).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        Ok(tonic::Response::new(Box::pin(ReceiverStream::new(rx))))
-    }
-
-    async fn render(
-        &self,
-        _request: tonic::Request<RenderRequest>,
-    ) -> Result<tonic::Response<RenderResponse>, tonic::Status> {
-        Err(tonic::Status::unimplemented("no pages here"))
-    }
 }
 
 type Socket =
@@ -156,21 +62,24 @@ async fn joined(addr: SocketAddr, id: &str) -> anyhow::Result<Socket> {
 /// One socket's route flood: `joins` refused upload-channel joins, every reply read.
 async fn route_flood(addr: SocketAddr, id: usize, joins: usize) -> anyhow::Result<Socket> {
     let mut ws = joined(addr, &format!("phx-route{id}")).await?;
-    // A token naming this socket's view, so each join makes a route here first.
-    let claims = json!({"topic": format!("lv:phx-route{id}")}).to_string();
-    let token = format!("{}.secret", URL_SAFE_NO_PAD.encode(claims));
+    let view = format!("lv:phx-route{id}");
     let (mut write, mut read) = ws.split();
     let sender = async {
         for n in 0..joins {
-            let topic = format!("lvu:{n:0>250}");
-            let join = json!([n.to_string(), n.to_string(), topic, "phx_join", {"token": token}]);
+            // The view allows the channel (the node says so to the gateway), so the join
+            // makes a route before the node refuses it.
+            let entry = format!("{n:0>250}");
+            let allow = json!(["1", "a", view, "allow_upload", {"entries": [entry]}]);
+            write.send(Message::text(allow.to_string())).await?;
+            let topic = format!("lvu:{entry}");
+            let join = json!([n.to_string(), n.to_string(), topic, "phx_join", {"token": "t", "refuse": true}]);
             write.send(Message::text(join.to_string())).await?;
         }
         anyhow::Ok(())
     };
     let receiver = async {
         let mut replies = 0;
-        while replies < joins {
+        while replies < 2 * joins {
             match read.next().await {
                 Some(Ok(Message::Text(_))) => replies += 1,
                 Some(Ok(_)) => {}
@@ -227,17 +136,11 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let (events, mut seen) = mpsc::unbounded_channel();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let node_addr = listener.local_addr()?;
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(ViewNodeServer::new(Node { events }))
-                .serve_with_incoming(TcpListenerStream::new(listener)),
-        );
+        // Joins and leaves only: the node keeps no copy of the flood's frames.
+        let mut node = FakeNode::start_with("attack", Record::Sessions).await?;
         let mut config = cinder_gateway::Config::new(
             "127.0.0.1:0".parse()?,
-            vec![node_addr.to_string()],
+            vec![node.host_port()],
             b"bench secret of at least 32 bytes".to_vec(),
         );
         config.rate_per_sec = 1_000_000;
@@ -279,13 +182,12 @@ fn main() -> anyhow::Result<()> {
         for i in 0..slow_sockets {
             slow.push(joined(addr, &format!("phx-slow{i}")).await?);
         }
-        let mut sessions = HashMap::new();
+        let mut sessions = HashSet::new();
         while sessions.len() < slow_sockets {
-            match seen.recv().await.context("node gone")? {
-                Event::Joined { session, topic } if topic.starts_with("lv:phx-slow") => {
-                    sessions.insert(session, ());
-                }
-                _ => {}
+            if let Seen::Join { session, frame, .. } = node.next().await?
+                && frame.contains("lv:phx-slow")
+            {
+                sessions.insert(session);
             }
         }
         let started = Instant::now();
@@ -294,13 +196,18 @@ fn main() -> anyhow::Result<()> {
             ws.send(Message::text(flood.to_string())).await?;
         }
         let mut times = Vec::new();
+        let deadline = Instant::now() + write_timeout * 3;
         while times.len() < slow_sockets {
-            let next = tokio::time::timeout(write_timeout * 3, seen.recv()).await;
-            match next.context("slow sockets were not dropped")?.context("node gone")? {
-                Event::Left { session, at } if sessions.contains_key(&session) => {
-                    times.push(at - started);
+            // The node's own step limit is shorter than the write timeout: retry it.
+            match node.next().await {
+                Ok(Seen::Leave { session }) if sessions.contains(&session) => {
+                    times.push(started.elapsed());
                 }
-                _ => {}
+                Ok(_) => {}
+                Err(error) if Instant::now() > deadline => {
+                    return Err(error.context("slow sockets were not dropped"));
+                }
+                Err(_) => {}
             }
         }
         let peak_slow = sampler.peak();

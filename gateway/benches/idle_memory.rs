@@ -6,8 +6,8 @@
 //! count, `PER_CLIENT` how many sockets one client process holds, `JOIN=0` leaves the
 //! sockets unjoined).
 //!
-//! The gateway and a view-node test double run in this process on a two-worker runtime;
-//! the clients run in child processes (this binary re-executed with
+//! The gateway and the fake view-node of `cinder-test-support` run in this process on a
+//! two-worker runtime; the clients run in child processes (this binary re-executed with
 //! `CINDER_IDLE_CLIENT` set), so that their sockets count neither against this
 //! process's memory nor against its open-file limit (one file per socket here). The
 //! figure is the growth of resident memory (and of live heap, from a counting
@@ -21,15 +21,11 @@ static ALLOCATOR: Counting = Counting;
 
 use std::io::{BufRead as _, Write as _};
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
-use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
-use cinder_proto::v1::{Down, RenderRequest, RenderResponse, Up, down, up};
+use cinder_test_support::fake_node::{FakeNode, Record};
 use futures_util::{SinkExt as _, StreamExt as _};
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tokio_tungstenite::tungstenite::Message;
 
 const CLIENT_ENV: &str = "CINDER_IDLE_CLIENT";
@@ -39,58 +35,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
-}
-
-/// A view-node test double that answers every join and keeps nothing per session, so
-/// the growth measured is the gateway's.
-struct Node;
-
-type DownStream = Pin<Box<dyn futures_util::Stream<Item = Result<Down, tonic::Status>> + Send>>;
-
-#[tonic::async_trait]
-impl ViewNode for Node {
-    type LinkStream = DownStream;
-
-    async fn link(
-        &self,
-        request: tonic::Request<tonic::Streaming<Up>>,
-    ) -> Result<tonic::Response<Self::LinkStream>, tonic::Status> {
-        let mut inbound = request.into_inner();
-        let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(async move {
-            while let Ok(Some(up)) = inbound.message().await {
-                let Some(up::Kind::Join(join)) = up.kind else {
-                    continue;
-                };
-                // `["<ref>","<ref>","lv:…",…`: reply with the join's own header.
-                let header: Vec<&[u8]> = join.frame.splitn(4, |b| *b == b',').collect();
-                let mut reply = Vec::new();
-                reply.extend_from_slice(header[0]);
-                reply.push(b',');
-                reply.extend_from_slice(header[1]);
-                reply.push(b',');
-                reply.extend_from_slice(header[2]);
-                reply.extend_from_slice(
-                    br#","phx_reply",{"status":"ok","response":{"rendered":{"0":"0","s":["<h1>","</h1>"]},"liveview_version":"1.2.12"}}]"#,
-                );
-                let down = Down {
-                    session: up.session,
-                    kind: Some(down::Kind::Frame(reply)),
-                };
-                if tx.send(Ok(down)).await.is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(tonic::Response::new(Box::pin(ReceiverStream::new(rx))))
-    }
-
-    async fn render(
-        &self,
-        _request: tonic::Request<RenderRequest>,
-    ) -> Result<tonic::Response<RenderResponse>, tonic::Status> {
-        Err(tonic::Status::unimplemented("no pages here"))
-    }
 }
 
 /// Client mode: opens `count` sockets from `first`, joins each, says `ready`, and holds
@@ -156,16 +100,11 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let node_addr = listener.local_addr()?;
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(ViewNodeServer::new(Node))
-                .serve_with_incoming(TcpListenerStream::new(listener)),
-        );
+        // Answers every join and records nothing, so the growth measured is the gateway's.
+        let node = FakeNode::start_with("idle", Record::Nothing).await?;
         let mut config = cinder_gateway::Config::new(
             "127.0.0.1:0".parse()?,
-            vec![node_addr.to_string()],
+            vec![node.host_port()],
             b"bench secret of at least 32 bytes".to_vec(),
         );
         config.max_connections = sockets + 10;

@@ -11,9 +11,12 @@
 //!   child process (`node client/dist/oracle.cjs`).
 //! - `views` (feature `views`): the generated views, value strategies and mutations
 //!   that the two oracle tests (server diffs, and the Rust client's merge) share.
+//! - `fake_node` (feature `fake-node`): a fake view-node over real gRPC, which the
+//!   gateway's tests and memory benches link to.
 //!
 //! What a single crate's tests share stays in that crate (`tests/support/mod.rs`): the
-//! gateway's fake view-node, the demo's process cluster, the client's gateway double.
+//! gateway's gateway and clients, the demo's process cluster, the client's gateway
+//! double.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,6 +24,8 @@
     reason = "test support: a failure here is a failed test"
 )]
 
+#[cfg(feature = "fake-node")]
+pub mod fake_node;
 pub mod heap;
 pub mod oracle;
 pub mod proxy;
