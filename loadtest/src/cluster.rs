@@ -18,8 +18,6 @@ use cinder_protocol_client::{Client, Page, View};
 use cinder_test_support::proxy::Proxy;
 use tokio::sync::mpsc;
 
-use crate::latency::percentile;
-
 /// The longest any one wait of a measurement may take.
 const STEP: Duration = Duration::from_secs(60);
 
@@ -256,4 +254,19 @@ async fn open_where_patiently(
 async fn wait_html(view: &View, predicate: impl FnMut(&str) -> bool) -> anyhow::Result<()> {
     view.wait_for_within(STEP, predicate).await?;
     Ok(())
+}
+
+/// The sample at quantile `p` of `sorted`.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "an index into a short list"
+    )]
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
 }

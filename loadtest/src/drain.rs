@@ -31,13 +31,14 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::process::Process;
+use crate::session::{encode_component, ws_kind as kind};
 
 /// `phoenix`'s `reconnectAfterMs` for the socket, by attempt; 5 s after the last.
 const BACK_OFF_MS: [u64; 9] = [10, 50, 100, 150, 200, 250, 500, 1000, 2000];
@@ -488,29 +489,6 @@ async fn open(target: &Target, gateway: &str, mounts: u32) -> Result<Socket, Str
     }
 }
 
-/// An error's kind, without the details that make every one different.
-fn kind(error: &tungstenite::Error) -> String {
-    match error {
-        tungstenite::Error::Http(response) => format!("HTTP {}", response.status().as_u16()),
-        tungstenite::Error::Io(io) => format!("io {:?}", io.kind()),
-        tungstenite::Error::Protocol(protocol) => format!("protocol: {protocol}"),
-        other => other.to_string(),
-    }
-}
-
-/// JavaScript's `encodeURIComponent`, as the page's socket URL is built.
-fn encode_component(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,10 +500,5 @@ mod tests {
         let rejoins = [at(5), at(120), at(130), at(150), at(199), at(250)];
         assert_eq!(peak_rate(&rejoins, start), (40, Duration::from_millis(100)));
         assert_eq!(peak_rate(&[], start), (0, Duration::ZERO));
-    }
-
-    #[test]
-    fn components_are_encoded_like_javascript() {
-        assert_eq!(encode_component("a+b/c=_-~"), "a%2Bb%2Fc%3D_-~");
     }
 }

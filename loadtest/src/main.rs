@@ -1,112 +1,196 @@
-//! `cinder-loadtest`: drives a Cinder gateway with protocol clients.
+//! `cinder-loadtest`: drives Cinder gateways with simulated browser tabs, and prints
+//! the figures a deployment is sized by.
 //!
-//! - `latency --url URL [--rate 1000] [--events 10000] [--event inc]` — one page joined,
-//!   events pushed at a fixed rate, prints p50/p99/p99.9 of event → reply frame (the
-//!   wire round trip; the client does not merge these replies).
-//! - `idle --url URL --sessions N` — N sockets, each joined to the page, held open;
-//!   prints `ready N` once all joined, then waits for stdin to close.
+//! Load scenarios (one controller, `--procs` worker processes, any number of gateways;
+//! see `control.rs` for the shared options, `--help` for each):
+//!
+//! - `idle` — open sessions step by step at a connect rate and hold them: join rate
+//!   and resident bytes per session of each watched process and of the load tester.
+//! - `click` — the same, then events on a fixed open-loop clock over the sessions:
+//!   latency percentiles from each event's scheduled send.
+//! - `merge` — adds up the `--json` results of many pods into one report.
+//!
+//! Figure scenarios that start or need a particular cluster:
+//!
 //! - `crossnode --from URL --to URL [--messages 1000]` — chat messages between clients of
 //!   two gateways served by two view-nodes: p50/p99 of send → the other client's push.
 //! - `fanout --urls URL,URL… --sessions N` — N feed sessions, one publish through the
 //!   topics API (`CINDER_API_TOKEN`): time until each, and the last, received it.
-//! - `converge --url URL --redis HOST:PORT` — prints `proxy listening on ADDR` for a
-//!   view-node named `island` to use as its Redis; partitions it, heals, and times
-//!   presence convergence.
+//! - `converge --url URL --redis HOST:PORT` — partitions a view-node named `island` from
+//!   Redis, heals, and times presence convergence.
+//! - `drain` — starts a view-node and two gateways, drains one with SIGTERM under N
+//!   sockets and times the clients' move (see `drain.rs`).
 //!
-//! - `drain [--sessions 10000] [--path /counter] [--bin DIR] [--serve-ms MS]
-//!   [--close-ms MS]` — starts a view-node and gateways A and B from the binaries in `DIR`
-//!   (default: beside this one), holds N sockets on A, sends A SIGTERM and times the
-//!   clients' move to B (see `drain.rs`).
-//!
-//! Every loop is bounded by its count; the tool stops by itself.
+//! Every loop is bounded by its count or its time; the tool stops by itself.
 
 mod cluster;
+mod control;
 mod drain;
-mod latency;
+mod html;
 mod process;
+mod report;
+mod run;
+mod session;
+mod sources;
+mod stats;
+mod watch;
 
-use anyhow::{Context, bail};
+use std::path::PathBuf;
 
-fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use control::{Events, Load};
+
+#[derive(Parser)]
+#[command(
+    name = "cinder-loadtest",
+    version,
+    about = "Load and figures for Cinder deployments"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn number(args: &[String], name: &str, default: u64) -> anyhow::Result<u64> {
-    flag(args, name).map_or(Ok(default), |v| {
-        v.parse().with_context(|| format!("{name} takes a number"))
-    })
+#[derive(Subcommand)]
+enum Command {
+    /// Open sessions step by step and hold them; report join rate and bytes per session.
+    Idle {
+        #[command(flatten)]
+        load: Load,
+    },
+    /// Hold sessions and push events at a fixed open-loop rate; report latency.
+    Click {
+        #[command(flatten)]
+        load: Load,
+        /// Events per second over all sessions; a comma list makes steps.
+        #[arg(long, value_delimiter = ',', default_value = "1000")]
+        rate: Vec<f64>,
+        /// The event each click pushes.
+        #[arg(long, default_value = "inc")]
+        event: String,
+    },
+    /// Merge the `--json` results of several runs (the pods of a distributed run).
+    Merge {
+        /// The result files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        outputs: report::Outputs,
+    },
+    /// Chat messages between clients of two gateways on two view-nodes.
+    Crossnode {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value_t = 1000)]
+        messages: u64,
+    },
+    /// One publish to N feed sessions: time to every delivery and the last.
+    Fanout {
+        /// Gateway page URLs, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        urls: Vec<String>,
+        #[arg(long, default_value_t = 10_000)]
+        sessions: u64,
+    },
+    /// Presence convergence after a Redis partition of the view-node `island`.
+    Converge {
+        #[arg(long)]
+        url: String,
+        /// Redis `HOST:PORT`.
+        #[arg(long)]
+        redis: std::net::SocketAddr,
+    },
+    /// A gateway drained under load: time until its clients joined again elsewhere.
+    Drain {
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+        /// The folder holding `cinder-demo` and `cinder-gateway` (default: beside this).
+        #[arg(long)]
+        bin: Option<PathBuf>,
+        #[arg(long, default_value = "/counter")]
+        path: String,
+        /// The gateways' `--drain-serve-ms`.
+        #[arg(long)]
+        serve_ms: Option<u64>,
+        /// The gateways' `--drain-close-ms`.
+        #[arg(long)]
+        close_ms: Option<u64>,
+        /// The gateways' `--drain-deadline-ms`.
+        #[arg(long)]
+        deadline_ms: Option<u64>,
+    },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let url = flag(&args, "--url")
-        .unwrap_or("http://127.0.0.1:4000/counter")
-        .to_owned();
-    match args.first().map(String::as_str) {
-        Some("latency") => {
-            let rate = number(&args, "--rate", 1000)?;
-            let events = number(&args, "--events", 10_000)?;
-            let event = flag(&args, "--event").unwrap_or("inc");
-            latency::run(&url, rate, events, event).await
+/// One thread per process: the box's cores belong to the servers under test, and
+/// `--procs` is the knob that spreads the load tester.
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    if let Err(error) = run(Cli::parse()).await {
+        eprintln!("cinder-loadtest: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Idle { load } => {
+            let events = Events {
+                rates: vec![0.0],
+                event: String::new(),
+            };
+            control::run(load, events).await
         }
-        Some("idle") => {
-            let sessions = number(&args, "--sessions", 1000)?;
-            latency::idle(&url, sessions).await
+        Command::Click { load, rate, event } => {
+            control::run(load, Events { rates: rate, event }).await
         }
-        Some("crossnode") => {
-            let from = flag(&args, "--from").context("--from URL")?;
-            let to = flag(&args, "--to").context("--to URL")?;
-            let messages = number(&args, "--messages", 1000)?;
-            cluster::crossnode(from, to, messages).await
+        Command::Merge { files, outputs } => {
+            let run = report::merge(&files)?;
+            report::print_summary(&run, &outputs);
+            run.write(&outputs)
         }
-        Some("fanout") => {
-            let urls: Vec<String> = flag(&args, "--urls")
-                .context("--urls URL,URL")?
-                .split(',')
-                .map(str::to_owned)
-                .collect();
-            let sessions = number(&args, "--sessions", 10_000)?;
+        Command::Crossnode { from, to, messages } => cluster::crossnode(&from, &to, messages).await,
+        Command::Fanout { urls, sessions } => {
             let token =
                 std::env::var("CINDER_API_TOKEN").context("fanout needs CINDER_API_TOKEN")?;
             cluster::fanout(&urls, sessions, &token).await
         }
-        Some("converge") => {
-            let redis = flag(&args, "--redis")
-                .context("--redis HOST:PORT")?
-                .parse()
-                .context("--redis takes HOST:PORT")?;
-            cluster::converge(&url, redis).await
-        }
-        Some("drain") => {
-            let bin = match flag(&args, "--bin") {
-                Some(dir) => dir.into(),
+        Command::Converge { url, redis } => cluster::converge(&url, redis).await,
+        Command::Drain {
+            sessions,
+            bin,
+            path,
+            serve_ms,
+            close_ms,
+            deadline_ms,
+        } => {
+            let bin = match bin {
+                Some(dir) => dir,
                 None => std::env::current_exe()?
                     .parent()
                     .context("the load tester's folder")?
                     .to_owned(),
             };
             let mut gateway_flags = Vec::new();
-            for (ours, theirs) in [
-                ("--serve-ms", "--drain-serve-ms"),
-                ("--close-ms", "--drain-close-ms"),
-                ("--deadline-ms", "--drain-deadline-ms"),
+            for (flag, ms) in [
+                ("--drain-serve-ms", serve_ms),
+                ("--drain-close-ms", close_ms),
+                ("--drain-deadline-ms", deadline_ms),
             ] {
-                if let Some(ms) = flag(&args, ours) {
-                    gateway_flags.extend([theirs.to_owned(), ms.to_owned()]);
+                if let Some(ms) = ms {
+                    gateway_flags.extend([flag.to_owned(), ms.to_string()]);
                 }
             }
             drain::run(drain::Options {
-                sessions: usize::try_from(number(&args, "--sessions", 10_000)?)?,
+                sessions,
                 bin,
-                path: flag(&args, "--path").unwrap_or("/counter").to_owned(),
+                path,
                 gateway_flags,
             })
             .await
         }
-        _ => bail!("usage: cinder-loadtest latency|idle|crossnode|fanout|converge|drain [...]"),
     }
 }

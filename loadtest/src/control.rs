@@ -1,0 +1,402 @@
+//! The controller of a load test: splits the load over `--procs` worker processes (each
+//! under the per-process file limit) or runs it in this one, merges their intervals,
+//! shows progress on stderr, applies the stop rules, watches the servers, and writes
+//! the results when the run ends: by itself, by a stop rule, or on Ctrl-C.
+//!
+//! A worker is this binary run again with `--worker-of J/P`: it runs its share and
+//! prints one JSON interval per line on stdout. With `--shard I/N` a whole controller
+//! (a pod of a distributed run) takes share `I` of `N`; `--start-at` makes every pod and
+//! worker start on the same second, so that their intervals line up for `merge`.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::sync::{mpsc, watch};
+
+use crate::report::{Outputs, Run};
+use crate::run::{Plan, Step, ensure_files};
+use crate::sources::Sources;
+use crate::stats::{Interval, total};
+use crate::watch::Watched;
+
+/// The options every load scenario shares.
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct Load {
+    /// The page every session loads and joins (`http://gateway:port/path`); repeat it
+    /// to spread sessions over several gateways.
+    #[arg(long = "url", required = true)]
+    pub(crate) urls: Vec<String>,
+    /// Sessions to hold; a comma list makes steps (`10000,50000,100000`).
+    #[arg(long, value_delimiter = ',', default_value = "1000")]
+    pub(crate) sessions: Vec<u64>,
+    /// How long each step holds its sessions (and pushes its events) before the next.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub(crate) hold: Duration,
+    /// Sessions opened per second, over all processes.
+    #[arg(long, default_value_t = 1000.0)]
+    pub(crate) connect_rate: f64,
+    /// Distinct pages (view ids) the sessions spread over, so that placement spreads
+    /// them over the view-nodes.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) pages: usize,
+    /// Source addresses to connect from: `127.0.0.2-127.0.0.254` or `A,B,…`.
+    #[arg(long)]
+    pub(crate) sources: Option<String>,
+    /// Worker processes to spread the sessions over (each may hold about 19,000).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) procs: usize,
+    /// This controller's share of a distributed run: `I/N`.
+    #[arg(long)]
+    pub(crate) shard: Option<String>,
+    /// Start at this Unix time (seconds), so that many pods start together.
+    #[arg(long)]
+    pub(crate) start_at: Option<f64>,
+    /// How often intervals are taken, shown and written.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
+    pub(crate) interval: Duration,
+    /// A server process to watch on the load's clock: `NAME=PID` (repeatable).
+    #[arg(long = "watch")]
+    pub(crate) watch: Vec<String>,
+    /// Stop once an interval's event p99 is over this (`50ms`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub(crate) max_p99: Option<Duration>,
+    /// Stop once more than this many errors have been seen.
+    #[arg(long)]
+    pub(crate) max_errors: Option<u64>,
+    /// No progress line on stderr.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) outputs: Outputs,
+    /// Internal: run as worker `J/P` of a controller, printing intervals as JSON lines.
+    #[arg(long, hide = true)]
+    pub(crate) worker_of: Option<String>,
+}
+
+/// What a scenario adds to [`Load`]: events per step.
+#[derive(Clone, Debug)]
+pub(crate) struct Events {
+    /// Events per second over all processes, per step (0: none).
+    pub(crate) rates: Vec<f64>,
+    /// The event name pushed.
+    pub(crate) event: String,
+}
+
+/// `I/N`, checked.
+fn share_spec(spec: &str, flag: &str) -> anyhow::Result<(usize, usize)> {
+    let (i, n) = spec
+        .split_once('/')
+        .with_context(|| format!("{flag} {spec}: expected I/N"))?;
+    let (i, n): (usize, usize) = (i.parse()?, n.parse()?);
+    if n == 0 || i >= n {
+        bail!("{flag} {spec}: I must be below N");
+    }
+    Ok((i, n))
+}
+
+/// Part `i` of `n` of `total`, the remainder going to the first parts.
+fn part(total: u64, i: usize, n: usize) -> u64 {
+    let (i, n) = (i as u64, n as u64);
+    total / n + u64::from(i < total % n)
+}
+
+impl Load {
+    /// This process's (or worker's) share: `(index, of)` over every process of the run.
+    fn share(&self) -> anyhow::Result<(usize, usize)> {
+        let (pod, pods) = match &self.shard {
+            Some(spec) => share_spec(spec, "--shard")?,
+            None => (0, 1),
+        };
+        let (worker, workers) = match &self.worker_of {
+            Some(spec) => share_spec(spec, "--worker-of")?,
+            None => (0, self.procs.max(1)),
+        };
+        Ok((pod * workers + worker, pods * workers))
+    }
+
+    /// The plan of share `(i, n)`.
+    fn plan(&self, events: &Events, (i, n): (usize, usize)) -> anyhow::Result<Plan> {
+        let sources = match &self.sources {
+            Some(spec) => Sources::parse(spec)?.share(i, n),
+            None => Sources::default(),
+        };
+        let count = self.sessions.len().max(events.rates.len());
+        let steps = (0..count)
+            .map(|s| Step {
+                sessions: part(self.sessions[s.min(self.sessions.len() - 1)], i, n),
+                rate: events
+                    .rates
+                    .get(s.min(events.rates.len().saturating_sub(1)))
+                    .copied()
+                    .unwrap_or(0.0)
+                    / n as f64,
+                hold: self.hold,
+            })
+            .collect();
+        let pages = usize::try_from(part(self.pages as u64, i, n))?.max(1);
+        Ok(Plan {
+            urls: self.urls.clone(),
+            steps,
+            connect_rate: self.connect_rate / n as f64,
+            pages,
+            sources,
+            event: events.event.clone(),
+            interval: self.interval,
+            start_at: self
+                .start_at
+                .map(|at| UNIX_EPOCH + Duration::from_secs_f64(at)),
+        })
+    }
+}
+
+/// Runs a load scenario: as a worker, or as the controller of the run.
+pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
+    if load.worker_of.is_some() {
+        return worker(&load, &events).await;
+    }
+    let watched: Vec<Watched> = load
+        .watch
+        .iter()
+        .map(|spec| Watched::parse(spec))
+        .collect::<anyhow::Result<_>>()?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop, stopping) = watch::channel(false);
+    let procs = load.procs.max(1);
+    let mut children = Vec::new();
+    let mut running = Vec::new();
+    if procs == 1 {
+        let plan = load.plan(&events, load.share()?)?;
+        ensure_files(plan.steps.iter().map(|s| s.sessions).max().unwrap_or(0))?;
+        running.push(tokio::spawn(crate::run::run(plan, tx, stopping)));
+    } else {
+        let start_at = load.start_at.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64().ceil() + 2.0)
+        });
+        for j in 0..procs {
+            let (pid, worker) = spawn_worker(j, procs, start_at, tx.clone())?;
+            children.push(pid);
+            running.push(worker);
+        }
+        drop(tx);
+    }
+
+    let started = Instant::now();
+    let mut run = Run {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        ..Run::default()
+    };
+    let sample = |run: &mut Run, at: f64| {
+        run.servers
+            .extend(watched.iter().filter_map(|w| w.sample(at)));
+    };
+    sample(&mut run, 0.0);
+    let mut partial: BTreeMap<u64, Interval> = BTreeMap::new();
+    let mut progress = Progress::new(load.quiet);
+    let mut stopped = false;
+    let stop_all = |reason: &str, children: &[u32]| {
+        eprintln!("\ncinder-loadtest: stopping: {reason}");
+        stop.send_replace(true);
+        for pid in children {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(i32::try_from(*pid).unwrap_or(0)),
+                nix::sys::signal::Signal::SIGINT,
+            );
+        }
+    };
+    loop {
+        tokio::select! {
+            interval = rx.recv() => {
+                let Some(interval) = interval else { break };
+                let index = interval.index;
+                let merged = partial.entry(index).or_default();
+                if merged.procs == 0 {
+                    merged.index = index;
+                }
+                merged.merge(&interval);
+                // An interval is whole once every process sent it; the last ones of a
+                // run are flushed when the processes end.
+                while let Some(entry) = partial.first_entry() {
+                    if entry.get().procs < procs as u64 {
+                        break;
+                    }
+                    let interval = entry.remove();
+                    sample(&mut run, started.elapsed().as_secs_f64());
+                    progress.show(&interval, &total(&run.intervals));
+                    if !stopped && let Some(reason) = broken_rule(&load, &interval, &run) {
+                        stopped = true;
+                        stop_all(&reason, &children);
+                    }
+                    run.intervals.push(interval);
+                }
+            }
+            _ = tokio::signal::ctrl_c(), if !stopped => {
+                stopped = true;
+                stop_all("interrupted", &children);
+            }
+        }
+    }
+    run.intervals.extend(partial.into_values());
+    run.intervals.sort_by_key(|i| i.index);
+    progress.done();
+    for outcome in running {
+        outcome.await??;
+    }
+    crate::report::print_summary(&run, &load.outputs);
+    run.write(&load.outputs)
+}
+
+/// Which stop rule `interval` breaks, if any.
+fn broken_rule(load: &Load, interval: &Interval, run: &Run) -> Option<String> {
+    if let Some(max) = load.max_p99
+        && interval.latency.count() > 0
+    {
+        let p99 = interval.latency.ms(0.99);
+        if p99 > max.as_secs_f64() * 1000.0 {
+            return Some(format!("p99 {p99:.3} ms is over --max-p99 {max:?}"));
+        }
+    }
+    if let Some(max) = load.max_errors {
+        let errors = total(&run.intervals).error_count() + interval.error_count();
+        if errors > max {
+            return Some(format!("{errors} errors, over --max-errors {max}"));
+        }
+    }
+    None
+}
+
+/// Starts worker `j` of `procs`; its intervals go to `tx`. Returns its process id, and
+/// the task that ends with it (an error if it failed).
+fn spawn_worker(
+    j: usize,
+    procs: usize,
+    start_at: f64,
+    tx: mpsc::UnboundedSender<Interval>,
+) -> anyhow::Result<(u32, tokio::task::JoinHandle<anyhow::Result<()>>)> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // The controller's own flags are not the workers'.
+    for flag in [
+        "--procs",
+        "--start-at",
+        "--json",
+        "--html",
+        "--hdr-log",
+        "--watch",
+    ] {
+        while let Some(i) = args.iter().position(|a| a == flag) {
+            args.drain(i..(i + 2).min(args.len()));
+        }
+        args.retain(|a| !a.starts_with(&format!("{flag}=")));
+    }
+    args.retain(|a| a != "--quiet");
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(&args)
+        .args(["--worker-of", &format!("{j}/{procs}")])
+        .args(["--start-at", &start_at.to_string()])
+        .arg("--quiet")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start a worker process")?;
+    let pid = child.id().unwrap_or(0);
+    let stdout = child.stdout.take().context("a worker's stdout")?;
+    let worker = tokio::spawn(async move {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            match serde_json::from_str::<Interval>(&line) {
+                Ok(interval) => {
+                    let _ = tx.send(interval);
+                }
+                Err(error) => eprintln!("cinder-loadtest: worker {j}: {error}: {line}"),
+            }
+        }
+        let status = child.wait().await?;
+        if !status.success() {
+            bail!("worker {j} of {procs} failed ({status}); its error is above");
+        }
+        Ok(())
+    });
+    Ok((pid, worker))
+}
+
+/// Worker mode: runs this share and prints its intervals as JSON lines.
+async fn worker(load: &Load, events: &Events) -> anyhow::Result<()> {
+    let plan = load.plan(events, load.share()?)?;
+    ensure_files(plan.steps.iter().map(|s| s.sessions).max().unwrap_or(0))?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop, stopping) = watch::channel(false);
+    let running = tokio::spawn(crate::run::run(plan, tx, stopping));
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            interval = rx.recv() => {
+                let Some(interval) = interval else { break };
+                let line = serde_json::to_string(&interval)?;
+                let mut stdout = std::io::stdout().lock();
+                writeln!(stdout, "{line}")?;
+                stdout.flush()?;
+            }
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                stop.send_replace(true);
+            }
+        }
+    }
+    running.await?
+}
+
+/// The progress line on stderr.
+struct Progress {
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Progress { quiet }
+    }
+
+    fn show(&mut self, interval: &Interval, so_far: &Interval) {
+        if self.quiet {
+            return;
+        }
+        eprint!(
+            "\r[{:>6.1}s] step {} live {}/{} joins {} events {} errors {} p50 {:.3} ms p99 {:.3} ms   ",
+            interval.at,
+            interval.step + 1,
+            interval.live,
+            interval.target,
+            interval.joined,
+            interval.events,
+            so_far.error_count() + interval.error_count(),
+            interval.latency.ms(0.5),
+            interval.latency.ms(0.99),
+        );
+    }
+
+    fn done(&self) {
+        if !self.quiet {
+            eprintln!();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up_and_nest() -> anyhow::Result<()> {
+        let parts: u64 = (0..3).map(|i| part(10, i, 3)).sum();
+        assert_eq!(parts, 10);
+        assert_eq!((part(10, 0, 3), part(10, 2, 3)), (4, 3));
+        assert!(share_spec("3/3", "--shard").is_err());
+        assert_eq!(share_spec("1/4", "--shard")?, (1, 4));
+        Ok(())
+    }
+}

@@ -1,0 +1,296 @@
+//! One process's share of a load test: open sessions step by step at a connect rate,
+//! hold them, push events on a fixed clock, and hand an [`Interval`] to the caller
+//! every interval.
+//!
+//! Events are open-loop: event `k` of a step is *scheduled* at `start + k / rate` on a
+//! dedicated thread (a tokio timer ticks by the millisecond; `thread::sleep` by tens of
+//! microseconds) and goes to session `k mod n`. Its latency counts from that scheduled
+//! instant, so a server stall delays the replies of every event scheduled during it and
+//! shows in the percentiles, instead of quietly delaying the next sends (coordinated
+//! omission). The time from the actual send is kept beside it as `service`.
+
+use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context as _, bail};
+use cinder_protocol_client::Page;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use crate::session::{self, Handle, Shared, Target};
+use crate::sources::Sources;
+use crate::stats::{Interval, Recorder};
+
+/// Connects and joins in flight at once per process.
+const OPENING: usize = 512;
+
+/// One step: hold `sessions`, then push `rate` events per second for `hold`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Step {
+    pub(crate) sessions: u64,
+    pub(crate) rate: f64,
+    pub(crate) hold: Duration,
+}
+
+/// What this process runs: its share of the sessions, rates and sources.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    /// Page URLs (`http://gateway:port/path`), one per target gateway; sessions and
+    /// pages go round-robin over them.
+    pub(crate) urls: Vec<String>,
+    pub(crate) steps: Vec<Step>,
+    /// Sessions opened per second.
+    pub(crate) connect_rate: f64,
+    /// Distinct pages (dead renders, hence view ids) the sessions spread over, so that
+    /// placement spreads them over the view-nodes.
+    pub(crate) pages: usize,
+    pub(crate) sources: Sources,
+    pub(crate) event: String,
+    pub(crate) interval: Duration,
+    /// When to start, so that many processes start together.
+    pub(crate) start_at: Option<SystemTime>,
+}
+
+/// Runs `plan`, sending an interval to `intervals` every `plan.interval` and a last one
+/// at the end; ends early when `stop` turns true.
+pub(crate) async fn run(
+    plan: Plan,
+    intervals: mpsc::UnboundedSender<Interval>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    if let Some(at) = plan.start_at
+        && let Ok(wait) = at.duration_since(SystemTime::now())
+    {
+        tokio::time::sleep(wait).await;
+    }
+    let targets = pages(&plan).await?;
+    let recorder = Arc::new(Recorder::default());
+    let (closing, closed) = watch::channel(false);
+    let shared = Shared {
+        sources: plan.sources.clone(),
+        recorder: recorder.clone(),
+        event: plan.event.as_str().into(),
+        stop: closed,
+    };
+    let state = Arc::new(State::default());
+    let started = Instant::now();
+    // Interval 0 is the baseline, before any session: the client's own memory.
+    state.interval.store(1, Ordering::Relaxed);
+    let _ = intervals.send(state.fill(recorder.take(0, Duration::ZERO)));
+    let ticker = tokio::spawn(tick(
+        plan.interval,
+        started,
+        recorder.clone(),
+        state.clone(),
+        intervals.clone(),
+    ));
+    let mut opened = 0usize;
+    let mut handles: Vec<Handle> = Vec::new();
+    for (index, step) in plan.steps.iter().enumerate() {
+        if *stop.borrow() {
+            break;
+        }
+        state.step.store(index, Ordering::Relaxed);
+        state.target.store(step.sessions, Ordering::Relaxed);
+        let live = state.live.load(Ordering::Relaxed);
+        let need = usize::try_from(step.sessions.saturating_sub(live))?;
+        let new = open(&plan, &targets, &shared, &state, opened, need, stop.clone()).await;
+        opened += need;
+        handles.extend(new);
+        handles.retain(|h| !h.is_closed());
+        if step.rate > 0.0 && !handles.is_empty() {
+            let (handles, recorder, stop) = (handles.clone(), recorder.clone(), stop.clone());
+            let step = *step;
+            tokio::task::spawn_blocking(move || schedule(&step, &handles, &recorder, &stop))
+                .await?;
+        } else {
+            let mut stop = stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(step.hold) => {}
+                () = session::stopped(&mut stop) => {}
+            }
+        }
+    }
+    // The last interval, with the sessions still held; then every session closes
+    // (given a moment to say goodbye).
+    ticker.abort();
+    let index = state.interval.fetch_add(1, Ordering::Relaxed);
+    let _ = intervals.send(state.fill(recorder.take(index, started.elapsed())));
+    closing.send_replace(true);
+    drop(handles);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while state.live.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// What the interval ticker reads of the run.
+#[derive(Debug, Default)]
+struct State {
+    step: AtomicUsize,
+    target: AtomicU64,
+    live: AtomicU64,
+    interval: AtomicU64,
+}
+
+impl State {
+    fn fill(&self, mut interval: Interval) -> Interval {
+        interval.step = self.step.load(Ordering::Relaxed);
+        interval.target = self.target.load(Ordering::Relaxed);
+        interval.live = self.live.load(Ordering::Relaxed);
+        interval.client_rss = crate::watch::resident_bytes(std::process::id()).unwrap_or(0);
+        interval
+    }
+}
+
+async fn tick(
+    every: Duration,
+    started: Instant,
+    recorder: Arc<Recorder>,
+    state: Arc<State>,
+    intervals: mpsc::UnboundedSender<Interval>,
+) {
+    let mut ticker = tokio::time::interval_at((started + every).into(), every);
+    loop {
+        ticker.tick().await;
+        let index = state.interval.fetch_add(1, Ordering::Relaxed);
+        let interval = state.fill(recorder.take(index, started.elapsed()));
+        if intervals.send(interval).is_err() {
+            return;
+        }
+    }
+}
+
+/// Loads the pages the sessions join: `plan.pages` dead renders, round-robin over the
+/// target URLs.
+async fn pages(plan: &Plan) -> anyhow::Result<Vec<Arc<Target>>> {
+    let mut targets = Vec::new();
+    for i in 0..plan.pages.max(1) {
+        let url = &plan.urls[i % plan.urls.len()];
+        let addr = socket_addr(url)?;
+        let page = Page::fetch(url)
+            .await
+            .with_context(|| format!("cannot load {url}: is a gateway serving it?"))?;
+        targets.push(Arc::new(Target { addr, page }));
+    }
+    Ok(targets)
+}
+
+/// The `host:port` of `http://host:port/…`, resolved.
+fn socket_addr(url: &str) -> anyhow::Result<SocketAddr> {
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("{url}: expected http://host:port/path"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    authority
+        .to_socket_addrs()
+        .with_context(|| format!("{url}: cannot resolve {authority}"))?
+        .next()
+        .with_context(|| format!("{url}: {authority} has no address"))
+}
+
+/// Opens `count` sessions (numbered from `first`) at the plan's connect rate; returns
+/// the handles of those that joined.
+async fn open(
+    plan: &Plan,
+    targets: &[Arc<Target>],
+    shared: &Shared,
+    state: &Arc<State>,
+    first: usize,
+    count: usize,
+    stop: watch::Receiver<bool>,
+) -> Vec<Handle> {
+    let joined = Arc::new(Mutex::new(Vec::with_capacity(count)));
+    let opening = Arc::new(Semaphore::new(OPENING));
+    let period = Duration::from_secs_f64(1.0 / plan.connect_rate.max(0.001));
+    let begun = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..count {
+        if *stop.borrow() {
+            break;
+        }
+        tokio::time::sleep_until(begun + period.mul_f64(i as f64)).await;
+        let Ok(permit) = opening.clone().acquire_owned().await else {
+            break;
+        };
+        let n = first + i;
+        let target = targets[n % targets.len()].clone();
+        let (shared, state, joined) = (shared.clone(), state.clone(), joined.clone());
+        tasks.spawn(async move {
+            let live = state.clone();
+            let on_end = move || {
+                live.live.fetch_sub(1, Ordering::Relaxed);
+            };
+            state.live.fetch_add(1, Ordering::Relaxed);
+            match session::open(n, &target, &shared, on_end).await {
+                Some(handle) => joined
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(handle),
+                None => {
+                    state.live.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+            drop(permit);
+        });
+        // Finished tasks are reaped as we go, so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    std::mem::take(&mut *joined.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// Pushes `step.rate` events per second over `handles` for `step.hold`, on a fixed
+/// clock (this runs on its own thread).
+fn schedule(step: &Step, handles: &[Handle], recorder: &Recorder, stop: &watch::Receiver<bool>) {
+    // The kernel wakes a sleeping thread up to 50 µs late by default; the clock is
+    // tighter with 1 µs (errors here only make the clock coarser).
+    let _ = nix::sys::prctl::set_timerslack(1_000);
+    let period = Duration::from_secs_f64(1.0 / step.rate);
+    let start = Instant::now();
+    let end = start + step.hold;
+    for k in 0u64.. {
+        let due = start + period.mul_f64(k as f64);
+        if due >= end || *stop.borrow() {
+            return;
+        }
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        let handle = &handles[usize::try_from(k).unwrap_or(0) % handles.len()];
+        match handle.try_send(due) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => recorder.error("client backlog (session too slow)"),
+            Err(TrySendError::Closed(_)) => recorder.error("event for an ended session"),
+        }
+    }
+}
+
+/// Checks that this process may open `sessions` sockets, raising its soft file limit
+/// to the hard one if needed; the error says what to change.
+pub(crate) fn ensure_files(sessions: u64) -> anyhow::Result<()> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let need = sessions + 256;
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    if soft >= need {
+        return Ok(());
+    }
+    if hard < need {
+        bail!(
+            "one process needs about {need} open files for {sessions} sessions, and may hold {hard}: \
+             spread them with --procs {} (or raise the hard limit)",
+            sessions.div_ceil(hard.saturating_sub(256).max(1))
+        );
+    }
+    setrlimit(Resource::RLIMIT_NOFILE, need.max(soft), hard)?;
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! What a load test measures, per interval: HDR histograms of latency and counts of
+//! what happened, mergeable exactly across processes and machines.
+//!
+//! Each process records into one [`Recorder`]; every interval it takes an [`Interval`]
+//! (the recorder starts the next one empty). Intervals travel between processes as JSON
+//! lines, their histograms in HdrHistogram's V2 encoding (base64), so a controller, or
+//! `merge` over the files of many pods, adds them up without losing precision:
+//! histograms add bucket by bucket, counts add, and the merged percentiles are those
+//! of all samples together.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer as _, V2Serializer};
+use serde::{Deserialize, Serialize};
+
+/// The largest latency recorded, in microseconds (an hour): anything slower is clamped.
+const MAX_MICROS: u64 = 3_600_000_000;
+
+/// A latency histogram in microseconds, three significant digits.
+#[derive(Clone, Debug)]
+pub(crate) struct Hist(pub(crate) Histogram<u64>);
+
+impl Default for Hist {
+    fn default() -> Self {
+        // Bounds that are valid constants: construction cannot fail.
+        Hist(Histogram::new_with_bounds(1, MAX_MICROS, 3).unwrap_or_else(|_| unreachable!()))
+    }
+}
+
+impl Hist {
+    /// Records one latency.
+    pub(crate) fn record(&mut self, latency: Duration) {
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(MAX_MICROS);
+        self.0.saturating_record(micros.clamp(1, MAX_MICROS));
+    }
+
+    /// Adds every sample of `other`.
+    pub(crate) fn add(&mut self, other: &Hist) {
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.0.add(&other.0);
+    }
+
+    /// The latency at quantile `q` (0.5 for the median), in milliseconds; 0 when empty.
+    pub(crate) fn ms(&self, q: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        micros_to_ms(self.0.value_at_quantile(q))
+    }
+
+    /// The largest latency, in milliseconds.
+    pub(crate) fn max_ms(&self) -> f64 {
+        micros_to_ms(self.0.max())
+    }
+
+    /// Samples recorded.
+    pub(crate) fn count(&self) -> u64 {
+        self.0.len()
+    }
+}
+
+#[expect(clippy::cast_precision_loss, reason = "display figures")]
+fn micros_to_ms(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
+impl Serialize for Hist {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::new();
+        V2Serializer::new()
+            .serialize(&self.0, &mut bytes)
+            .map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+}
+
+impl<'de> Deserialize<'de> for Hist {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let bytes = STANDARD.decode(text).map_err(serde::de::Error::custom)?;
+        let histogram: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| serde::de::Error::custom(format!("{e:?}")))?;
+        let mut hist = Hist::default();
+        hist.0
+            .add(&histogram)
+            .map_err(|e| serde::de::Error::custom(format!("{e:?}")))?;
+        Ok(hist)
+    }
+}
+
+/// One interval of one process, or the merge of many processes' same interval.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Interval {
+    /// Its number, from 0; the same interval of every process has the same number.
+    pub(crate) index: u64,
+    /// Seconds since the run started, at the interval's end.
+    pub(crate) at: f64,
+    /// The step running (from 0).
+    pub(crate) step: usize,
+    /// Sessions the step asks for.
+    pub(crate) target: u64,
+    /// Sessions joined and held at the interval's end.
+    pub(crate) live: u64,
+    /// Sessions that joined in the interval.
+    pub(crate) joined: u64,
+    /// Events sent in the interval.
+    pub(crate) events: u64,
+    /// Replies (or, in `chat`, deliveries) received in the interval.
+    pub(crate) replies: u64,
+    /// Errors, by kind.
+    pub(crate) errors: BTreeMap<String, u64>,
+    /// Event latency from the event's *scheduled* send (what a user waits, stalls
+    /// included).
+    pub(crate) latency: Hist,
+    /// Event latency from the actual send (the service time alone).
+    pub(crate) service: Hist,
+    /// Connect + join time of the sessions that joined.
+    pub(crate) join: Hist,
+    /// The load tester's own resident bytes (summed over its processes).
+    pub(crate) client_rss: u64,
+    /// The processes that reported it (1 until merged).
+    pub(crate) procs: u64,
+}
+
+impl Interval {
+    /// Adds `other`, the same interval of another process.
+    pub(crate) fn merge(&mut self, other: &Interval) {
+        self.at = self.at.max(other.at);
+        self.step = self.step.max(other.step);
+        self.target += other.target;
+        self.live += other.live;
+        self.joined += other.joined;
+        self.events += other.events;
+        self.replies += other.replies;
+        for (kind, count) in &other.errors {
+            *self.errors.entry(kind.clone()).or_default() += count;
+        }
+        self.latency.add(&other.latency);
+        self.service.add(&other.service);
+        self.join.add(&other.join);
+        self.client_rss += other.client_rss;
+        self.procs += other.procs;
+    }
+
+    /// Errors of every kind.
+    pub(crate) fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+}
+
+/// What one process records as it runs; taken whole every interval.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder(Mutex<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    joined: u64,
+    events: u64,
+    replies: u64,
+    errors: BTreeMap<String, u64>,
+    latency: Hist,
+    service: Hist,
+    join: Hist,
+}
+
+impl Recorder {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A session joined after `took` (connect and join).
+    pub(crate) fn joined(&self, took: Duration) {
+        let mut counts = self.lock();
+        counts.joined += 1;
+        counts.join.record(took);
+    }
+
+    /// An event went out.
+    pub(crate) fn sent(&self) {
+        self.lock().events += 1;
+    }
+
+    /// An event's reply came back: `latency` from its scheduled send, `service` from
+    /// its actual send.
+    pub(crate) fn replied(&self, latency: Duration, service: Duration) {
+        let mut counts = self.lock();
+        counts.replies += 1;
+        counts.latency.record(latency);
+        counts.service.record(service);
+    }
+
+    /// Something went wrong, of `kind` (see [`crate::session::ErrorKind`]).
+    pub(crate) fn error(&self, kind: impl Into<String>) {
+        *self.lock().errors.entry(kind.into()).or_default() += 1;
+    }
+
+    /// Takes what was recorded since the last call, as interval `index`.
+    pub(crate) fn take(&self, index: u64, at: Duration) -> Interval {
+        let counts = std::mem::take(&mut *self.lock());
+        Interval {
+            index,
+            at: at.as_secs_f64(),
+            joined: counts.joined,
+            events: counts.events,
+            replies: counts.replies,
+            errors: counts.errors,
+            latency: counts.latency,
+            service: counts.service,
+            join: counts.join,
+            procs: 1,
+            ..Interval::default()
+        }
+    }
+}
+
+/// Every interval of a run merged into one: the figures of a whole step or run.
+pub(crate) fn total<'a>(intervals: impl IntoIterator<Item = &'a Interval>) -> Interval {
+    let mut total = Interval::default();
+    for interval in intervals {
+        let (live, target, rss, procs) = (
+            interval.live,
+            interval.target,
+            interval.client_rss,
+            interval.procs,
+        );
+        total.merge(interval);
+        // Levels, not flows: the last interval's, not their sum.
+        (total.live, total.target, total.client_rss, total.procs) = (live, target, rss, procs);
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_survive_the_wire_and_merge_exactly() {
+        let (mut a, mut b) = (Interval::default(), Interval::default());
+        for ms in 1..=100 {
+            a.latency.record(Duration::from_millis(ms));
+        }
+        for ms in 101..=200 {
+            b.latency.record(Duration::from_millis(ms));
+        }
+        *b.errors.entry("refused".into()).or_default() += 2;
+        let wire = serde_json::to_string(&b).unwrap_or_default();
+        let b: Interval = serde_json::from_str(&wire).unwrap_or_default();
+        a.merge(&b);
+        assert_eq!(a.latency.count(), 200);
+        let median = a.latency.ms(0.5);
+        assert!((99.5..=100.5).contains(&median), "{median}");
+        assert_eq!(a.error_count(), 2);
+    }
+
+    #[test]
+    fn a_total_sums_flows_and_keeps_the_last_levels() {
+        let step = |index, live, joined| Interval {
+            index,
+            live,
+            joined,
+            procs: 1,
+            ..Interval::default()
+        };
+        let total = total(&[step(0, 10, 10), step(1, 25, 15)]);
+        assert_eq!((total.live, total.joined), (25, 25));
+    }
+}
