@@ -17,10 +17,7 @@ async fn a_silent_socket_is_closed_after_the_idle_timeout() -> anyhow::Result<()
     config.idle_timeout = IDLE;
     let gateway = start(config).await?;
     let mut client = connect(gateway.addr).await?;
-    client.join("phx-idle", "1").await?;
-    let Seen::Join { session, .. } = node.next().await? else {
-        anyhow::bail!("expected a join");
-    };
+    let session = client.join_seen(&mut node, "phx-idle").await?;
 
     // Heartbeats, each well within the timeout, for two timeouts: the socket stays.
     let mut ticks = tokio::time::interval(IDLE / 5);

@@ -42,23 +42,9 @@ async fn the_client_that_fills_the_link_queue_is_the_one_that_waits() -> anyhow:
     let gateway = start(config).await?;
 
     let mut flooder = connect(gateway.addr).await?;
-    flooder.join("phx-flood", "1").await?;
-    let Seen::Join {
-        session: flooder_session,
-        ..
-    } = node.next().await?
-    else {
-        anyhow::bail!("expected a join");
-    };
+    let flooder_session = flooder.join_seen(&mut node, "phx-flood").await?;
     let mut neighbour = connect(gateway.addr).await?;
-    neighbour.join("phx-neighbour", "1").await?;
-    let Seen::Join {
-        session: neighbour_session,
-        ..
-    } = node.next().await?
-    else {
-        anyhow::bail!("expected a join");
-    };
+    let neighbour_session = neighbour.join_seen(&mut node, "phx-neighbour").await?;
 
     node.pause();
     // 20,000 messages of 1 KB: more than the old queue's 8,192 messages, far more than

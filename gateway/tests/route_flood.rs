@@ -52,10 +52,7 @@ async fn refused_upload_joins_leave_no_route_and_channels_are_capped() -> anyhow
     config.rate_burst = 100_000;
     let gateway = start(config).await?;
     let mut client = connect(gateway.addr).await?;
-    client.join("phx-up", "1").await?;
-    let Seen::Join { session, .. } = node.next().await? else {
-        anyhow::bail!("expected a join");
-    };
+    let session = client.join_seen(&mut node, "phx-up").await?;
 
     // A flood of allowed channels whose joins the node refuses: far more than the cap,
     // every one answered.

@@ -21,23 +21,9 @@ async fn a_client_that_stops_reading_is_dropped_in_bounded_time() -> anyhow::Res
     let gateway = start(config).await?;
 
     let mut slow = connect(gateway.addr).await?;
-    slow.join("phx-slow", "1").await?;
-    let Seen::Join {
-        session: slow_session,
-        ..
-    } = node.next().await?
-    else {
-        anyhow::bail!("expected a join");
-    };
+    let slow_session = slow.join_seen(&mut node, "phx-slow").await?;
     let mut neighbour = connect(gateway.addr).await?;
-    neighbour.join("phx-neighbour", "1").await?;
-    let Seen::Join {
-        session: neighbour_session,
-        ..
-    } = node.next().await?
-    else {
-        anyhow::bail!("expected a join");
-    };
+    let neighbour_session = neighbour.join_seen(&mut node, "phx-neighbour").await?;
 
     // 400 frames of 64 KB: far more than the kernel's buffers and the outbox hold. The
     // slow client never reads again.

@@ -49,10 +49,7 @@ impl Joined {
         let mut node = FakeNode::start("a").await?;
         let gateway = start(config(&[&node])).await?;
         let mut client = connect(gateway.addr).await?;
-        client.join("phx-up", "1").await?;
-        let Seen::Join { session, .. } = node.next().await? else {
-            anyhow::bail!("expected a join");
-        };
+        let session = client.join_seen(&mut node, "phx-up").await?;
         Ok(Joined {
             node,
             client,

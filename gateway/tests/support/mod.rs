@@ -163,6 +163,16 @@ impl Client {
     }
 
     /// Joins `lv:<id>` with join_ref = ref = `join_ref`; returns the reply.
+    /// Joins `lv:<id>` with join ref `1` and returns the session key `node` saw for
+    /// it.
+    pub(crate) async fn join_seen(&mut self, node: &mut FakeNode, id: &str) -> anyhow::Result<u64> {
+        self.join(id, "1").await?;
+        match node.next().await? {
+            Seen::Join { session, .. } => Ok(session),
+            other => bail!("expected the join of {id}, the node saw {other:?}"),
+        }
+    }
+
     pub(crate) async fn join(&mut self, id: &str, join_ref: &str) -> anyhow::Result<Value> {
         self.send(&join_frame(id, join_ref)).await?;
         self.recv_json().await
