@@ -229,7 +229,7 @@ impl Prints {
     /// holds only `"c"` and the extras; a component the root renders too is rendered
     /// once, as the root meets it. Live components are mounted for this render only (as
     /// in a dead render); a session renders with its instances through
-    /// [`Prints::render_live`].
+    /// `Prints::render_live`.
     pub fn render_with<'r>(
         &mut self,
         rendered: Option<Rendered<'r>>,

@@ -238,7 +238,8 @@ impl Env {
     }
 }
 
-/// Like [`spawn`], inside an [`Env`] shared by the sessions of one route.
+/// Starts the session for a `phx_join` frame on the current tokio runtime, inside an
+/// [`Env`] shared by the sessions of one route (`None`: no route, pubsub or presence).
 pub fn spawn_in<V: LiveView, O: Outbox>(
     join: ClientFrame,
     outbox: O,

@@ -77,11 +77,13 @@ pub(crate) struct Load {
     pub(crate) worker_of: Option<String>,
 }
 
-/// What a scenario adds to [`Load`]: events per step.
-#[derive(Clone, Debug)]
+/// What a scenario adds to [`Load`]: events or churn per step.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Events {
     /// Events per second over all processes, per step (0: none).
     pub(crate) rates: Vec<f64>,
+    /// Sessions replaced per second over all processes, per step (0: none).
+    pub(crate) churn: Vec<f64>,
     /// The event name pushed.
     pub(crate) event: String,
 }
@@ -124,16 +126,22 @@ impl Load {
             Some(spec) => Sources::parse(spec)?.share(i, n),
             None => Sources::default(),
         };
-        let count = self.sessions.len().max(events.rates.len());
+        let count = self
+            .sessions
+            .len()
+            .max(events.rates.len())
+            .max(events.churn.len());
+        // The shorter lists repeat their last value.
+        let at = |list: &[f64], s: usize| {
+            list.get(s.min(list.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0.0)
+        };
         let steps = (0..count)
             .map(|s| Step {
                 sessions: part(self.sessions[s.min(self.sessions.len() - 1)], i, n),
-                rate: events
-                    .rates
-                    .get(s.min(events.rates.len().saturating_sub(1)))
-                    .copied()
-                    .unwrap_or(0.0)
-                    / n as f64,
+                rate: at(&events.rates, s) / n as f64,
+                churn: at(&events.churn, s) / n as f64,
                 hold: self.hold,
             })
             .collect();

@@ -8,6 +8,8 @@
 //!   and resident bytes per session of each watched process and of the load tester.
 //! - `click` — the same, then events on a fixed open-loop clock over the sessions:
 //!   latency percentiles from each event's scheduled send.
+//! - `churn` — the same, then closes and opens `--churn` sessions per second: join
+//!   time and errors under churn.
 //! - `merge` — adds up the `--json` results of many pods into one report.
 //!
 //! Figure scenarios that start or need a particular cluster:
@@ -70,6 +72,14 @@ enum Command {
         /// The event each click pushes.
         #[arg(long, default_value = "inc")]
         event: String,
+    },
+    /// Hold sessions and replace `--churn` of them per second: joins under churn.
+    Churn {
+        #[command(flatten)]
+        load: Load,
+        /// Sessions closed and opened again per second; a comma list makes steps.
+        #[arg(long, value_delimiter = ',', default_value = "100")]
+        churn: Vec<f64>,
     },
     /// Merge the `--json` results of several runs (the pods of a distributed run).
     Merge {
@@ -137,15 +147,21 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Idle { load } => {
+        Command::Idle { load } => control::run(load, Events::default()).await,
+        Command::Click { load, rate, event } => {
             let events = Events {
-                rates: vec![0.0],
-                event: String::new(),
+                rates: rate,
+                event,
+                ..Events::default()
             };
             control::run(load, events).await
         }
-        Command::Click { load, rate, event } => {
-            control::run(load, Events { rates: rate, event }).await
+        Command::Churn { load, churn } => {
+            let events = Events {
+                churn,
+                ..Events::default()
+            };
+            control::run(load, events).await
         }
         Command::Merge { files, outputs } => {
             let run = report::merge(&files)?;

@@ -120,13 +120,14 @@ impl Run {
     }
 
     /// Resident bytes per session of each watched process at `at`, over its first
-    /// sample.
+    /// sample; processes named `TIER-N` also add up into `TIER (all)`: the tier's bytes
+    /// per session of the whole run.
     #[expect(clippy::cast_precision_loss, reason = "figures")]
     fn server_bytes(&self, at: f64, live: u64) -> Vec<(String, f64)> {
         let mut names: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
-        names
+        let mut figures: Vec<(String, f64)> = names
             .into_iter()
             .filter_map(|name| {
                 let mut of = self.servers.iter().filter(|s| s.name == name);
@@ -138,7 +139,24 @@ impl Run {
                 let per = at_end.rss.saturating_sub(first.rss) as f64 / live as f64;
                 Some((name.to_owned(), per))
             })
-            .collect()
+            .collect();
+        let mut tiers: Vec<(String, f64, usize)> = Vec::new();
+        for (name, per) in &figures {
+            let Some((tier, _)) = name.rsplit_once('-') else {
+                continue;
+            };
+            match tiers.iter_mut().find(|(t, _, _)| t == tier) {
+                Some((_, sum, count)) => (*sum, *count) = (*sum + per, *count + 1),
+                None => tiers.push((tier.to_owned(), *per, 1)),
+            }
+        }
+        figures.extend(
+            tiers
+                .into_iter()
+                .filter(|(_, _, count)| *count > 1)
+                .map(|(tier, sum, _)| (format!("{tier} (all)"), sum)),
+        );
+        figures
     }
 
     /// Every error over the run, by kind.

@@ -26,11 +26,13 @@ use crate::stats::{Interval, Recorder};
 /// Connects and joins in flight at once per process.
 const OPENING: usize = 512;
 
-/// One step: hold `sessions`, then push `rate` events per second for `hold`.
+/// One step: hold `sessions`, then for `hold` push `rate` events per second, or replace
+/// `churn` sessions per second (close one, open another).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Step {
     pub(crate) sessions: u64,
     pub(crate) rate: f64,
+    pub(crate) churn: f64,
     pub(crate) hold: Duration,
 }
 
@@ -100,7 +102,20 @@ pub(crate) async fn run(
         opened += need;
         handles.extend(new);
         handles.retain(|h| !h.is_closed());
-        if step.rate > 0.0 && !handles.is_empty() {
+        if step.churn > 0.0 {
+            let churned = churn(
+                step,
+                &plan,
+                &targets,
+                &shared,
+                &state,
+                opened,
+                &mut handles,
+                stop.clone(),
+            )
+            .await;
+            opened += churned;
+        } else if step.rate > 0.0 && !handles.is_empty() {
             let (handles, recorder, stop) = (handles.clone(), recorder.clone(), stop.clone());
             let step = *step;
             tokio::task::spawn_blocking(move || schedule(&step, &handles, &recorder, &stop))
@@ -246,6 +261,54 @@ async fn open(
     }
     while tasks.join_next().await.is_some() {}
     std::mem::take(&mut *joined.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// Replaces `step.churn` sessions per second for `step.hold`: closes the oldest, opens
+/// a new one (numbered from `first`). Returns how many were opened.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's parts, passed as they are"
+)]
+async fn churn(
+    step: &Step,
+    plan: &Plan,
+    targets: &[Arc<Target>],
+    shared: &Shared,
+    state: &Arc<State>,
+    first: usize,
+    handles: &mut Vec<Handle>,
+    mut stop: watch::Receiver<bool>,
+) -> usize {
+    let period = Duration::from_secs_f64(1.0 / step.churn);
+    let begun = tokio::time::Instant::now();
+    let end = begun + step.hold;
+    let mut opened = 0;
+    loop {
+        let due = begun + period.mul_f64(opened as f64);
+        if due >= end || *stop.borrow() {
+            return opened;
+        }
+        tokio::select! {
+            () = tokio::time::sleep_until(due) => {}
+            () = session::stopped(&mut stop) => return opened,
+        }
+        // Dropping its handle closes a session (with 1000), as a tab closing.
+        if !handles.is_empty() {
+            handles.remove(0);
+        }
+        let one = open(
+            plan,
+            targets,
+            shared,
+            state,
+            first + opened,
+            1,
+            stop.clone(),
+        )
+        .await;
+        handles.extend(one);
+        opened += 1;
+    }
 }
 
 /// Pushes `step.rate` events per second over `handles` for `step.hold`, on a fixed

@@ -226,7 +226,11 @@ async fn run(
                 }
             }
             scheduled = events.recv() => {
-                let Some(scheduled) = scheduled else { return };
+                let Some(scheduled) = scheduled else {
+                    // The run let this session go (churn): a tab closing.
+                    let _ = socket.close(None).await;
+                    return;
+                };
                 let msg_ref = next_ref;
                 next_ref += 1;
                 let frame = json!(["1", msg_ref.to_string(), &topic, "event", &click]);

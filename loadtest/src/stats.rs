@@ -195,7 +195,7 @@ impl Recorder {
         counts.service.record(service);
     }
 
-    /// Something went wrong, of `kind` (see [`crate::session::ErrorKind`]).
+    /// Something went wrong, of `kind` (see `session::io_kind` and `ws_kind`).
     pub(crate) fn error(&self, kind: impl Into<String>) {
         *self.lock().errors.entry(kind.into()).or_default() += 1;
     }
