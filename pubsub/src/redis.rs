@@ -344,6 +344,17 @@ impl Redis {
         result?;
         confirmed.await.map_err(|_| Error::Closed)?
     }
+    /// Waits until every message published so far has reached Redis or failed. The
+    /// publisher sends in order, so a marker queued now is confirmed after all of them;
+    /// the marker goes to a channel no node subscribes to. A draining node calls this
+    /// before it exits, so that its last messages (presence's graceful leave) are not
+    /// lost with the process.
+    pub async fn settled(&self) -> Result<(), Error> {
+        let (ack, confirmed) = oneshot::channel();
+        self.shared
+            .forward(self.shared.channels.node(""), None, &Value::Null, Some(ack))?;
+        confirmed.await.map_err(|_| Error::Closed)?.map(|_| ())
+    }
 }
 
 impl PubSub for Redis {

@@ -19,6 +19,8 @@ const RECONNECT_MAX: Duration = Duration::from_secs(1);
 
 /// How long a registration outlives its node's last heartbeat.
 const MEMBER_TTL: Duration = Duration::from_secs(3);
+/// How long a drain waits for its last Redis messages to be sent.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How a view-node runs: its place in the cluster, its limits, its admin port.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +57,8 @@ pub struct Cluster {
     /// Whether the node reaches the cluster's Redis (always, without one).
     pub up: watch::Receiver<bool>,
     registration: Option<Registration>,
+    /// The Redis backend, when there is one: a drain waits for its last messages.
+    redis: Option<Arc<Redis>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -78,6 +82,7 @@ impl Cluster {
             tracker,
             up,
             registration: None,
+            redis: None,
         })
     }
 
@@ -93,12 +98,12 @@ impl Cluster {
         // A node cut off from Redis is cut off from presence and topics: retry every
         // second at worst, so a healed partition heals within about a second.
         config.backoff_max = RECONNECT_MAX;
-        let redis = Redis::start(config).context("starting the Redis pubsub")?;
+        let redis = Arc::new(Redis::start(config).context("starting the Redis pubsub")?);
         let mut presence = TrackerOptions::new(name);
         presence.config = options.presence.clone().unwrap_or_default();
         let up = link_state(&redis);
         presence.link = Some(up.clone());
-        let pubsub: Arc<dyn PubSub> = Arc::new(redis);
+        let pubsub: Arc<dyn PubSub> = redis.clone();
         let tracker = Tracker::start(pubsub.clone(), presence).context("starting presence")?;
         let registration = Registration::start(url, "cinder", name, advertise, MEMBER_TTL, secret)
             .context("registering the node")?;
@@ -107,6 +112,7 @@ impl Cluster {
             tracker,
             up,
             registration: Some(registration),
+            redis: Some(redis),
         })
     }
 
@@ -119,6 +125,15 @@ impl Cluster {
             warn!(%err, "leaving the member set");
         }
         self.tracker.leave().await;
+        // The graceful leave is queued for Redis: the process must not exit before it
+        // is sent (bounded, as Redis may be gone).
+        if let Some(redis) = &self.redis {
+            match tokio::time::timeout(SETTLE_TIMEOUT, redis.settled()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => warn!(%err, "the last presence messages did not reach Redis"),
+                Err(_) => warn!("the last presence messages took over {SETTLE_TIMEOUT:?}"),
+            }
+        }
     }
 }
 
