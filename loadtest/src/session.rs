@@ -34,6 +34,10 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 /// Events one session may have waiting to be sent before the scheduler counts a
 /// backlog instead.
 const QUEUE: usize = 64;
+/// Events one session may have awaiting replies; past it the oldest counts as lost.
+const MAX_PENDING: usize = 1024;
+/// The largest server message read: over the link's largest frame (4 MiB).
+const MAX_MESSAGE: usize = 8 << 20;
 
 /// A page of one gateway: what every session joining it needs.
 #[derive(Debug)]
@@ -115,7 +119,9 @@ async fn connect(n: usize, target: &Target, shared: &Shared) -> Result<Socket, S
     }
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
-        .write_buffer_size(0);
+        .write_buffer_size(0)
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE));
     let (mut socket, _) = tokio_tungstenite::client_async_with_config(request, tcp, Some(config))
         .await
         .map_err(|e| ws_kind(&e))?;
@@ -137,10 +143,9 @@ async fn connect(n: usize, target: &Target, shared: &Shared) -> Result<Socket, S
                     return Err("malformed frame".to_owned());
                 };
                 if header.msg_ref.as_deref() == Some("1") && header.event == "phx_reply" {
-                    return match reply_status(&text) {
-                        Some(("ok", _)) => Ok(socket),
-                        Some((_, reason)) => Err(format!("join refused: {reason}")),
-                        None => Err("malformed frame".to_owned()),
+                    return match header.refused {
+                        None => Ok(socket),
+                        Some(reason) => Err(format!("join refused: {reason}")),
                     };
                 }
             }
@@ -206,9 +211,7 @@ async fn run(
                             if r == msg_ref {
                                 let now = Instant::now();
                                 recorder.replied(now - scheduled, now - sent);
-                                if let Some((status, reason)) = reply_status(&text)
-                                    && status != "ok"
-                                {
+                                if let Some(reason) = &header.refused {
                                     recorder.error(format!("event refused: {reason}"));
                                 }
                             }
@@ -240,6 +243,10 @@ async fn run(
                     return;
                 }
                 recorder.sent();
+                if pending.len() >= MAX_PENDING {
+                    pending.pop_front();
+                    recorder.error("reply lost (1,024 events unanswered)");
+                }
                 pending.push_back((msg_ref, scheduled, sent));
             }
             _ = heartbeat.tick() => {
@@ -263,42 +270,51 @@ pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
-/// The routed fields of a server frame.
+/// What a session reads of a server frame, in one pass: the routed fields and, for a
+/// reply, its status and reason. Everything else (diffs) is skipped unread.
 struct Header {
     msg_ref: Option<String>,
     topic: String,
     event: String,
+    /// `None` unless the frame is a reply whose status is not `ok`: its reason.
+    refused: Option<String>,
+}
+
+/// The payload fields a session reads.
+#[derive(serde::Deserialize)]
+struct Payload {
+    status: Option<String>,
+    response: Option<Response>,
+}
+
+#[derive(serde::Deserialize)]
+struct Response {
+    reason: Option<String>,
 }
 
 impl Header {
     fn parse(text: &str) -> Option<Header> {
-        let (_, msg_ref, topic, event, _): (
+        let (_, msg_ref, topic, event, payload): (
             serde::de::IgnoredAny,
             Option<String>,
             String,
             String,
-            serde::de::IgnoredAny,
+            Payload,
         ) = serde_json::from_str(text).ok()?;
+        let refused =
+            (event == "phx_reply" && payload.status.as_deref() != Some("ok")).then(|| {
+                payload
+                    .response
+                    .and_then(|r| r.reason)
+                    .unwrap_or_else(|| "no reason".to_owned())
+            });
         Some(Header {
             msg_ref,
             topic,
             event,
+            refused,
         })
     }
-}
-
-/// A reply's status and, when not ok, its reason.
-fn reply_status(text: &str) -> Option<(&'static str, String)> {
-    let frame: serde_json::Value = serde_json::from_str(text).ok()?;
-    let payload = &frame[4];
-    if payload["status"] == "ok" {
-        return Some(("ok", String::new()));
-    }
-    let reason = payload["response"]["reason"]
-        .as_str()
-        .unwrap_or("no reason")
-        .to_owned();
-    Some(("error", reason))
 }
 
 /// An I/O error's kind, named as the OS does where it matters for sizing.
@@ -345,16 +361,25 @@ mod tests {
 
     #[test]
     fn frames_are_read_by_header() {
-        let header = Header::parse(r#"["1","7","lv:phx-a","phx_reply",{"status":"ok"}]"#);
-        let header = header.map(|h| (h.msg_ref, h.topic, h.event));
+        let ok =
+            r#"["1","7","lv:phx-a","phx_reply",{"status":"ok","response":{"diff":{"0":"1"}}}]"#;
+        let header = Header::parse(ok).map(|h| (h.msg_ref, h.topic, h.event, h.refused));
         assert_eq!(
             header,
-            Some((Some("7".into()), "lv:phx-a".into(), "phx_reply".into()))
+            Some((
+                Some("7".into()),
+                "lv:phx-a".into(),
+                "phx_reply".into(),
+                None
+            ))
         );
         assert!(Header::parse("[1,2]").is_none());
         let refused =
             r#"["1","1","lv:a","phx_reply",{"status":"error","response":{"reason":"stale"}}]"#;
-        assert_eq!(reply_status(refused), Some(("error", "stale".to_owned())));
+        let reason = Header::parse(refused).and_then(|h| h.refused);
+        assert_eq!(reason, Some("stale".to_owned()));
+        let diff = r#"[null,null,"lv:a","diff",{"0":"2"}]"#;
+        assert_eq!(Header::parse(diff).map(|h| h.refused), Some(None));
     }
 
     #[test]
