@@ -47,6 +47,8 @@ pub(crate) struct Limits {
     pub(crate) up_bytes: usize,
     /// Routes at most.
     pub(crate) channels: usize,
+    /// The longest topic a route or an allowed upload channel may have.
+    pub(crate) topic_bytes: usize,
 }
 
 impl Limits {
@@ -55,6 +57,7 @@ impl Limits {
             outbox_bytes: config.outbox_bytes,
             up_bytes: config.socket_up_bytes,
             channels: config.max_channels,
+            topic_bytes: config.max_topic_bytes,
         }
     }
 }
@@ -395,8 +398,13 @@ impl Conn {
     }
 
     /// Records that `session` answers joins on the upload channel `topic`. Past
-    /// `max_channels` allowed channels the oldest is forgotten.
+    /// `max_channels` allowed channels the oldest is forgotten; a topic over
+    /// `max_topic_bytes` (an entry ref the client made long) is not kept, as its join
+    /// would be refused anyway.
     pub(crate) fn allow_upload(&self, topic: &str, session: u64) {
+        if topic.len() > self.limits.topic_bytes {
+            return;
+        }
         let mut state = self.lock();
         if state.finished {
             return;
@@ -488,7 +496,33 @@ mod tests {
             outbox_bytes: 1024,
             up_bytes: 100,
             channels: 4,
+            topic_bytes: 64,
         })
+    }
+
+    fn allowed(conn: &Conn) -> Vec<String> {
+        let state = conn.lock();
+        state
+            .allowed_uploads
+            .iter()
+            .map(|a| a.topic.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn allowed_upload_channels_are_bounded_in_count_and_length() {
+        let conn = conn();
+        conn.allow_upload(&format!("lvu:{}", "9".repeat(61)), 1);
+        assert!(
+            allowed(&conn).is_empty(),
+            "a topic over the limit is not kept"
+        );
+        for n in 0..6 {
+            conn.allow_upload(&format!("lvu:{n}"), 1);
+        }
+        assert_eq!(allowed(&conn), ["lvu:2", "lvu:3", "lvu:4", "lvu:5"]);
+        conn.remove_session(1);
+        assert!(allowed(&conn).is_empty());
     }
 
     #[test]
