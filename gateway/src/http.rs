@@ -98,7 +98,7 @@ async fn handle(
         "/readyz" if shared.nodes.up_count() > 0 => text(StatusCode::OK, "ready\n"),
         "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "no view-node link is up\n"),
         "/metrics" => {
-            let mut response = text(StatusCode::OK, cinder_telemetry::prometheus().render());
+            let mut response = text(StatusCode::OK, cinder_telemetry::render());
             response.headers_mut().insert(
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

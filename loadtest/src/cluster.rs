@@ -3,20 +3,16 @@
 //!
 //! - [`crossnode`]: a chat message sent on one gateway and view-node, timed until the
 //!   `diff` push reaches a client of another gateway served by another view-node.
-//! - [`fanout`]: one publish (`POST /api/topics/feed:<name>`) timed until it reached every
-//!   one of N sessions spread over the gateways (and so the view-nodes).
 //! - [`converge`]: a view-node partitioned from Redis through a [`Proxy`] long enough
 //!   for the others to drop its presences, then healed; timed until both sides list
 //!   each other again.
 
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use cinder_protocol_client::{Client, Page, View};
 use cinder_test_support::proxy::Proxy;
-use tokio::sync::mpsc;
 
 /// The longest any one wait of a measurement may take.
 const STEP: Duration = Duration::from_secs(60);
@@ -113,89 +109,6 @@ pub(crate) async fn crossnode(from: &str, to: &str, messages: u64) -> anyhow::Re
         samples.last().copied().unwrap_or_default(),
     ));
     Ok(())
-}
-
-/// `sessions` feed sessions over `urls`, then one publish through the first gateway's
-/// topics API, timed until every session received it.
-pub(crate) async fn fanout(urls: &[String], sessions: u64, token: &str) -> anyhow::Result<()> {
-    let name = room();
-    let opened = Instant::now();
-    let (tx, mut arrivals) = mpsc::unbounded_channel();
-    let (joined_tx, mut joined) = mpsc::unbounded_channel::<()>();
-    let marker = format!("fanout-{name}");
-    let mut tasks = Vec::new();
-    // Joins in waves, so a gateway is not asked for thousands of pages at once.
-    for wave in 0..sessions.div_ceil(200) {
-        let mut opening = Vec::new();
-        for i in wave * 200..((wave + 1) * 200).min(sessions) {
-            let gateway = &urls[usize::try_from(i).unwrap_or(0) % urls.len()];
-            opening.push(open(format!("{gateway}/feed/{name}")));
-        }
-        for session in futures_util::future::join_all(opening).await {
-            let session = session?;
-            let (tx, joined_tx, marker) = (tx.clone(), joined_tx.clone(), marker.clone());
-            tasks.push(tokio::spawn(async move {
-                let _ = joined_tx.send(());
-                if let Ok(at) = push_with(&session.view, &marker).await {
-                    let _ = tx.send(at);
-                }
-                session
-            }));
-        }
-    }
-    for _ in 0..sessions {
-        joined.recv().await.context("a session task ended")?;
-    }
-    say(&format!(
-        "{sessions} feed sessions joined over {} gateways in {:.1?}",
-        urls.len(),
-        opened.elapsed()
-    ));
-    let body = format!(r#"{{"text":"{marker}"}}"#);
-    let sent = Instant::now();
-    let (status, answer) = post(&urls[0], &format!("/api/topics/feed:{name}"), token, &body)?;
-    if status != 202 {
-        bail!("publish refused: {status} {answer}");
-    }
-    let mut samples = Vec::new();
-    while samples.len() < usize::try_from(sessions).unwrap_or(usize::MAX) {
-        match tokio::time::timeout(STEP, arrivals.recv()).await {
-            Ok(Some(at)) => samples.push(at - sent),
-            _ => break,
-        }
-    }
-    samples.sort();
-    say(&format!(
-        "one publish → {} of {sessions} sessions: p50 {:?}, p99 {:?}, last {:?}",
-        samples.len(),
-        percentile(&samples, 0.50),
-        percentile(&samples, 0.99),
-        samples.last().copied().unwrap_or_default(),
-    ));
-    for task in tasks {
-        task.abort();
-    }
-    Ok(())
-}
-
-/// A plain HTTP/1.1 `POST` with a bearer token: status and body.
-fn post(base: &str, path: &str, token: &str, body: &str) -> anyhow::Result<(u16, String)> {
-    let host = base.trim_start_matches("http://");
-    let addr: SocketAddr = host.parse().context("a gateway URL is http://HOST:PORT")?;
-    let mut stream = TcpStream::connect(addr)?;
-    let len = body.len();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n{body}"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, response))
 }
 
 /// Starts a proxy to `redis` and prints `proxy listening on ADDR`; the caller starts a

@@ -17,8 +17,10 @@ use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::sync::{mpsc, watch};
 
-use crate::report::{Outputs, Run};
+use crate::publish::Publish;
+use crate::report::{During, Outputs, Run};
 use crate::run::{Plan, Step, ensure_files};
+use crate::session::Push;
 use crate::sources::Sources;
 use crate::stats::{Interval, total};
 use crate::watch::Watched;
@@ -58,7 +60,8 @@ pub(crate) struct Load {
     /// How often intervals are taken, shown and written.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
     pub(crate) interval: Duration,
-    /// A server process to watch on the load's clock: `NAME=PID` (repeatable).
+    /// A server process to watch on the load's clock: `NAME=PID`, or
+    /// `NAME=http://HOST:PORT/metrics` to scrape its Prometheus page (repeatable).
     #[arg(long = "watch")]
     pub(crate) watch: Vec<String>,
     /// Stop once an interval's event p99 is over this (`50ms`).
@@ -78,14 +81,32 @@ pub(crate) struct Load {
 }
 
 /// What a scenario adds to [`Load`]: events or churn per step.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Events {
-    /// Events per second over all processes, per step (0: none).
+    /// Events (or publishes) per second over all processes, per step (0: none).
     pub(crate) rates: Vec<f64>,
     /// Sessions replaced per second over all processes, per step (0: none).
     pub(crate) churn: Vec<f64>,
-    /// The event name pushed.
-    pub(crate) event: String,
+    /// What an event is.
+    pub(crate) push: Push,
+    /// Where `fanout` publishes (from the first process only).
+    pub(crate) publish: Option<Publish>,
+    /// A command the controller runs once every session of the last step is joined
+    /// (`rollout`: the rolling restart), its outcome reported with the run.
+    pub(crate) during: Option<String>,
+}
+
+impl Events {
+    /// No events: sessions are held.
+    pub(crate) fn hold() -> Events {
+        Events {
+            rates: Vec::new(),
+            churn: Vec::new(),
+            push: Push::Click(String::new()),
+            publish: None,
+            during: None,
+        }
+    }
 }
 
 /// `I/N`, checked.
@@ -140,7 +161,12 @@ impl Load {
         let steps = (0..count)
             .map(|s| Step {
                 sessions: part(self.sessions[s.min(self.sessions.len() - 1)], i, n),
-                rate: at(&events.rates, s) / n as f64,
+                // One process publishes; the sessions' events spread over them all.
+                rate: match (&events.publish, i) {
+                    (None, _) => at(&events.rates, s) / n as f64,
+                    (Some(_), 0) => at(&events.rates, s),
+                    (Some(_), _) => 0.0,
+                },
                 churn: at(&events.churn, s) / n as f64,
                 hold: self.hold,
             })
@@ -152,7 +178,8 @@ impl Load {
             connect_rate: self.connect_rate / n as f64,
             pages,
             sources,
-            event: events.event.clone(),
+            push: events.push.clone(),
+            publish: events.publish.clone().filter(|_| i == 0),
             interval: self.interval,
             start_at: self
                 .start_at
@@ -166,11 +193,15 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
     if load.worker_of.is_some() {
         return worker(&load, &events).await;
     }
-    let watched: Vec<Watched> = load
-        .watch
-        .iter()
-        .map(|spec| Watched::parse(spec))
-        .collect::<anyhow::Result<_>>()?;
+    let mut watched = Vec::new();
+    for spec in &load.watch {
+        watched.push(Watched::parse(spec).await?);
+    }
+    if let Some(publish) = &events.publish
+        && load.share()?.0 == 0
+    {
+        crate::publish::check(publish).await?;
+    }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop, stopping) = watch::channel(false);
     let procs = load.procs.max(1);
@@ -197,16 +228,25 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut run = Run {
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        scenario: std::env::args().nth(1).unwrap_or_default(),
         ..Run::default()
     };
-    let sample = |run: &mut Run, at: f64| {
-        run.servers
-            .extend(watched.iter().filter_map(|w| w.sample(at)));
+    let sample = async |run: &mut Run, at: f64| {
+        for watched in &watched {
+            run.servers.extend(watched.sample(at).await);
+        }
     };
-    sample(&mut run, 0.0);
+    sample(&mut run, 0.0).await;
     let mut partial: BTreeMap<u64, Interval> = BTreeMap::new();
     let mut progress = Progress::new(load.quiet);
     let mut stopped = false;
+    let last_step = load
+        .sessions
+        .len()
+        .max(events.rates.len())
+        .max(events.churn.len())
+        .saturating_sub(1);
+    let mut during: Option<tokio::process::Child> = None;
     let stop_all = |reason: &str, children: &[u32]| {
         eprintln!("\ncinder-loadtest: stopping: {reason}");
         stop.send_replace(true);
@@ -234,13 +274,39 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
                         break;
                     }
                     let interval = entry.remove();
-                    sample(&mut run, started.elapsed().as_secs_f64());
+                    sample(&mut run, started.elapsed().as_secs_f64()).await;
                     progress.show(&interval, &total(&run.intervals));
                     if !stopped && let Some(reason) = broken_rule(&load, &interval, &run) {
                         stopped = true;
                         stop_all(&reason, &children);
                     }
+                    if let Some(command) = &events.during
+                        && run.during.is_none()
+                        && interval.step == last_step
+                        && interval.target > 0
+                        && interval.live >= interval.target
+                    {
+                        eprintln!("\ncinder-loadtest: every session is joined; running: {command}");
+                        during = Some(start_during(command)?);
+                        run.during = Some(During {
+                            command: command.clone(),
+                            started: interval.at,
+                            ended: None,
+                            outcome: None,
+                        });
+                    }
                     run.intervals.push(interval);
+                }
+            }
+            status = ended(during.as_mut()), if during.is_some() => {
+                during = None;
+                if let Some(ran) = &mut run.during {
+                    ran.ended = Some(started.elapsed().as_secs_f64());
+                    ran.outcome = Some(match status {
+                        Ok(status) => status.to_string(),
+                        Err(error) => error.to_string(),
+                    });
+                    eprintln!("\ncinder-loadtest: the command ended ({})", ran.outcome.as_deref().unwrap_or(""));
                 }
             }
             _ = tokio::signal::ctrl_c(), if !stopped => {
@@ -252,11 +318,45 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
     run.intervals.extend(partial.into_values());
     run.intervals.sort_by_key(|i| i.index);
     progress.done();
+    if let (Some(mut child), Some(ran)) = (during, &mut run.during) {
+        let _ = child.kill().await;
+        ran.outcome = Some("stopped at the run's end: it outlived the run (raise --hold)".into());
+    }
+    if let Some(command) = &events.during
+        && run.during.is_none()
+    {
+        eprintln!(
+            "cinder-loadtest: `{command}` never ran: the last step's sessions were never all joined"
+        );
+    }
     for outcome in running {
         outcome.await??;
     }
     crate::report::print_summary(&run, &load.outputs);
     run.write(&load.outputs)
+}
+
+/// The exit of `child`; never, without one.
+async fn ended(
+    child: Option<&mut tokio::process::Child>,
+) -> std::io::Result<std::process::ExitStatus> {
+    match child {
+        Some(child) => child.wait().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Starts `command` with `sh -c`, its output on stderr (stdout is the report's).
+fn start_during(command: &str) -> anyhow::Result<tokio::process::Child> {
+    use std::os::fd::AsFd as _;
+    let stderr = std::io::stderr().as_fd().try_clone_to_owned()?;
+    tokio::process::Command::new("sh")
+        .args(["-c", command])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(stderr))
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot run {command}"))
 }
 
 /// Which stop rule `interval` breaks, if any.

@@ -1,6 +1,6 @@
 //! The HTML report: one file, no scripts or fonts to fetch, charts drawn as inline SVG
-//! on the run's clock: sessions, latency percentiles, rates, errors, and each watched
-//! server's memory and CPU.
+//! on the run's clock: sessions, latency percentiles, deliveries, rates, errors, and
+//! each watched server's memory and CPU.
 
 use std::fmt::Write as _;
 
@@ -25,7 +25,18 @@ pub(crate) fn page(run: &Run) -> String {
     let sessions = vec![
         series("live", at(&|i| i.live as f64)),
         series("target", at(&|i| i.target as f64)),
+        series("down (joining again)", at(&|i| i.down as f64)),
     ];
+    let delivered = run.intervals.iter().any(|i| i.deliveries > 0);
+    let delivery = if delivered {
+        vec![
+            series("p50", at(&|i| i.delivery.ms(0.5))),
+            series("p99", at(&|i| i.delivery.ms(0.99))),
+            series("last", at(&|i| i.delivery.max_ms())),
+        ]
+    } else {
+        Vec::new()
+    };
     let latency = vec![
         series("p50", at(&|i| i.latency.ms(0.5))),
         series("p99", at(&|i| i.latency.ms(0.99))),
@@ -52,6 +63,8 @@ pub(crate) fn page(run: &Run) -> String {
         series("events/s", rate(&|i| i.events)),
         series("replies/s", rate(&|i| i.replies)),
         series("joins/s", rate(&|i| i.joined)),
+        series("deliveries/s", rate(&|i| i.deliveries)),
+        series("rejoins/s", rate(&|i| i.rejoined)),
     ];
     let errors = vec![series("errors/s", rate(&|i| i.error_count()))];
     let mut names: Vec<&str> = run.servers.iter().map(|s| s.name.as_str()).collect();
@@ -135,6 +148,7 @@ pub(crate) fn page(run: &Run) -> String {
     for (title, unit, lines) in [
         ("Sessions", "sessions", &sessions),
         ("Event latency (from the scheduled send)", "ms", &latency),
+        ("Delivery (one-way, from the stamp)", "ms", &delivery),
         ("Rates", "per second", &rates),
         ("Errors", "per second", &errors),
         ("Resident memory", "MiB", &memory),
@@ -235,7 +249,7 @@ mod tests {
                     ..Interval::default()
                 },
             ],
-            servers: Vec::new(),
+            ..Run::default()
         };
         let html = page(&run);
         assert!(html.contains("&lt;x&gt;"));

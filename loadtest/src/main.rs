@@ -10,14 +10,19 @@
 //!   latency percentiles from each event's scheduled send.
 //! - `churn` — the same, then closes and opens `--churn` sessions per second: join
 //!   time and errors under churn.
+//! - `chat` — the same as `click` with chat messages that carry a stamp: each session
+//!   that receives one times its delivery one way.
+//! - `fanout` — sessions on one topic, and publishes through the topics API on a fixed
+//!   clock: time from each publish to every delivery, and to the last.
+//! - `rollout` — `click` with a command run once every session is joined (a rolling
+//!   restart): sessions recover as the browser does; how long each was without its
+//!   view, when the last joined again, and what was lost.
 //! - `merge` — adds up the `--json` results of many pods into one report.
 //!
 //! Figure scenarios that start or need a particular cluster:
 //!
 //! - `crossnode --from URL --to URL [--messages 1000]` — chat messages between clients of
 //!   two gateways served by two view-nodes: p50/p99 of send → the other client's push.
-//! - `fanout --urls URL,URL… --sessions N` — N feed sessions, one publish through the
-//!   topics API (`CINDER_API_TOKEN`): time until each, and the last, received it.
 //! - `converge --url URL --redis HOST:PORT` — partitions a view-node named `island` from
 //!   Redis, heals, and times presence convergence.
 //! - `drain` — starts a view-node and two gateways, drains one with SIGTERM under N
@@ -30,6 +35,7 @@ mod control;
 mod drain;
 mod html;
 mod process;
+mod publish;
 mod report;
 mod run;
 mod session;
@@ -43,6 +49,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use control::{Events, Load};
+use publish::Publish;
+use session::Push;
 
 #[derive(Parser)]
 #[command(
@@ -81,6 +89,53 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "100")]
         churn: Vec<f64>,
     },
+    /// Chat messages at a fixed open-loop rate; every session in the room times their
+    /// delivery from the stamp they carry.
+    Chat {
+        #[command(flatten)]
+        load: Load,
+        /// Messages per second over all sessions; a comma list makes steps.
+        #[arg(long, value_delimiter = ',', default_value = "10")]
+        rate: Vec<f64>,
+        /// The form's `phx-submit` event.
+        #[arg(long, default_value = "send")]
+        event: String,
+        /// The form field that carries the message.
+        #[arg(long, default_value = "body")]
+        field: String,
+    },
+    /// Publishes through a gateway's topics API to every session on a topic: time to
+    /// every delivery and to the last.
+    Fanout {
+        #[command(flatten)]
+        load: Load,
+        /// The topic the sessions' page subscribes to (`feed:NAME` for `/feed/NAME`).
+        #[arg(long)]
+        topic: String,
+        /// Publishes per second; a comma list makes steps.
+        #[arg(long, value_delimiter = ',', default_value = "0.5")]
+        rate: Vec<f64>,
+        /// The gateway to publish through (`http://host:port`); the first `--url`'s by
+        /// default. The token is `CINDER_API_TOKEN`.
+        #[arg(long)]
+        via: Option<String>,
+    },
+    /// Click load while a command (a rolling restart) runs; sessions recover as the
+    /// browser does: outage per session, last rejoin, what was lost.
+    Rollout {
+        #[command(flatten)]
+        load: Load,
+        /// Events per second over all sessions; a comma list makes steps.
+        #[arg(long, value_delimiter = ',', default_value = "100")]
+        rate: Vec<f64>,
+        /// The event each click pushes.
+        #[arg(long, default_value = "inc")]
+        event: String,
+        /// The command to run (`sh -c`) once every session is joined; `--hold` must
+        /// outlast it.
+        #[arg(long)]
+        during: String,
+    },
     /// Merge the `--json` results of several runs (the pods of a distributed run).
     Merge {
         /// The result files.
@@ -97,14 +152,6 @@ enum Command {
         to: String,
         #[arg(long, default_value_t = 1000)]
         messages: u64,
-    },
-    /// One publish to N feed sessions: time to every delivery and the last.
-    Fanout {
-        /// Gateway page URLs, comma-separated.
-        #[arg(long, value_delimiter = ',', required = true)]
-        urls: Vec<String>,
-        #[arg(long, default_value_t = 10_000)]
-        sessions: u64,
     },
     /// Presence convergence after a Redis partition of the view-node `island`.
     Converge {
@@ -147,19 +194,68 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Idle { load } => control::run(load, Events::default()).await,
+        Command::Idle { load } => control::run(load, Events::hold()).await,
         Command::Click { load, rate, event } => {
             let events = Events {
                 rates: rate,
-                event,
-                ..Events::default()
+                push: Push::Click(event),
+                ..Events::hold()
             };
             control::run(load, events).await
         }
         Command::Churn { load, churn } => {
             let events = Events {
                 churn,
-                ..Events::default()
+                ..Events::hold()
+            };
+            control::run(load, events).await
+        }
+        Command::Chat {
+            load,
+            rate,
+            event,
+            field,
+        } => {
+            let events = Events {
+                rates: rate,
+                push: Push::Stamped { event, field },
+                ..Events::hold()
+            };
+            control::run(load, events).await
+        }
+        Command::Fanout {
+            load,
+            topic,
+            rate,
+            via,
+        } => {
+            let token = std::env::var("CINDER_API_TOKEN")
+                .context("fanout needs CINDER_API_TOKEN, the gateways' --api-token")?;
+            let via = via.as_ref().unwrap_or(&load.urls[0]);
+            let publish = Publish {
+                addr: run::socket_addr(via)?,
+                topic,
+                token: token.into(),
+            };
+            let events = Events {
+                rates: rate,
+                push: Push::Publish,
+                publish: Some(publish),
+                ..Events::hold()
+            };
+            control::run(load, events).await
+        }
+        Command::Rollout {
+            load,
+            rate,
+            event,
+            during,
+        } => {
+            let events = Events {
+                rates: rate,
+                push: Push::Click(event),
+                during: Some(during),
+                ..Events::hold()
             };
             control::run(load, events).await
         }
@@ -169,11 +265,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             run.write(&outputs)
         }
         Command::Crossnode { from, to, messages } => cluster::crossnode(&from, &to, messages).await,
-        Command::Fanout { urls, sessions } => {
-            let token =
-                std::env::var("CINDER_API_TOKEN").context("fanout needs CINDER_API_TOKEN")?;
-            cluster::fanout(&urls, sessions, &token).await
-        }
         Command::Converge { url, redis } => cluster::converge(&url, redis).await,
         Command::Drain {
             sessions,

@@ -33,8 +33,26 @@ pub(crate) struct Outputs {
 pub(crate) struct Run {
     /// What was run (the command line).
     pub(crate) command: String,
+    /// The scenario (`click`, `fanout`, …).
+    #[serde(default)]
+    pub(crate) scenario: String,
     pub(crate) intervals: Vec<Interval>,
     pub(crate) servers: Vec<Sample>,
+    /// The command run under load (`rollout --during`).
+    #[serde(default)]
+    pub(crate) during: Option<During>,
+}
+
+/// A command run under load, on the run's clock.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct During {
+    pub(crate) command: String,
+    /// Seconds into the run when it started (every session of the last step joined).
+    pub(crate) started: f64,
+    /// When it ended; `None` if it outlived the run.
+    pub(crate) ended: Option<f64>,
+    /// Its exit status, or why it has none.
+    pub(crate) outcome: Option<String>,
 }
 
 /// The figures of one step.
@@ -56,6 +74,19 @@ pub(crate) struct StepFigures {
     pub(crate) max_ms: f64,
     pub(crate) service_p50_ms: f64,
     pub(crate) service_p99_ms: f64,
+    /// Stamped messages read by sessions (`chat`, `fanout`), and their one-way time.
+    pub(crate) deliveries: u64,
+    pub(crate) delivery_p50_ms: f64,
+    pub(crate) delivery_p99_ms: f64,
+    pub(crate) delivery_p999_ms: f64,
+    pub(crate) delivery_max_ms: f64,
+    /// Sessions that joined again after losing their view or socket, how long each was
+    /// without it, and how many were still without it at the step's end.
+    pub(crate) rejoined: u64,
+    pub(crate) outage_p50_ms: f64,
+    pub(crate) outage_p99_ms: f64,
+    pub(crate) outage_max_ms: f64,
+    pub(crate) down: u64,
     pub(crate) errors: u64,
     /// Resident bytes per live session at the step's end, by process (the load tester
     /// as `load tester`), over the run's first sample.
@@ -112,6 +143,16 @@ impl Run {
                     max_ms: sum.latency.max_ms(),
                     service_p50_ms: sum.service.ms(0.5),
                     service_p99_ms: sum.service.ms(0.99),
+                    deliveries: sum.deliveries,
+                    delivery_p50_ms: sum.delivery.ms(0.5),
+                    delivery_p99_ms: sum.delivery.ms(0.99),
+                    delivery_p999_ms: sum.delivery.ms(0.999),
+                    delivery_max_ms: sum.delivery.max_ms(),
+                    rejoined: sum.rejoined,
+                    outage_p50_ms: sum.outage.ms(0.5),
+                    outage_p99_ms: sum.outage.ms(0.99),
+                    outage_max_ms: sum.outage.max_ms(),
+                    down: end.down,
                     errors: sum.error_count(),
                     bytes_per_session: bytes,
                 })
@@ -169,8 +210,10 @@ impl Run {
         if let Some(path) = &outputs.json {
             let json = serde_json::json!({
                 "command": self.command,
+                "scenario": self.scenario,
                 "steps": self.steps(),
                 "errors": self.errors(),
+                "during": self.during,
                 "intervals": self.intervals,
                 "servers": self.servers,
             });
@@ -208,23 +251,33 @@ impl Run {
     /// The summary printed at the end.
     pub(crate) fn summary(&self) -> String {
         let mut out = String::new();
+        let events = if self.scenario == "fanout" {
+            "publishes"
+        } else {
+            "events"
+        };
         for step in self.steps() {
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "step {}: {} of {} sessions live after {:.1} s; {} joined ({:.0}/s, join p50 {:.2} ms, p99 {:.2} ms)",
+                "step {}: {} of {} sessions live after {:.1} s",
                 step.step + 1,
                 step.live,
                 step.target,
                 step.seconds,
-                step.joined,
-                step.joins_per_second,
-                step.join_p50_ms,
-                step.join_p99_ms,
             );
+            let _ = if step.joined > 0 {
+                writeln!(
+                    out,
+                    "; {} joined ({:.0}/s, join p50 {:.2} ms, p99 {:.2} ms)",
+                    step.joined, step.joins_per_second, step.join_p50_ms, step.join_p99_ms,
+                )
+            } else {
+                writeln!(out)
+            };
             if step.events > 0 {
                 let _ = writeln!(
                     out,
-                    "  {} events ({:.0}/s): latency from schedule p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms; from send p50 {:.3} ms, p99 {:.3} ms",
+                    "  {} {events} ({:.1}/s): latency from schedule p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms; from send p50 {:.3} ms, p99 {:.3} ms",
                     step.events,
                     step.events_per_second,
                     step.p50_ms,
@@ -233,6 +286,33 @@ impl Run {
                     step.max_ms,
                     step.service_p50_ms,
                     step.service_p99_ms,
+                );
+            }
+            if step.deliveries > 0 {
+                let expected = if self.scenario == "fanout" {
+                    format!(" of {} (publishes × sessions)", step.events * step.live)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {}{expected} deliveries, one-way from the stamp: p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, last {:.3} ms",
+                    step.deliveries,
+                    step.delivery_p50_ms,
+                    step.delivery_p99_ms,
+                    step.delivery_p999_ms,
+                    step.delivery_max_ms,
+                );
+            }
+            if step.rejoined > 0 || step.down > 0 {
+                let _ = writeln!(
+                    out,
+                    "  {} sessions joined again after a loss (without their view p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms); {} still down",
+                    step.rejoined,
+                    step.outage_p50_ms,
+                    step.outage_p99_ms,
+                    step.outage_max_ms,
+                    step.down,
                 );
             }
             if !step.bytes_per_session.is_empty() {
@@ -245,6 +325,27 @@ impl Run {
             }
             if step.errors > 0 {
                 let _ = writeln!(out, "  errors: {}", step.errors);
+            }
+        }
+        if let Some(during) = &self.during {
+            let _ = write!(
+                out,
+                "`{}` started at {:.1} s, when every session was joined",
+                during.command, during.started
+            );
+            if let Some(ended) = during.ended {
+                let _ = write!(out, ", ended at {ended:.1} s");
+            }
+            let _ = writeln!(out, " ({})", during.outcome.as_deref().unwrap_or("running"));
+            let last = self.intervals.iter().rfind(|i| i.rejoined > 0);
+            let down = self.intervals.last().map_or(0, |i| i.down);
+            if let Some(last) = last {
+                let _ = writeln!(
+                    out,
+                    "  the last session joined again by {:.1} s ({:.1} s after the command started); {down} still down at the end",
+                    last.at,
+                    last.at - during.started
+                );
             }
         }
         let errors = self.errors();
@@ -269,6 +370,8 @@ pub(crate) fn merge(files: &[PathBuf]) -> anyhow::Result<Run> {
         })?;
         if run.command.is_empty() {
             run.command = part.command;
+            run.scenario = part.scenario;
+            run.during = part.during;
         }
         for interval in part.intervals {
             match run.intervals.iter_mut().find(|i| i.index == interval.index) {
@@ -330,7 +433,7 @@ mod tests {
                 interval(1, 1.0, 0, 5, 5),
                 interval(2, 2.0, 0, 10, 5),
             ],
-            servers: Vec::new(),
+            ..Run::default()
         };
         run.intervals[2].latency.record(Duration::from_millis(3));
         let steps = run.steps();

@@ -19,7 +19,8 @@ use cinder_protocol_client::Page;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use crate::session::{self, Handle, Shared, Target};
+use crate::publish::Publish;
+use crate::session::{self, Handle, Levels, Push, Shared, Target};
 use crate::sources::Sources;
 use crate::stats::{Interval, Recorder};
 
@@ -49,7 +50,10 @@ pub(crate) struct Plan {
     /// placement spreads them over the view-nodes.
     pub(crate) pages: usize,
     pub(crate) sources: Sources,
-    pub(crate) event: String,
+    /// What each scheduled event is.
+    pub(crate) push: Push,
+    /// Where and how `fanout` publishes; `None` in the other scenarios.
+    pub(crate) publish: Option<Publish>,
     pub(crate) interval: Duration,
     /// When to start, so that many processes start together.
     pub(crate) start_at: Option<SystemTime>,
@@ -70,13 +74,19 @@ pub(crate) async fn run(
     let targets = pages(&plan).await?;
     let recorder = Arc::new(Recorder::default());
     let (closing, closed) = watch::channel(false);
+    let levels = Arc::new(Levels::default());
     let shared = Shared {
         sources: plan.sources.clone(),
         recorder: recorder.clone(),
-        event: plan.event.as_str().into(),
+        push: Arc::new(plan.push.clone()),
+        stamps: matches!(plan.push, Push::Stamped { .. } | Push::Publish),
+        levels: levels.clone(),
         stop: closed,
     };
-    let state = Arc::new(State::default());
+    let state = Arc::new(State {
+        levels,
+        ..State::default()
+    });
     let started = Instant::now();
     // Interval 0 is the baseline, before any session: the client's own memory.
     state.interval.store(1, Ordering::Relaxed);
@@ -96,9 +106,9 @@ pub(crate) async fn run(
         }
         state.step.store(index, Ordering::Relaxed);
         state.target.store(step.sessions, Ordering::Relaxed);
-        let live = state.live.load(Ordering::Relaxed);
+        let live = state.levels.live.load(Ordering::Relaxed);
         let need = usize::try_from(step.sessions.saturating_sub(live))?;
-        let new = open(&plan, &targets, &shared, &state, opened, need, stop.clone()).await;
+        let new = open(&plan, &targets, &shared, opened, need, stop.clone()).await;
         opened += need;
         handles.extend(new);
         handles.retain(|h| !h.is_closed());
@@ -108,18 +118,26 @@ pub(crate) async fn run(
                 &plan,
                 &targets,
                 &shared,
-                &state,
                 opened,
                 &mut handles,
                 stop.clone(),
             )
             .await;
             opened += churned;
-        } else if step.rate > 0.0 && !handles.is_empty() {
+        } else if step.rate > 0.0 && (!handles.is_empty() || plan.publish.is_some()) {
             let (handles, recorder, stop) = (handles.clone(), recorder.clone(), stop.clone());
-            let step = *step;
-            tokio::task::spawn_blocking(move || schedule(&step, &handles, &recorder, &stop))
-                .await?;
+            let (step, publish) = (*step, plan.publish.clone());
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                let send = |k: u64, due: Instant| match &publish {
+                    Some(publish) => {
+                        runtime.spawn(publish.clone().send(due, recorder.clone()));
+                    }
+                    None => push(&handles, k, due, &recorder),
+                };
+                schedule(&step, send, &stop);
+            })
+            .await?;
         } else {
             let mut stop = stop.clone();
             tokio::select! {
@@ -136,7 +154,7 @@ pub(crate) async fn run(
     closing.send_replace(true);
     drop(handles);
     let deadline = Instant::now() + Duration::from_secs(2);
-    while state.live.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+    while state.levels.live.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
@@ -147,7 +165,7 @@ pub(crate) async fn run(
 struct State {
     step: AtomicUsize,
     target: AtomicU64,
-    live: AtomicU64,
+    levels: Arc<Levels>,
     interval: AtomicU64,
 }
 
@@ -155,7 +173,8 @@ impl State {
     fn fill(&self, mut interval: Interval) -> Interval {
         interval.step = self.step.load(Ordering::Relaxed);
         interval.target = self.target.load(Ordering::Relaxed);
-        interval.live = self.live.load(Ordering::Relaxed);
+        interval.live = self.levels.live.load(Ordering::Relaxed);
+        interval.down = self.levels.down.load(Ordering::Relaxed);
         interval.client_rss = crate::watch::resident_bytes(std::process::id()).unwrap_or(0);
         interval
     }
@@ -180,11 +199,13 @@ async fn tick(
 }
 
 /// Loads the pages the sessions join: `plan.pages` dead renders, round-robin over the
-/// target URLs.
+/// target URLs. A `{page}` in a URL becomes the page's number (`/chat/room-{page}`
+/// spreads the sessions over as many rooms).
 async fn pages(plan: &Plan) -> anyhow::Result<Vec<Arc<Target>>> {
     let mut targets = Vec::new();
     for i in 0..plan.pages.max(1) {
-        let url = &plan.urls[i % plan.urls.len()];
+        let url = plan.urls[i % plan.urls.len()].replace("{page}", &i.to_string());
+        let url = &url;
         let addr = socket_addr(url)?;
         let page = Page::fetch(url)
             .await
@@ -195,7 +216,7 @@ async fn pages(plan: &Plan) -> anyhow::Result<Vec<Arc<Target>>> {
 }
 
 /// The `host:port` of `http://host:port/…`, resolved.
-fn socket_addr(url: &str) -> anyhow::Result<SocketAddr> {
+pub(crate) fn socket_addr(url: &str) -> anyhow::Result<SocketAddr> {
     let rest = url
         .strip_prefix("http://")
         .with_context(|| format!("{url}: expected http://host:port/path"))?;
@@ -218,7 +239,6 @@ async fn open(
     plan: &Plan,
     targets: &[Arc<Target>],
     shared: &Shared,
-    state: &Arc<State>,
     first: usize,
     count: usize,
     stop: watch::Receiver<bool>,
@@ -238,21 +258,13 @@ async fn open(
         };
         let n = first + i;
         let target = targets[n % targets.len()].clone();
-        let (shared, state, joined) = (shared.clone(), state.clone(), joined.clone());
+        let (shared, joined) = (shared.clone(), joined.clone());
         tasks.spawn(async move {
-            let live = state.clone();
-            let on_end = move || {
-                live.live.fetch_sub(1, Ordering::Relaxed);
-            };
-            state.live.fetch_add(1, Ordering::Relaxed);
-            match session::open(n, &target, &shared, on_end).await {
-                Some(handle) => joined
+            if let Some(handle) = session::open(n, target, &shared).await {
+                joined
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(handle),
-                None => {
-                    state.live.fetch_sub(1, Ordering::Relaxed);
-                }
+                    .push(handle);
             }
             drop(permit);
         });
@@ -265,16 +277,11 @@ async fn open(
 
 /// Replaces `step.churn` sessions per second for `step.hold`: closes the oldest, opens
 /// a new one (numbered from `first`). Returns how many were opened.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the run's parts, passed as they are"
-)]
 async fn churn(
     step: &Step,
     plan: &Plan,
     targets: &[Arc<Target>],
     shared: &Shared,
-    state: &Arc<State>,
     first: usize,
     handles: &mut Vec<Handle>,
     mut stop: watch::Receiver<bool>,
@@ -296,24 +303,15 @@ async fn churn(
         if !handles.is_empty() {
             handles.remove(0);
         }
-        let one = open(
-            plan,
-            targets,
-            shared,
-            state,
-            first + opened,
-            1,
-            stop.clone(),
-        )
-        .await;
+        let one = open(plan, targets, shared, first + opened, 1, stop.clone()).await;
         handles.extend(one);
         opened += 1;
     }
 }
 
-/// Pushes `step.rate` events per second over `handles` for `step.hold`, on a fixed
+/// Calls `send(k, due)` for `step.rate` events per second for `step.hold`, on a fixed
 /// clock (this runs on its own thread).
-fn schedule(step: &Step, handles: &[Handle], recorder: &Recorder, stop: &watch::Receiver<bool>) {
+fn schedule(step: &Step, send: impl Fn(u64, Instant), stop: &watch::Receiver<bool>) {
     // The kernel wakes a sleeping thread up to 50 µs late by default; the clock is
     // tighter with 1 µs (errors here only make the clock coarser).
     let _ = nix::sys::prctl::set_timerslack(1_000);
@@ -323,18 +321,35 @@ fn schedule(step: &Step, handles: &[Handle], recorder: &Recorder, stop: &watch::
     for k in 0u64.. {
         let due = start + period.mul_f64(k as f64);
         if due >= end || *stop.borrow() {
-            return;
+            break;
         }
         let now = Instant::now();
         if due > now {
             std::thread::sleep(due - now);
         }
-        let handle = &handles[usize::try_from(k).unwrap_or(0) % handles.len()];
-        match handle.try_send(due) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => recorder.error("client backlog (session too slow)"),
-            Err(TrySendError::Closed(_)) => recorder.error("event for an ended session"),
+        send(k, due);
+    }
+    // The step lasts its whole hold, so that the last events' replies and deliveries
+    // count in it.
+    while !*stop.borrow() {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
         }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
+/// Hands event `k`, due at `due`, to session `k mod n`.
+fn push(handles: &[Handle], k: u64, due: Instant, recorder: &Recorder) {
+    if handles.is_empty() {
+        return;
+    }
+    let handle = &handles[usize::try_from(k).unwrap_or(0) % handles.len()];
+    match handle.try_send(due) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => recorder.error("client backlog (session too slow)"),
+        Err(TrySendError::Closed(_)) => recorder.error("event for an ended session"),
     }
 }
 

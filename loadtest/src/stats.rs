@@ -111,8 +111,17 @@ pub(crate) struct Interval {
     pub(crate) joined: u64,
     /// Events sent in the interval.
     pub(crate) events: u64,
-    /// Replies (or, in `chat`, deliveries) received in the interval.
+    /// Replies received in the interval.
     pub(crate) replies: u64,
+    /// Stamped messages delivered (`chat`, `fanout`): one per session that received one.
+    #[serde(default)]
+    pub(crate) deliveries: u64,
+    /// Sessions that joined again after losing their view or socket.
+    #[serde(default)]
+    pub(crate) rejoined: u64,
+    /// Sessions waiting to join again at the interval's end.
+    #[serde(default)]
+    pub(crate) down: u64,
     /// Errors, by kind.
     pub(crate) errors: BTreeMap<String, u64>,
     /// Event latency from the event's *scheduled* send (what a user waits, stalls
@@ -122,6 +131,14 @@ pub(crate) struct Interval {
     pub(crate) service: Hist,
     /// Connect + join time of the sessions that joined.
     pub(crate) join: Hist,
+    /// One-way delivery time of stamped messages: from the stamp (the scheduled send or
+    /// publish, on the wall clock) to a receiving session reading it.
+    #[serde(default)]
+    pub(crate) delivery: Hist,
+    /// How long each session that joined again was without its view: from the loss
+    /// (`phx_error`, a closed socket) to the join reply.
+    #[serde(default)]
+    pub(crate) outage: Hist,
     /// The load tester's own resident bytes (summed over its processes).
     pub(crate) client_rss: u64,
     /// The processes that reported it (1 until merged).
@@ -138,12 +155,17 @@ impl Interval {
         self.joined += other.joined;
         self.events += other.events;
         self.replies += other.replies;
+        self.deliveries += other.deliveries;
+        self.rejoined += other.rejoined;
+        self.down += other.down;
         for (kind, count) in &other.errors {
             *self.errors.entry(kind.clone()).or_default() += count;
         }
         self.latency.add(&other.latency);
         self.service.add(&other.service);
         self.join.add(&other.join);
+        self.delivery.add(&other.delivery);
+        self.outage.add(&other.outage);
         self.client_rss += other.client_rss;
         self.procs += other.procs;
     }
@@ -163,10 +185,14 @@ struct Counts {
     joined: u64,
     events: u64,
     replies: u64,
+    deliveries: u64,
+    rejoined: u64,
     errors: BTreeMap<String, u64>,
     latency: Hist,
     service: Hist,
     join: Hist,
+    delivery: Hist,
+    outage: Hist,
 }
 
 impl Recorder {
@@ -195,6 +221,20 @@ impl Recorder {
         counts.service.record(service);
     }
 
+    /// A stamped message reached a session `latency` after its stamp.
+    pub(crate) fn delivered(&self, latency: Duration) {
+        let mut counts = self.lock();
+        counts.deliveries += 1;
+        counts.delivery.record(latency);
+    }
+
+    /// A session joined again after `outage` without its view.
+    pub(crate) fn rejoined(&self, outage: Duration) {
+        let mut counts = self.lock();
+        counts.rejoined += 1;
+        counts.outage.record(outage);
+    }
+
     /// Something went wrong, of `kind` (see `session::io_kind` and `ws_kind`).
     pub(crate) fn error(&self, kind: impl Into<String>) {
         *self.lock().errors.entry(kind.into()).or_default() += 1;
@@ -209,10 +249,14 @@ impl Recorder {
             joined: counts.joined,
             events: counts.events,
             replies: counts.replies,
+            deliveries: counts.deliveries,
+            rejoined: counts.rejoined,
             errors: counts.errors,
             latency: counts.latency,
             service: counts.service,
             join: counts.join,
+            delivery: counts.delivery,
+            outage: counts.outage,
             procs: 1,
             ..Interval::default()
         }
@@ -223,15 +267,22 @@ impl Recorder {
 pub(crate) fn total<'a>(intervals: impl IntoIterator<Item = &'a Interval>) -> Interval {
     let mut total = Interval::default();
     for interval in intervals {
-        let (live, target, rss, procs) = (
+        let (live, target, down, rss, procs) = (
             interval.live,
             interval.target,
+            interval.down,
             interval.client_rss,
             interval.procs,
         );
         total.merge(interval);
         // Levels, not flows: the last interval's, not their sum.
-        (total.live, total.target, total.client_rss, total.procs) = (live, target, rss, procs);
+        (
+            total.live,
+            total.target,
+            total.down,
+            total.client_rss,
+            total.procs,
+        ) = (live, target, down, rss, procs);
     }
     total
 }

@@ -29,9 +29,10 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+pub mod process;
 mod prometheus;
 
-pub use prometheus::{BYTES_BUCKETS, SECONDS_BUCKETS, UPKEEP_PERIOD, prometheus};
+pub use prometheus::{BYTES_BUCKETS, SECONDS_BUCKETS, UPKEEP_PERIOD, prometheus, render};
 
 /// The variable that turns the export on, as in every OpenTelemetry SDK.
 pub const ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";

@@ -78,6 +78,21 @@ pub fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
+/// The `/metrics` page: every metric of the process, with its resident memory and CPU
+/// time read just now, under the names Prometheus's own client libraries use
+/// (`process_resident_memory_bytes`, `process_cpu_seconds_total`), so that a load
+/// tester or a dashboard sees a process's cost from its scrape alone.
+pub fn render() -> String {
+    let handle = prometheus();
+    if let Some(usage) = crate::process::usage(std::process::id()) {
+        #[expect(clippy::cast_precision_loss, reason = "a byte count as a gauge value")]
+        metrics::gauge!("process_resident_memory_bytes").set(usage.resident_bytes as f64);
+        // A counter by meaning; recorded as a gauge since it is read, not counted here.
+        metrics::gauge!("process_cpu_seconds_total").set(usage.cpu.as_secs_f64());
+    }
+    handle.render()
+}
+
 /// The recorder's settings: the buckets of `_seconds` and `_bytes` histograms.
 fn builder() -> Result<PrometheusBuilder, BuildError> {
     PrometheusBuilder::new()
@@ -110,5 +125,17 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("quantile="), "{text}");
+    }
+
+    /// The page carries the process's own memory and CPU, read at render time.
+    #[test]
+    fn the_page_shows_the_process_cost() {
+        let text = render();
+        let resident = text
+            .lines()
+            .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+            .and_then(|v| v.parse::<f64>().ok());
+        assert!(resident.is_some_and(|bytes| bytes > 1_000_000.0), "{text}");
+        assert!(text.contains("process_cpu_seconds_total "), "{text}");
     }
 }

@@ -71,7 +71,7 @@ fn answer(request: &Request<Incoming>, ready: bool) -> Response<Full<Bytes>> {
             "not ready: draining, or the cluster's Redis is unreachable\n".into(),
         ),
         "/metrics" => {
-            let mut response = text(StatusCode::OK, cinder_telemetry::prometheus().render());
+            let mut response = text(StatusCode::OK, cinder_telemetry::render());
             response.headers_mut().insert(
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
