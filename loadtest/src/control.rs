@@ -459,32 +459,52 @@ async fn worker(load: &Load, events: &Events) -> anyhow::Result<()> {
     running.await?
 }
 
-/// The progress line on stderr.
+/// The progress line on stderr, rewritten every interval: where the run is, the rates
+/// of the last interval, the errors so far and the last interval's latency.
 struct Progress {
     quiet: bool,
+    /// The previous interval's end, in seconds into the run.
+    last: f64,
 }
 
 impl Progress {
     fn new(quiet: bool) -> Self {
-        Progress { quiet }
+        Progress { quiet, last: 0.0 }
     }
 
+    #[expect(clippy::cast_precision_loss, reason = "display rates")]
     fn show(&mut self, interval: &Interval, so_far: &Interval) {
+        let width = (interval.at - self.last).max(1e-3);
+        self.last = interval.at;
         if self.quiet {
             return;
         }
-        eprint!(
-            "\r[{:>6.1}s] step {} live {}/{} joins {} events {} errors {} p50 {:.3} ms p99 {:.3} ms   ",
+        let rate = |n: u64| n as f64 / width;
+        let mut line = format!(
+            "\r[{:>6.1}s] step {} live {}/{}",
             interval.at,
             interval.step + 1,
             interval.live,
             interval.target,
-            interval.joined,
-            interval.events,
+        );
+        if interval.down > 0 {
+            line.push_str(&format!(" (down {})", interval.down));
+        }
+        line.push_str(&format!(
+            " joins {:.0}/s events {:.0}/s",
+            rate(interval.joined + interval.rejoined),
+            rate(interval.events)
+        ));
+        if interval.deliveries > 0 {
+            line.push_str(&format!(" deliveries {:.0}/s", rate(interval.deliveries)));
+        }
+        line.push_str(&format!(
+            " errors {} p50 {:.3} ms p99 {:.3} ms   ",
             so_far.error_count() + interval.error_count(),
             interval.latency.ms(0.5),
             interval.latency.ms(0.99),
-        );
+        ));
+        eprint!("{line}");
     }
 
     fn done(&self) {

@@ -21,8 +21,6 @@
 //!
 //! Figure scenarios that start or need a particular cluster:
 //!
-//! - `crossnode --from URL --to URL [--messages 1000]` — chat messages between clients of
-//!   two gateways served by two view-nodes: p50/p99 of send → the other client's push.
 //! - `converge --url URL --redis HOST:PORT` — partitions a view-node named `island` from
 //!   Redis, heals, and times presence convergence.
 //! - `drain` — starts a view-node and two gateways, drains one with SIGTERM under N
@@ -30,8 +28,8 @@
 //!
 //! Every loop is bounded by its count or its time; the tool stops by itself.
 
-mod cluster;
 mod control;
+mod converge;
 mod drain;
 mod html;
 mod process;
@@ -144,15 +142,6 @@ enum Command {
         #[command(flatten)]
         outputs: report::Outputs,
     },
-    /// Chat messages between clients of two gateways on two view-nodes.
-    Crossnode {
-        #[arg(long)]
-        from: String,
-        #[arg(long)]
-        to: String,
-        #[arg(long, default_value_t = 1000)]
-        messages: u64,
-    },
     /// Presence convergence after a Redis partition of the view-node `island`.
     Converge {
         #[arg(long)]
@@ -264,8 +253,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             report::print_summary(&run, &outputs);
             run.write(&outputs)
         }
-        Command::Crossnode { from, to, messages } => cluster::crossnode(&from, &to, messages).await,
-        Command::Converge { url, redis } => cluster::converge(&url, redis).await,
+        Command::Converge { url, redis } => converge::run(&url, redis).await,
         Command::Drain {
             sessions,
             bin,

@@ -117,7 +117,17 @@ impl Run {
                 let seconds = (end.at - start).max(f64::EPSILON);
                 let sum = total(of_step.iter().copied());
                 let joining = of_step.iter().filter(|i| i.joined > 0).count();
-                let pushing = of_step.iter().filter(|i| i.events > 0).count();
+                // Events flow from the step's first interval with one to its end (a
+                // slow rate, such as fanout's, leaves intervals without any between).
+                let pushing = of_step
+                    .iter()
+                    .position(|i| i.events > 0)
+                    .map_or(0.0, |first| {
+                        let from = first
+                            .checked_sub(1)
+                            .map_or(start, |before| of_step[before].at);
+                        end.at - from
+                    });
                 let per_second = |n: u64, over: f64| n as f64 / over.max(f64::EPSILON);
                 let live = end.live.max(1);
                 let mut bytes = self.server_bytes(end.at, live);
@@ -136,7 +146,7 @@ impl Run {
                     join_p50_ms: sum.join.ms(0.5),
                     join_p99_ms: sum.join.ms(0.99),
                     events: sum.events,
-                    events_per_second: per_second(sum.events, pushing as f64),
+                    events_per_second: per_second(sum.events, pushing),
                     p50_ms: sum.latency.ms(0.5),
                     p99_ms: sum.latency.ms(0.99),
                     p999_ms: sum.latency.ms(0.999),

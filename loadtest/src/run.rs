@@ -2,7 +2,7 @@
 //! hold them, push events on a fixed clock, and hand an [`Interval`] to the caller
 //! every interval.
 //!
-//! Events are open-loop: event `k` of a step is *scheduled* at `start + k / rate` on a
+//! Events are open-loop: event `k` of a step is *scheduled* at `start + (k + ½) / rate` on a
 //! dedicated thread (a tokio timer ticks by the millisecond; `thread::sleep` by tens of
 //! microseconds) and goes to session `k mod n`. Its latency counts from that scheduled
 //! instant, so a server stall delays the replies of every event scheduled during it and
@@ -319,7 +319,9 @@ fn schedule(step: &Step, send: impl Fn(u64, Instant), stop: &watch::Receiver<boo
     let start = Instant::now();
     let end = start + step.hold;
     for k in 0u64.. {
-        let due = start + period.mul_f64(k as f64);
+        // Half a period in, so that the first publish of `fanout` does not race the
+        // last joins of the other processes.
+        let due = start + period.mul_f64(k as f64 + 0.5);
         if due >= end || *stop.borrow() {
             break;
         }

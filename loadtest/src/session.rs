@@ -195,11 +195,13 @@ fn join_frame(page: &Page, join_ref: &str, mounts: u32) -> Message {
 enum View {
     Joined,
     /// Lost at `since` (its view, or its socket when there is none). The next attempt,
-    /// the `attempt`-th, is due at `retry`; `None` while it is under way.
+    /// the `attempt`-th, is due at `retry`; `None` while a new socket is being opened.
+    /// `joining`: a join is out on the socket, and `retry` is its timeout.
     Lost {
         since: Instant,
         attempt: u32,
         retry: Option<tokio::time::Instant>,
+        joining: bool,
     },
     /// The session is over.
     Ended,
@@ -417,12 +419,23 @@ impl Session {
         }
         match header.event.as_str() {
             "phx_reply" => self.reply(header),
-            "phx_error" => {
-                if matches!(self.view, View::Joined) {
+            "phx_error" => match self.view {
+                View::Joined => {
                     self.shared.recorder.error("phx_error");
                     self.view_lost();
                 }
-            }
+                // The join sent again crashed too (its node went away meanwhile).
+                View::Lost {
+                    since,
+                    attempt,
+                    joining: true,
+                    ..
+                } => {
+                    self.shared.recorder.error("phx_error (joining again)");
+                    self.rejoin_later(since, attempt + 1);
+                }
+                _ => {}
+            },
             "phx_close" => {
                 self.shared.recorder.error("phx_close");
                 self.view = View::Ended;
@@ -439,7 +452,8 @@ impl Session {
         if let View::Lost {
             since,
             attempt,
-            retry: None,
+            joining: true,
+            ..
         } = self.view
             && msg_ref == self.join_ref
         {
@@ -534,26 +548,45 @@ impl Session {
             since,
             attempt,
             retry: Some(retry),
+            joining: false,
         };
     }
 
-    /// The back-off is over: join again on the socket, or open a new one.
+    /// The back-off is over: join again on the socket, or open a new one. Or a join
+    /// sent again timed out: back off again.
     async fn retry(&mut self) {
-        let View::Lost { since, attempt, .. } = self.view else {
-            return;
-        };
-        self.view = View::Lost {
+        let View::Lost {
             since,
             attempt,
-            retry: None,
+            joining,
+            ..
+        } = self.view
+        else {
+            return;
         };
+        if joining {
+            self.shared.recorder.error("rejoin timeout");
+            return self.rejoin_later(since, attempt + 1);
+        }
         if self.socket.is_some() {
             self.join_ref = self.next_ref.to_string();
             self.next_ref += 1;
             let join = join_frame(&self.target.page, &self.join_ref, self.joins);
+            self.view = View::Lost {
+                since,
+                attempt,
+                retry: Some(tokio::time::Instant::now() + JOIN_TIMEOUT),
+                joining: true,
+            };
             self.send(join).await;
             return;
         }
+        self.view = View::Lost {
+            since,
+            attempt,
+            retry: None,
+            joining: false,
+        };
         let (n, target, shared, joins) =
             (self.n, self.target.clone(), self.shared.clone(), self.joins);
         self.connecting = Some(Box::pin(async move {

@@ -1,11 +1,7 @@
-//! The cluster's figures, against running gateways (the demo's `/chat/:room` and
-//! `/feed/:name`, whose pages name the view-node serving them in `#node`… for chat).
-//!
-//! - [`crossnode`]: a chat message sent on one gateway and view-node, timed until the
-//!   `diff` push reaches a client of another gateway served by another view-node.
-//! - [`converge`]: a view-node partitioned from Redis through a [`Proxy`] long enough
-//!   for the others to drop its presences, then healed; timed until both sides list
-//!   each other again.
+//! Presence convergence, against a running gateway (the demo's `/chat/:room`, whose
+//! page names the view-node serving it in `#node`): a view-node partitioned from Redis
+//! through a [`Proxy`] long enough for the others to drop its presences, then healed;
+//! timed until both sides list each other again.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -24,21 +20,8 @@ fn say(line: &str) {
 
 /// A joined page.
 struct Joined {
-    page: Page,
     _client: Client,
     view: View,
-}
-
-async fn open(url: String) -> anyhow::Result<Joined> {
-    let page = Page::fetch(&url).await?;
-    let client = page.connect().await?;
-    client.start_heartbeat(Duration::from_secs(30));
-    let view = page.join(&client).await?;
-    Ok(Joined {
-        page,
-        _client: client,
-        view,
-    })
 }
 
 /// The node a chat page names in `#node`.
@@ -57,7 +40,6 @@ async fn open_where(url: &str, wanted: impl Fn(&str) -> bool) -> anyhow::Result<
             client.start_heartbeat(Duration::from_secs(30));
             let view = page.join(&client).await?;
             return Ok(Joined {
-                page,
                 _client: client,
                 view,
             });
@@ -70,52 +52,11 @@ fn room() -> String {
     format!("figures-{:08x}", rand::random::<u32>())
 }
 
-/// Waits for a push on `view` whose payload mentions `marker`.
-async fn push_with(view: &View, marker: &str) -> anyhow::Result<Instant> {
-    loop {
-        let push = view.next_push_within(STEP).await?;
-        if push.payload.to_string().contains(marker) {
-            return Ok(Instant::now());
-        }
-    }
-}
-
-/// `messages` chat messages from `from` (a gateway's base URL) to a client on `to`
-/// served by another view-node, one at a time.
-pub(crate) async fn crossnode(from: &str, to: &str, messages: u64) -> anyhow::Result<()> {
-    let room = room();
-    let alice = open(format!("{from}/chat/{room}?user=alice")).await?;
-    let alice_node = node_of(&alice.page.html).to_owned();
-    let bob = open_where(&format!("{to}/chat/{room}?user=bob"), |n| n != alice_node).await?;
-    let bob_node = node_of(&bob.page.html).to_owned();
-    let mut samples = Vec::new();
-    for i in 0..messages + 100 {
-        let marker = format!("m{i}x");
-        let sent = Instant::now();
-        let form = format!("body={marker}");
-        let submit = alice.view.submit("send", &form);
-        let (reply, arrived) = tokio::join!(submit, push_with(&bob.view, &marker));
-        reply?;
-        // The first 100 warm the path up.
-        if i >= 100 {
-            samples.push(arrived? - sent);
-        }
-    }
-    samples.sort();
-    say(&format!(
-        "chat message {alice_node} → Redis → {bob_node}, client to client across gateways ({messages} messages): p50 {:?}, p99 {:?}, max {:?}",
-        percentile(&samples, 0.50),
-        percentile(&samples, 0.99),
-        samples.last().copied().unwrap_or_default(),
-    ));
-    Ok(())
-}
-
 /// Starts a proxy to `redis` and prints `proxy listening on ADDR`; the caller starts a
 /// view-node named `island` whose Redis is that address, behind the gateway `url`. Then
 /// cuts, waits until the rest of the cluster dropped the island's presence, heals and
 /// times the convergence.
-pub(crate) async fn converge(url: &str, redis: SocketAddr) -> anyhow::Result<()> {
+pub(crate) async fn run(url: &str, redis: SocketAddr) -> anyhow::Result<()> {
     let proxy = Proxy::start(redis)?;
     say(&format!("proxy listening on {}", proxy.addr));
     let room = room();
@@ -167,19 +108,4 @@ async fn open_where_patiently(
 async fn wait_html(view: &View, predicate: impl FnMut(&str) -> bool) -> anyhow::Result<()> {
     view.wait_for_within(STEP, predicate).await?;
     Ok(())
-}
-
-/// The sample at quantile `p` of `sorted`.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss,
-        reason = "an index into a short list"
-    )]
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
 }
