@@ -8,8 +8,11 @@
 //!   resubscribe, gaps, `PING`.
 //! - `dispatch` — decodes each received envelope once and fans it out locally.
 //! - `publisher` — the publishing connection: a bounded queue drained in pipelines.
+//! - `cluster` — the subscriber on a Redis Cluster (sharded pubsub), used instead of
+//!   `link` when the URL names a cluster.
 
 mod channel;
+pub(crate) mod cluster;
 mod dispatch;
 mod envelope;
 #[cfg(feature = "fuzzing")]
@@ -181,9 +184,13 @@ impl std::fmt::Debug for Redis {
 /// # Errors
 /// [`Error::InvalidConfig`] saying what is wrong with it.
 pub fn check_url(url: &str) -> Result<(), Error> {
-    redis::Client::open(url)
-        .map(drop)
-        .map_err(|e| Error::InvalidConfig(e.to_string()))
+    let invalid = |e: redis::RedisError| Error::InvalidConfig(e.to_string());
+    match cluster::seeds(url) {
+        Some(seeds) => redis::cluster::ClusterClient::new(seeds)
+            .map(drop)
+            .map_err(invalid),
+        None => redis::Client::open(url).map(drop).map_err(invalid),
+    }
 }
 
 impl Redis {
@@ -194,8 +201,8 @@ impl Redis {
         if config.node.is_empty() {
             return Err(Error::InvalidConfig("the node name is empty".to_owned()));
         }
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| Error::InvalidConfig(e.to_string()))?;
+        check_url(&config.url)?;
+        let seeds = cluster::seeds(&config.url);
         let (outbound, outbound_rx) = mpsc::channel(config.publish_queue.max(1));
         let (inbound, inbound_rx) = mpsc::channel(config.inbound_queue.max(1));
         let (stop, stop_rx) = watch::channel(());
@@ -217,12 +224,28 @@ impl Redis {
         });
         // Down until both connections are: a scrape before the first connect says so.
         metrics::gauge!("cinder_redis_up").set(0.0);
-        runtime.spawn(link::run(
-            shared.clone(),
-            client.clone(),
-            inbound,
-            Stop(stop_rx.clone()),
-        ));
+        let target = match seeds {
+            Some(seeds) => {
+                runtime.spawn(cluster::run(
+                    shared.clone(),
+                    seeds.clone(),
+                    inbound,
+                    Stop(stop_rx.clone()),
+                ));
+                publisher::Target::Cluster(seeds)
+            }
+            None => {
+                let client = redis::Client::open(shared.config.url.as_str())
+                    .map_err(|e| Error::InvalidConfig(e.to_string()))?;
+                runtime.spawn(link::run(
+                    shared.clone(),
+                    client.clone(),
+                    inbound,
+                    Stop(stop_rx.clone()),
+                ));
+                publisher::Target::Single(client)
+            }
+        };
         runtime.spawn(dispatch::run(
             shared.clone(),
             inbound_rx,
@@ -230,7 +253,7 @@ impl Redis {
         ));
         runtime.spawn(publisher::run(
             shared.clone(),
-            client,
+            target,
             outbound_rx,
             Stop(stop_rx),
         ));
@@ -680,6 +703,8 @@ enum LinkError {
     Timeout(&'static str),
     #[error("the connection closed")]
     Closed,
+    #[error("a Redis Cluster master's connection dropped")]
+    NodeLost,
 }
 
 impl LinkError {
@@ -691,7 +716,7 @@ impl LinkError {
                 Error::Rejected(error.to_string())
             }
             LinkError::Timeout(_) => Error::Timeout,
-            LinkError::Redis(..) | LinkError::Closed => Error::Unavailable,
+            LinkError::Redis(..) | LinkError::Closed | LinkError::NodeLost => Error::Unavailable,
         }
     }
 }

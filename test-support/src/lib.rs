@@ -31,5 +31,7 @@ pub mod oracle;
 pub mod proxy;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "redis")]
+pub mod redis_cluster;
 #[cfg(feature = "views")]
 pub mod views;

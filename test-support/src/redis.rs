@@ -95,7 +95,7 @@ impl RedisServer {
         let mut last = None;
         for _ in 0..5 {
             let tls = Some((free_port()?, dir.to_owned()));
-            match Self::spawn(free_port()?, None, tls) {
+            match Self::spawn(free_port()?, None, tls, &[]) {
                 Ok(server) => return Ok(server),
                 Err(error) => last = Some(error),
             }
@@ -115,15 +115,30 @@ impl RedisServer {
     }
 
     fn spawn_on(port: u16, auth: Option<(String, String)>) -> anyhow::Result<Self> {
-        Self::spawn(port, auth, None)
+        Self::spawn(port, auth, None, &[])
+    }
+
+    /// Starts a server on a free port with `args` added to its command line (a cluster
+    /// member's settings).
+    pub(crate) fn start_with_args(args: &[String]) -> anyhow::Result<Self> {
+        let mut last = None;
+        for _ in 0..5 {
+            match Self::spawn(free_port()?, None, None, args) {
+                Ok(server) => return Ok(server),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow!("no port")))
     }
 
     fn spawn(
         port: u16,
         auth: Option<(String, String)>,
         tls: Option<(u16, PathBuf)>,
+        extra: &[String],
     ) -> anyhow::Result<Self> {
         let mut command = Command::new("redis-server");
+        command.args(extra);
         if let Some((tls_port, dir)) = &tls {
             command
                 .args(["--tls-port", &tls_port.to_string()])
@@ -195,7 +210,7 @@ impl RedisServer {
         self.kill();
         let started = Instant::now();
         loop {
-            match Self::spawn(self.port, self.auth.clone(), self.tls.clone()) {
+            match Self::spawn(self.port, self.auth.clone(), self.tls.clone(), &[]) {
                 Ok(mut fresh) => {
                     self.child = fresh.child.take();
                     return Ok(());

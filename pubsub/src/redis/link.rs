@@ -229,7 +229,7 @@ impl Session {
 
 /// Moves a received message to the dispatch queue; when it is full, drops the message and
 /// remembers its topic for an overflow gap.
-fn forward(shared: &Shared, inbound: &mpsc::Sender<Msg>, message: Msg) {
+pub(super) fn forward(shared: &Shared, inbound: &mpsc::Sender<Msg>, message: Msg) {
     match inbound.try_send(message) {
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(message)) => {

@@ -1,4 +1,6 @@
-//! The publishing connection: drains the bounded publish queue into pipelined `PUBLISH`es.
+//! The publishing connection: drains the bounded publish queue into pipelined `PUBLISH`es
+//! (on a Redis Cluster, `SPUBLISH`es sent together, each to the master of its channel's
+//! slot; redis-rs follows `MOVED`).
 //!
 //! Publishers never wait on it: they push into the queue or fail at once (see
 //! `Shared::forward`). This task takes whatever is queued, up to [`BATCH`], sends it as one
@@ -10,7 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use redis::AsyncConnectionConfig;
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -21,17 +25,61 @@ use crate::backoff::Backoff;
 /// Most messages in one pipeline.
 const BATCH: usize = 256;
 
+/// Where the publisher connects.
+pub(super) enum Target {
+    Single(redis::Client),
+    /// A Redis Cluster's seed URLs.
+    Cluster(Vec<String>),
+}
+
+/// An open publishing connection.
+enum Connection {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl Target {
+    async fn connect(&self, shared: &Shared) -> Result<Connection, LinkError> {
+        let config = &shared.config;
+        match self {
+            Target::Single(client) => {
+                let settings = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(config.connect_timeout))
+                    .set_response_timeout(Some(config.response_timeout));
+                within(
+                    config.connect_timeout,
+                    "connect",
+                    client.get_multiplexed_async_connection_with_config(&settings),
+                )
+                .await
+                .map(Connection::Single)
+            }
+            Target::Cluster(seeds) => {
+                let client = ClusterClientBuilder::new(seeds.clone())
+                    .connection_timeout(config.connect_timeout)
+                    .response_timeout(config.response_timeout)
+                    .build()
+                    .map_err(|e| LinkError::Redis("cluster client", e))?;
+                within(
+                    config.connect_timeout,
+                    "connect",
+                    client.get_async_connection(),
+                )
+                .await
+                .map(Connection::Cluster)
+            }
+        }
+    }
+}
+
 /// Keeps the publishing connection up until the backend stops.
 pub(super) async fn run(
     shared: Arc<Shared>,
-    client: redis::Client,
+    target: Target,
     mut outbound: mpsc::Receiver<Outbound>,
     mut stop: Stop,
 ) {
     let config = &shared.config;
-    let connection = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(config.connect_timeout))
-        .set_response_timeout(Some(config.response_timeout));
     let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
     let mut failures = 0u64;
     let mut batch = Vec::with_capacity(BATCH);
@@ -39,11 +87,7 @@ pub(super) async fn run(
         let attempt = tokio::select! {
             biased;
             () = stop.wait() => return,
-            attempt = within(
-                config.connect_timeout,
-                "connect",
-                client.get_multiplexed_async_connection_with_config(&connection),
-            ) => attempt,
+            attempt = target.connect(&shared) => attempt,
         };
         match attempt {
             Ok(connection) => {
@@ -95,7 +139,7 @@ pub(super) async fn run(
 /// Publishes until the connection fails.
 async fn serve(
     shared: &Shared,
-    mut connection: MultiplexedConnection,
+    mut connection: Connection,
     outbound: &mut mpsc::Receiver<Outbound>,
     batch: &mut Vec<Outbound>,
 ) -> LinkError {
@@ -126,25 +170,47 @@ async fn serve(
     }
 }
 
-/// Sends `batch` as one pipeline and tells each message's waiter how it went.
+/// Sends `batch` (one pipeline on a single Redis; on a cluster, every `SPUBLISH` at
+/// once, in order per master) and tells each message's waiter how it went.
 async fn publish(
     shared: &Shared,
-    connection: &mut MultiplexedConnection,
+    connection: &mut Connection,
     batch: &mut Vec<Outbound>,
 ) -> Result<(), LinkError> {
-    let mut pipeline = redis::pipe();
-    for message in batch.iter() {
-        pipeline
-            .cmd("PUBLISH")
-            .arg(&message.channel)
-            .arg(&message.envelope);
-    }
-    let result = within(
-        shared.config.response_timeout,
-        "PUBLISH",
-        pipeline.query_async::<Vec<usize>>(connection),
-    )
-    .await;
+    let limit = shared.config.response_timeout;
+    let result = match connection {
+        Connection::Single(connection) => {
+            let mut pipeline = redis::pipe();
+            for message in batch.iter() {
+                pipeline
+                    .cmd("PUBLISH")
+                    .arg(&message.channel)
+                    .arg(&message.envelope);
+            }
+            within(
+                limit,
+                "PUBLISH",
+                pipeline.query_async::<Vec<usize>>(connection),
+            )
+            .await
+        }
+        Connection::Cluster(connection) => {
+            let publishes = batch.iter().map(|message| {
+                let mut connection = connection.clone();
+                let command = redis::cmd("SPUBLISH")
+                    .arg(&message.channel)
+                    .arg(&message.envelope)
+                    .clone();
+                async move { command.query_async::<usize>(&mut connection).await }
+            });
+            within(
+                limit,
+                "SPUBLISH",
+                futures_util::future::try_join_all(publishes),
+            )
+            .await
+        }
+    };
     match result {
         Ok(receivers) => {
             shared
@@ -165,9 +231,20 @@ async fn publish(
     }
 }
 
-async fn ping(shared: &Shared, connection: &mut MultiplexedConnection) -> Result<(), LinkError> {
+async fn ping(shared: &Shared, connection: &mut Connection) -> Result<(), LinkError> {
+    let limit = shared.config.response_timeout;
+    match connection {
+        Connection::Single(connection) => ping_on(limit, connection).await,
+        Connection::Cluster(connection) => ping_on(limit, connection).await,
+    }
+}
+
+async fn ping_on(
+    limit: std::time::Duration,
+    connection: &mut impl ConnectionLike,
+) -> Result<(), LinkError> {
     within(
-        shared.config.response_timeout,
+        limit,
         "PING",
         redis::cmd("PING").query_async::<redis::Value>(connection),
     )
