@@ -299,3 +299,36 @@ async fn outside_services_publish_over_http_and_grpc_and_subscribe_over_grpc() {
     let refused = client.publish(request).await.unwrap_err();
     assert_eq!(refused.code(), tonic::Code::Unauthenticated);
 }
+
+/// The same chat on a Redis Cluster (three masters, three replicas): the processes get
+/// the nodes' URLs as a comma list, topics go over sharded pubsub, presence over its
+/// topics' shards, membership in one slot.
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_and_presence_cross_view_nodes_on_a_redis_cluster() {
+    let redis = cinder_test_support::redis_cluster::RedisCluster::start().unwrap();
+    let urls = redis.urls();
+    let _nodes: Vec<Process> = ["c1", "c2", "c3"]
+        .iter()
+        .map(|name| view_node(name, &urls))
+        .collect();
+    let gateways: Vec<Process> = ["cg1", "cg2"]
+        .iter()
+        .map(|name| gateway(name, &urls))
+        .collect();
+    for gateway in &gateways {
+        wait_links(gateway, 3);
+    }
+    let [g1, g2] = [&gateways[0], &gateways[1]];
+    let alice = Chatter::open(g1, "lobby", "alice").await;
+    let bob = Chatter::open_away_from(g2, "lobby", "bob", &[&alice.node()]).await;
+    assert_ne!(alice.node(), bob.node());
+    alice.say("hello over the shards").await;
+    bob.wait_message("alice: hello over the shards").await;
+    let carol = Chatter::open_away_from(g1, "lobby", "carol", &[&alice.node(), &bob.node()]).await;
+    for chatter in [&alice, &bob, &carol] {
+        chatter.wait_online(&["alice", "bob", "carol"]).await;
+    }
+    carol.view.leave().await.unwrap();
+    alice.wait_online(&["alice", "bob"]).await;
+    bob.wait_online(&["alice", "bob"]).await;
+}

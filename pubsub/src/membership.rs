@@ -35,7 +35,9 @@ mod signature;
 use std::time::Duration;
 
 use redis::FromRedisValue;
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
 
 use crate::Error;
 
@@ -74,7 +76,15 @@ struct Keys {
 }
 
 impl Keys {
-    fn new(prefix: &str) -> Self {
+    /// The keys under `prefix`. On a Redis Cluster the prefix is a hash tag
+    /// (`{cinder}:members`, `{cinder}:member:<name>`), so that every membership key is in
+    /// one slot and the set's `MGET` and the pipelines stay single-slot. Membership is
+    /// a few keys read about once a second per gateway: one shard carries it easily.
+    fn new(prefix: &str, url: &str) -> Self {
+        let prefix = match crate::redis::cluster::seeds(url) {
+            Some(_) => format!("{{{prefix}}}"),
+            None => prefix.to_owned(),
+        };
         Keys {
             members: format!("{prefix}:members"),
             member: format!("{prefix}:member:"),
@@ -89,41 +99,66 @@ impl Keys {
 
 /// A connection opened on first use and dropped after any failure, so that the next
 /// use reconnects.
-struct Connection {
-    client: redis::Client,
-    open: Option<MultiplexedConnection>,
+enum Connection {
+    Single {
+        client: redis::Client,
+        open: Option<MultiplexedConnection>,
+    },
+    Cluster {
+        client: ClusterClient,
+        open: Option<ClusterConnection>,
+    },
 }
 
 impl Connection {
-    /// Checks the URL and the runtime; connects nothing yet.
+    /// Checks the URL (a Redis Cluster's seed list too) and the runtime; connects
+    /// nothing yet.
     fn new(url: &str) -> Result<Self, Error> {
         tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
-        let client = redis::Client::open(url).map_err(|e| Error::InvalidConfig(e.to_string()))?;
-        Ok(Connection { client, open: None })
+        let invalid = |e: redis::RedisError| Error::InvalidConfig(e.to_string());
+        Ok(match crate::redis::cluster::seeds(url) {
+            Some(seeds) => Connection::Cluster {
+                client: ClusterClient::new(seeds).map_err(invalid)?,
+                open: None,
+            },
+            None => Connection::Single {
+                client: redis::Client::open(url).map_err(invalid)?,
+                open: None,
+            },
+        })
     }
 
     /// Runs `pipeline` (one round trip), connecting first if needed.
     async fn query<T: FromRedisValue>(&mut self, pipeline: &redis::Pipeline) -> Result<T, Error> {
-        let result = self.try_query(pipeline).await;
-        if result.is_err() {
-            self.open = None;
-        }
-        result
-    }
-
-    async fn try_query<T: FromRedisValue>(
-        &mut self,
-        pipeline: &redis::Pipeline,
-    ) -> Result<T, Error> {
-        let connection = match &mut self.open {
-            Some(connection) => connection,
-            None => {
-                let connection = within(self.client.get_multiplexed_async_connection()).await?;
-                self.open.insert(connection)
+        match self {
+            Connection::Single { client, open } => {
+                let connect = async { within(client.get_multiplexed_async_connection()).await };
+                query_on(open, connect, pipeline).await
             }
-        };
-        within(pipeline.query_async(connection)).await
+            Connection::Cluster { client, open } => {
+                let connect = async { within(client.get_async_connection()).await };
+                query_on(open, connect, pipeline).await
+            }
+        }
     }
+}
+
+/// Runs `pipeline` on `open`, connecting it first with `connect` if needed; a failure
+/// drops the connection.
+async fn query_on<C: ConnectionLike, T: FromRedisValue>(
+    open: &mut Option<C>,
+    connect: impl Future<Output = Result<C, Error>>,
+    pipeline: &redis::Pipeline,
+) -> Result<T, Error> {
+    let connection = match open {
+        Some(connection) => connection,
+        None => open.insert(connect.await?),
+    };
+    let result = within(pipeline.query_async(connection)).await;
+    if result.is_err() {
+        *open = None;
+    }
+    result
 }
 
 /// Runs `future` for at most [`TIMEOUT`], mapping what failed to the crate's [`Error`].

@@ -117,3 +117,103 @@ async fn a_killed_master_gives_a_gap_then_messages_again() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_slot_moved_while_messages_flow_loses_nothing_without_a_gap() {
+    harness::logs();
+    let cluster = RedisCluster::start().unwrap();
+    let a = node(&cluster, "node-a").await;
+    let b = node(&cluster, "node-b").await;
+    let topic = "room:reshard";
+    let mut inbox = Inbox::new();
+    b.subscribe_with_gaps(topic, inbox.sink(), inbox.gaps());
+    within(b.flush()).await.unwrap();
+
+    let channel = a.topic_channel(topic);
+    let from = cluster.master_of(&channel).unwrap();
+    // `redis-cli --cluster create` makes the first three servers the masters.
+    let to = (0..3).find(|&i| i != from).unwrap();
+    let publisher = {
+        let a = a.clone();
+        tokio::spawn(async move {
+            for n in 0..200u64 {
+                let _ = a.publish_confirmed(topic, json!({"n": n})).await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cluster.move_slot_of(&channel, to).unwrap();
+    assert_eq!(cluster.master_of(&channel).unwrap(), to);
+    publisher.await.unwrap();
+
+    // In order, never twice; a hole only after a gap.
+    let mut last: Option<u64> = None;
+    let mut gapped = false;
+    let mut gaps = 0;
+    loop {
+        let event =
+            tokio::time::timeout(Duration::from_secs(3), async { inbox.next().await }).await;
+        match event {
+            Ok(Event::Message(_, payload)) => {
+                let n = payload["n"].as_u64().unwrap();
+                if let Some(last) = last {
+                    assert!(
+                        n > last,
+                        "{n} after {last}: delivered twice or out of order"
+                    );
+                    assert!(
+                        n == last + 1 || gapped,
+                        "{} to {n} lost without a gap",
+                        last + 1
+                    );
+                }
+                last = Some(n);
+                gapped = false;
+                if n == 199 {
+                    break;
+                }
+            }
+            Ok(Event::Gap(_, cause)) => {
+                assert_eq!(cause, GapCause::Reconnected);
+                gapped = true;
+                gaps += 1;
+            }
+            Err(_) => panic!("the messages stopped at {last:?}"),
+        }
+    }
+    assert_eq!(gaps, 1, "one moved slot, one gap");
+}
+
+#[tokio::test]
+async fn members_register_and_leave_on_a_cluster() {
+    use cinder_pubsub::membership::{DEFAULT_PREFIX, Members, Registration};
+    harness::logs();
+    let cluster = RedisCluster::start().unwrap();
+    let secret = b"cluster membership secret, 32 bytes";
+    let ttl = Duration::from_secs(2);
+    let urls = cluster.urls();
+    let one =
+        Registration::start(&urls, DEFAULT_PREFIX, "node-1", "10.0.0.1:1", ttl, secret).unwrap();
+    let two =
+        Registration::start(&urls, DEFAULT_PREFIX, "node-2", "10.0.0.2:1", ttl, secret).unwrap();
+    let members = Members::watch(&urls, DEFAULT_PREFIX, Duration::from_millis(50), secret).unwrap();
+    let mut changes = members.subscribe();
+    within(changes.wait_for(|m| m.len() == 2)).await.unwrap();
+    assert_eq!(
+        changes.borrow().get("node-2").map(String::as_str),
+        Some("10.0.0.2:1")
+    );
+    // The keys share one slot (a hash tag), so the set's MGET is one command.
+    let slot = |key: &str| {
+        cluster.servers()[0]
+            .command(&[b"CLUSTER", b"KEYSLOT", key.as_bytes()])
+            .unwrap()
+    };
+    assert_eq!(slot("{cinder}:members"), slot("{cinder}:member:node-1"));
+    two.leave().await.unwrap();
+    within(changes.wait_for(|m| m.len() == 1 && m.contains_key("node-1")))
+        .await
+        .unwrap();
+    drop(one);
+}

@@ -105,6 +105,36 @@ impl RedisCluster {
         bail!("no live master owns slot {slot}")
     }
 
+    /// Moves the slot of `key` (which holds no keys in these tests) from its master to
+    /// master `to`, with the commands `redis-cli --cluster reshard` sends: `IMPORTING`
+    /// on the target, `MIGRATING` on the source, then `NODE` on every master.
+    pub fn move_slot_of(&self, key: &str, to: usize) -> anyhow::Result<()> {
+        let Resp::Int(slot) = self.servers[0].command(&[b"CLUSTER", b"KEYSLOT", key.as_bytes()])?
+        else {
+            bail!("no slot for {key}");
+        };
+        let slot = slot.to_string();
+        let from = self.master_of(key)?;
+        let id = |i: usize| match self.servers[i].command(&[b"CLUSTER", b"MYID"]) {
+            Ok(Resp::Bulk(Some(id))) => Ok(id),
+            other => Err(anyhow::anyhow!("CLUSTER MYID: {other:?}")),
+        };
+        let (from_id, to_id) = (id(from)?, id(to)?);
+        let set = |i: usize, args: &[&[u8]]| -> anyhow::Result<()> {
+            let mut command: Vec<&[u8]> = vec![b"CLUSTER", b"SETSLOT", slot.as_bytes()];
+            command.extend_from_slice(args);
+            match self.servers[i].command(&command)? {
+                Resp::Simple(_) => Ok(()),
+                other => bail!("CLUSTER SETSLOT {slot} on node {i}: {other:?}"),
+            }
+        };
+        set(to, &[b"IMPORTING", &from_id])?;
+        set(from, &[b"MIGRATING", &to_id])?;
+        set(to, &[b"NODE", &to_id])?;
+        set(from, &[b"NODE", &to_id])?;
+        Ok(())
+    }
+
     /// `CLUSTER NODES` as some live node sees it.
     fn nodes(&self) -> anyhow::Result<String> {
         for server in &self.servers {

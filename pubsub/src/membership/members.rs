@@ -60,7 +60,7 @@ impl Members {
         let (stop, stopped) = oneshot::channel();
         let poller = Poller {
             connection,
-            keys: Keys::new(prefix),
+            keys: Keys::new(prefix, url),
             prefix: prefix.to_owned(),
             key: MemberKey::derive(secret),
             rejected: BTreeMap::new(),

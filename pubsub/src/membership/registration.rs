@@ -58,7 +58,7 @@ impl Registration {
             ));
         }
         let connection = Connection::new(url)?;
-        let keys = Keys::new(prefix);
+        let keys = Keys::new(prefix, url);
         let heartbeat = Signed {
             key: MemberKey::derive(secret),
             prefix: prefix.to_owned(),
