@@ -53,8 +53,8 @@ pub struct Flags {
     pub view_nodes: Vec<String>,
 
     /// The Redis view-nodes register in, as redis://host:port (rediss:// for TLS,
-    /// user:password@ before the host if it has one): links follow its members, read
-    /// every second.
+    /// user:password@ before the host if it has one), or a Redis Cluster's nodes as a
+    /// comma list: links follow its members, read every second.
     #[arg(
         long,
         env = "CINDER_REDIS_URL",

@@ -37,8 +37,9 @@ pub struct Flags {
     #[arg(long, env = "CINDER_NODE_NAME", value_name = "NAME")]
     pub name: Option<String>,
 
-    /// The cluster's Redis, as redis://host:port (rediss:// for TLS): topics, presence and
-    /// membership go through it. Unset: a lone node, everything in the process.
+    /// The cluster's Redis, as redis://host:port (rediss:// for TLS), or a Redis
+    /// Cluster's nodes as a comma list (sharded pubsub): topics, presence and membership
+    /// go through it. Unset: a lone node, everything in the process.
     #[arg(
         long,
         env = "CINDER_REDIS_URL",
