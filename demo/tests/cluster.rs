@@ -305,6 +305,7 @@ async fn outside_services_publish_over_http_and_grpc_and_subscribe_over_grpc() {
 /// topics' shards, membership in one slot.
 #[tokio::test(flavor = "multi_thread")]
 async fn chat_and_presence_cross_view_nodes_on_a_redis_cluster() {
+    use support::{API_TOKEN, post};
     let redis = cinder_test_support::redis_cluster::RedisCluster::start().unwrap();
     let urls = redis.urls();
     let _nodes: Vec<Process> = ["c1", "c2", "c3"]
@@ -331,4 +332,11 @@ async fn chat_and_presence_cross_view_nodes_on_a_redis_cluster() {
     carol.view.leave().await.unwrap();
     alice.wait_online(&["alice", "bob"]).await;
     bob.wait_online(&["alice", "bob"]).await;
+
+    // The topics API publishes on the cluster as well.
+    let body = r#"{"id":"svc-c","user":"service","body":"over the cluster api"}"#;
+    let (status, _) = post(g2.addr, "/api/topics/chat:lobby", API_TOKEN, body);
+    assert_eq!(status, 202);
+    alice.wait_message("service: over the cluster api").await;
+    bob.wait_message("service: over the cluster api").await;
 }
