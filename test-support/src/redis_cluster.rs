@@ -105,33 +105,59 @@ impl RedisCluster {
         bail!("no live master owns slot {slot}")
     }
 
-    /// Moves the slot of `key` (which holds no keys in these tests) from its master to
-    /// master `to`, with the commands `redis-cli --cluster reshard` sends: `IMPORTING`
-    /// on the target, `MIGRATING` on the source, then `NODE` on every master.
-    pub fn move_slot_of(&self, key: &str, to: usize) -> anyhow::Result<()> {
+    /// Moves the slot of `key` from its master to master `to` with
+    /// `redis-cli --cluster reshard`, as an operator would: it moves the source's slots
+    /// from the start of `key`'s range up to `key`'s own.
+    pub fn reshard_slot_of(&self, key: &str, to: usize) -> anyhow::Result<()> {
         let Resp::Int(slot) = self.servers[0].command(&[b"CLUSTER", b"KEYSLOT", key.as_bytes()])?
         else {
             bail!("no slot for {key}");
         };
-        let slot = slot.to_string();
         let from = self.master_of(key)?;
-        let id = |i: usize| match self.servers[i].command(&[b"CLUSTER", b"MYID"]) {
-            Ok(Resp::Bulk(Some(id))) => Ok(id),
-            other => Err(anyhow::anyhow!("CLUSTER MYID: {other:?}")),
+        let nodes = self.nodes()?;
+        let line_of = |i: usize| {
+            let port = format!(":{}@", self.servers[i].port());
+            nodes
+                .lines()
+                .find(|line| {
+                    line.split_whitespace()
+                        .nth(1)
+                        .is_some_and(|a| a.contains(&port))
+                })
+                .map(|line| {
+                    line.split_whitespace()
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .with_context(|| format!("node {i} is not in CLUSTER NODES"))
         };
-        let (from_id, to_id) = (id(from)?, id(to)?);
-        let set = |i: usize, args: &[&[u8]]| -> anyhow::Result<()> {
-            let mut command: Vec<&[u8]> = vec![b"CLUSTER", b"SETSLOT", slot.as_bytes()];
-            command.extend_from_slice(args);
-            match self.servers[i].command(&command)? {
-                Resp::Simple(_) => Ok(()),
-                other => bail!("CLUSTER SETSLOT {slot} on node {i}: {other:?}"),
-            }
-        };
-        set(to, &[b"IMPORTING", &from_id])?;
-        set(from, &[b"MIGRATING", &to_id])?;
-        set(to, &[b"NODE", &to_id])?;
-        set(from, &[b"NODE", &to_id])?;
+        let (source, target) = (line_of(from)?, line_of(to)?);
+        let start = source[8..]
+            .iter()
+            .filter_map(|range| {
+                let (a, b) = range.split_once('-').unwrap_or((range, range));
+                let (a, b) = (a.parse::<i64>().ok()?, b.parse::<i64>().ok()?);
+                (a..=b).contains(&slot).then_some(a)
+            })
+            .next()
+            .context("the source owns no range with the slot")?;
+        let status = Command::new("redis-cli")
+            .args(["--cluster", "reshard"])
+            .arg(format!("127.0.0.1:{}", self.servers[from].port()))
+            .args(["--cluster-from", &source[0], "--cluster-to", &target[0]])
+            .args([
+                "--cluster-slots",
+                &(slot - start + 1).to_string(),
+                "--cluster-yes",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .context("running redis-cli --cluster reshard")?;
+        if !status.success() {
+            bail!("redis-cli --cluster reshard failed: {status}");
+        }
         Ok(())
     }
 
