@@ -49,7 +49,7 @@ use serde_json::{Map, Value};
 use tracing::debug;
 
 pub use components::{LiveFileInput, LiveImgPreview, live_file_input, live_img_preview};
-pub use config::{UploadConfig, UploadEntry};
+pub use config::{MAX_CLIENT_TEXT_BYTES, MAX_ENTRY_REF_BYTES, UploadConfig, UploadEntry};
 pub use folder::{node_temp_dir, use_temp_dir};
 pub use options::{UploadError, UploadOptions};
 

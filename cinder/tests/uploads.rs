@@ -501,6 +501,17 @@ async fn malformed_upload_steps_get_error_replies_and_the_session_goes_on() {
     let odd = json!({"ref": reference, "entries": [{}, {"ref": "1", "size": -5}, {"ref": ""}]});
     let reply = client.push("allow_upload", odd).await;
     assert_eq!(reply[4]["status"], "ok", "{reply}");
+    // An oversized ref is not kept (nor rendered back); an oversized name is cut.
+    let long_ref = "r".repeat(100_000);
+    let long_name = "é".repeat(50_000);
+    let big = json!({"ref": reference, "entries": [
+        {"ref": long_ref, "name": "a.png", "size": 1, "type": "image/png"},
+        {"ref": "2", "name": long_name, "size": 1, "type": "image/png"},
+    ]});
+    let reply = client.push("allow_upload", big).await;
+    let text = reply.to_string();
+    assert!(!text.contains(&long_ref[..1000]), "the long ref came back");
+    assert!(text.len() < 20_000, "{} bytes for two entries", text.len());
 
     for payload in [
         json!({}),

@@ -12,6 +12,15 @@ use super::{UploadError, UploadOptions, text};
 /// Entries kept past `max_entries`: enough to list what the user chose too many of.
 pub(super) const EXTRA_ENTRIES: usize = 16;
 
+/// The longest entry reference kept. The official client numbers its entries (`"0"`,
+/// `"1"`…); a longer one is ignored, since every ref is rendered into the input's
+/// attributes and named in the reply.
+pub const MAX_ENTRY_REF_BYTES: usize = 64;
+
+/// The longest file name and MIME type kept, in bytes; longer ones are cut (at a
+/// character boundary). A file system's names stop at 255 bytes.
+pub const MAX_CLIENT_TEXT_BYTES: usize = 255;
+
 /// One file the client chose, as it described it, and how far it got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadEntry {
@@ -137,13 +146,16 @@ impl UploadConfig {
     /// more than `max_entries` files is an error of the upload. A single-file upload
     /// replaces its entry when another file is chosen. At most [`EXTRA_ENTRIES`] entries
     /// past `max_entries` are kept (to show as too many), so a client cannot grow a
-    /// session without bound.
+    /// session without bound; refs over [`MAX_ENTRY_REF_BYTES`] are ignored, names and
+    /// types cut to [`MAX_CLIENT_TEXT_BYTES`].
     pub(super) fn put_entries(&mut self, described: &[Value]) {
         let new: Vec<&Value> = described
             .iter()
             .filter(|entry| {
                 let reference = entry.get("ref").map(text).unwrap_or_default();
-                !reference.is_empty() && !self.entries.iter().any(|e| e.reference == reference)
+                !reference.is_empty()
+                    && reference.len() <= MAX_ENTRY_REF_BYTES
+                    && !self.entries.iter().any(|e| e.reference == reference)
             })
             .collect();
         if self.options.max_entries == 1
@@ -155,8 +167,8 @@ impl UploadConfig {
         }
         let room = (self.options.max_entries + EXTRA_ENTRIES).saturating_sub(self.entries.len());
         for entry in new.into_iter().take(room) {
-            let client_name = entry.get("name").map(text).unwrap_or_default();
-            let client_type = entry.get("type").map(text).unwrap_or_default();
+            let client_name = cut(entry.get("name").map(text).unwrap_or_default());
+            let client_type = cut(entry.get("type").map(text).unwrap_or_default());
             let client_size = entry.get("size").and_then(Value::as_u64).unwrap_or(0);
             let mut entry = UploadEntry {
                 reference: entry.get("ref").map(text).unwrap_or_default(),
@@ -263,4 +275,16 @@ impl UploadConfig {
     pub(super) fn receiving(&mut self, entry_ref: &str) -> Option<&mut Receiving> {
         self.receiving.iter_mut().find(|r| r.entry == entry_ref)
     }
+}
+
+/// `text` cut to [`MAX_CLIENT_TEXT_BYTES`], at a character boundary.
+fn cut(mut text: String) -> String {
+    if text.len() > MAX_CLIENT_TEXT_BYTES {
+        let mut end = MAX_CLIENT_TEXT_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
