@@ -53,6 +53,7 @@ pub mod link;
 mod mailbox;
 pub mod page;
 pub mod params;
+pub mod parking;
 pub mod rendered;
 pub mod route;
 pub mod router;

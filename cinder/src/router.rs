@@ -22,8 +22,11 @@ use crate::flash::Flash;
 use crate::frame::ClientFrame;
 use crate::page::{self, Layout, Page};
 use crate::params::ParamsError;
+use crate::parking::Parking;
 use crate::route::{Pattern, path_of};
-use crate::session::{self, Env, ErrorReason, Outbox, SessionConfig, SessionHandle, UploadChannel};
+use crate::session::{
+    self, Adoption, Env, ErrorReason, Input, Outbox, SessionConfig, SessionHandle, UploadChannel,
+};
 use crate::socket::Navigation;
 use crate::token::{SessionClaims, Signer};
 use crate::view::{LiveView, Params};
@@ -134,6 +137,8 @@ trait Kind: Send + Sync {
         env: Arc<Env>,
     ) -> SessionHandle;
     fn dead_render(&self, params: &Params, url: &str, flash: &Flash, node: &str) -> DeadRender;
+    /// The view's [`LiveView::PARK`].
+    fn parks(&self) -> bool;
 }
 
 enum DeadRender {
@@ -155,9 +160,13 @@ impl<V: LiveView> Kind for ViewKind<V> {
         session::spawn_in::<V, BoxedOutbox>(join, outbox, config, Some(env))
     }
 
+    fn parks(&self) -> bool {
+        V::PARK
+    }
+
     fn dead_render(&self, params: &Params, url: &str, flash: &Flash, node: &str) -> DeadRender {
         let rendered = catch_unwind(AssertUnwindSafe(|| -> Result<DeadRender, crate::Error> {
-            let (socket, pending) = crate::socket::mount::<V>(params, url, false, flash, node)?;
+            let (socket, pending) = crate::socket::mount::<V>(params, url, false, flash, node, 0)?;
             let navigation = pending.as_ref().and_then(|p| p.navigation.clone());
             if let Some(Navigation::Navigate { to, .. } | Navigation::Redirect { to }) = navigation
             {
@@ -192,6 +201,7 @@ pub struct Router {
     presence: Option<Tracker>,
     layout: Layout,
     config: SessionConfig,
+    parking: Parking,
 }
 
 impl std::fmt::Debug for Router {
@@ -218,6 +228,26 @@ impl Router {
             presence: None,
             layout: page::default_layout,
             config: SessionConfig::default(),
+            parking: Parking::default(),
+        }
+    }
+
+    /// Keeps the sessions of views with [`LiveView::PARK`] for `grace` after their
+    /// client's connection goes away, at most `max` of them at once (the oldest ends
+    /// first). `max` 0 parks none. Defaults: 30 s and 10,000.
+    #[must_use]
+    pub fn park(mut self, grace: std::time::Duration, max: usize) -> Self {
+        self.parking.grace = grace;
+        self.parking.max = max;
+        self
+    }
+
+    /// The client of `handle`'s session went away (its socket closed, or the link that
+    /// carried it): a session of a view with [`LiveView::PARK`] is parked until its
+    /// client rejoins or the grace ends; any other stops.
+    pub fn disconnected(&self, handle: SessionHandle) {
+        if let Err(handle) = self.parking.park(handle) {
+            let _ = handle.try_send(Input::Shutdown);
         }
     }
 
@@ -359,7 +389,7 @@ impl Router {
     /// response).
     pub fn join(
         &self,
-        mut frame: ClientFrame,
+        frame: ClientFrame,
         csrf_ok: bool,
         outbox: impl Outbox,
     ) -> Result<SessionHandle, Refusal> {
@@ -402,6 +432,34 @@ impl Router {
         if !navigated && route != claims.route {
             return Err(stale());
         }
+        let parks = entry.kind.parks();
+        let csrf = frame.payload["params"]["_csrf_token"]
+            .as_str()
+            .unwrap_or_default();
+        let key = parks.then(|| Box::new(self.parking.key(id, token, csrf)));
+        let outbox = BoxedOutbox::new(outbox);
+        let (frame, outbox) = match key.as_deref().and_then(|key| self.parking.adopt(key)) {
+            Some(mut handle) => {
+                let adoption: Box<dyn std::any::Any + Send> = Box::new(Adoption { frame, outbox });
+                match handle.offer(Input::Adopt(adoption)) {
+                    Ok(()) => {
+                        debug!("a rejoin adopted a parked session");
+                        handle.park = key;
+                        return Ok(handle);
+                    }
+                    // It ended meanwhile: mount afresh.
+                    Err((_, Input::Adopt(adoption))) => {
+                        match adoption.downcast::<Adoption<BoxedOutbox>>() {
+                            Ok(adoption) => (adoption.frame, adoption.outbox),
+                            Err(_) => return Err(stale()),
+                        }
+                    }
+                    Err(_) => return Err(stale()),
+                }
+            }
+            None => (frame, outbox),
+        };
+        let mut frame = frame;
         // The flash the page was rendered with goes to the first mount, unless a live
         // navigation brings its own.
         let first_mount = frame.payload["params"]["_mounts"].as_u64() == Some(0);
@@ -413,11 +471,10 @@ impl Router {
                 .entry("flash")
                 .or_insert(Value::String(claims.flash));
         }
-        Ok(entry.kind.spawn(
-            frame,
-            BoxedOutbox::new(outbox),
-            self.config,
-            entry.env.clone(),
-        ))
+        let mut handle = entry
+            .kind
+            .spawn(frame, outbox, self.config, entry.env.clone());
+        handle.park = key;
+        Ok(handle)
     }
 }

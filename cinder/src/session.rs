@@ -15,7 +15,8 @@
 //! This file is the mailbox API ([`spawn_in`], [`SessionHandle`], [`Input`], [`Outbox`]);
 //! the actor is split by what it does: `actor` (the loop and the cluster it is part of),
 //! `join` (mount and first render), `events` (client input, as a click takes it from the
-//! frame to the reply), `uploads`, `subscriptions`, `presence` and `instruments`.
+//! frame to the reply), `park` (kept through a reconnect), `uploads`, `subscriptions`,
+//! `presence` and `instruments`.
 
 use std::any::Any;
 use std::future::Future;
@@ -46,6 +47,7 @@ mod actor;
 mod events;
 mod instruments;
 mod join;
+mod park;
 mod presence;
 mod subscriptions;
 mod uploads;
@@ -53,6 +55,7 @@ mod uploads;
 use events::{apply_flash, redirect};
 pub use instruments::ErrorReason;
 use instruments::{Kind, Live, Timer};
+pub(crate) use park::Adoption;
 use presence::PresenceResync;
 use subscriptions::{Held, Subscribed};
 
@@ -127,6 +130,16 @@ pub enum Input {
     /// An upload channel's chunk timeout may have passed: channels idle for longer are
     /// closed and their entries dropped. Queued by the session's own timer.
     UploadTimeout,
+    /// The connection went away: a view with [`LiveView::PARK`] keeps its state for
+    /// this long, sending nothing, until a rejoin adopts it ([`Input::Adopt`]); any
+    /// other view stops, as on [`Input::Shutdown`].
+    Park(std::time::Duration),
+    /// The grace of the parking numbered so ended: the session stops if still parked.
+    ParkExpired(u32),
+    /// A rejoin from the same page adopts this parked session: the join frame and the
+    /// new connection's outbox (the session's outbox type), boxed so that the mailbox
+    /// names no transport.
+    Adopt(Box<dyn Any + Send>),
 }
 
 impl Input {
@@ -135,7 +148,12 @@ impl Input {
         match self {
             Input::Frame(f) => Some((f.join_ref.as_deref(), f.msg_ref.as_deref(), &f.topic)),
             Input::Chunk(c) => Some((c.join_ref.as_deref(), c.msg_ref.as_deref(), &c.topic)),
-            Input::Info(_) | Input::Shutdown | Input::UploadTimeout => None,
+            Input::Info(_)
+            | Input::Shutdown
+            | Input::UploadTimeout
+            | Input::Park(_)
+            | Input::ParkExpired(_)
+            | Input::Adopt(_) => None,
         }
     }
 }
@@ -157,6 +175,9 @@ fn gap_message(gap: &Gap) -> Message {
 #[derive(Clone)]
 pub struct SessionHandle {
     tx: mailbox::Sender<Input>,
+    /// Set for a session of a view with [`LiveView::PARK`] started by a router: what a
+    /// rejoin must show to adopt it once parked.
+    pub(crate) park: Option<Box<crate::parking::ParkKey>>,
 }
 
 impl std::fmt::Debug for SessionHandle {
@@ -261,10 +282,11 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         held: None,
         allow_answer: None,
         live: None,
+        parked: 0,
         _view: std::marker::PhantomData,
     };
     tokio::spawn(Box::new(actor).run(Box::new(join), rx).instrument(span));
-    SessionHandle { tx }
+    SessionHandle { tx, park: None }
 }
 
 struct Actor<V, O> {
@@ -288,6 +310,9 @@ struct Actor<V, O> {
     allow_answer: Option<Box<uploads::AllowAnswer>>,
     /// Set once mounted: counts the session in the metrics until the actor is dropped.
     live: Option<Live>,
+    /// The number of the current parking (see `park`); 0 while connected. A parked
+    /// session's outbox is closed: it sends nothing.
+    parked: u32,
     _view: std::marker::PhantomData<fn() -> V>,
 }
 

@@ -301,6 +301,10 @@ pub struct Mount<'a, V: LiveView> {
     /// The flash the previous view sent along a live navigation (empty otherwise). The
     /// session also puts it into the view's own [`Flash`] field after `mount`.
     pub flash: &'a Flash,
+    /// How many times the client's page mounted this view before (the join's
+    /// `_mounts`): 0 on the first connected mount, and in the dead render. A session
+    /// adopted after a reconnect ([`LiveView::PARK`]) is not mounted again.
+    pub mounts: u64,
     pub(crate) effects: Effects<V::Info>,
 }
 
@@ -313,6 +317,7 @@ impl<'a, V: LiveView> Mount<'a, V> {
             connected,
             node: "",
             flash: &NO_FLASH,
+            mounts: 0,
             effects: Effects::default(),
         }
     }
@@ -429,10 +434,12 @@ pub(crate) fn mount<V: LiveView>(
     connected: bool,
     flash: &Flash,
     node: &str,
+    mounts: u64,
 ) -> Result<Mounted<V>, crate::Error> {
     let mut cx = Mount::<V>::new(params, url, connected);
     cx.flash = flash;
     cx.node = node;
+    cx.mounts = mounts;
     let view = V::mount(&mut cx)?;
     let mut socket = Socket::new(view);
     if let Some(own) = V::flash(&mut socket.assigns) {

@@ -50,6 +50,16 @@ pub trait LiveView: Assigns + Sized + Send + 'static {
     /// the session. Use `()` when the view takes none.
     type Info: Send + 'static;
 
+    /// Whether a session of this view outlives its client's connection for a while.
+    /// When the socket goes away (a network blip, a sleeping laptop, a gateway
+    /// restart), the session is parked on its node with its state for the node's grace
+    /// period (30 s by default), keeps taking messages, and the client's rejoin from the
+    /// same page (same view id, session token and CSRF token) adopts it: no mount, the
+    /// join reply renders the state as it is. Past the grace, or past the node's cap on
+    /// parked sessions, it ends as today. Off by default: the client's rejoin mounts
+    /// afresh, as in Phoenix.
+    const PARK: bool = false;
+
     /// Builds the initial state. Runs for the dead (HTTP) render and again when the
     /// socket joins; [`Mount::connected`] tells them apart.
     fn mount(cx: &mut Mount<'_, Self>) -> Result<Self>;

@@ -6,6 +6,7 @@ import path from "node:path";
 import {
   assertWindowMarker,
   clientDir,
+  expectJoinOk,
   liveTest,
   markWindow,
   startEmbedded,
@@ -143,3 +144,32 @@ liveTest(env, "the #step-5 patch link switches to step 5 without remounting the 
   await assertWindowMarker(page, marker, "after the #step-5 patch");
   assert.equal(log.lvJoins().length, joinsBefore, "the patch joined the LiveView again (remount) instead of patching it");
 });
+
+liveTest(env, "a dropped socket keeps the count: the rejoin adopts the parked session without mounting", async ({ session, newPage }) => {
+  const page = await newPage();
+  const log = session.log(page);
+  await visitLive(page, "/counter");
+  await waitText(page, "#mounts", "1");
+  for (let n = 1; n <= 7; n++) {
+    await page.click("#inc");
+    await waitText(page, "#count", String(n));
+  }
+  const marker = await markWindow(page);
+  const since = log.frames.length;
+  // The socket goes away, as in a network blip, and the client connects again.
+  await page.evaluate(() => {
+    window.liveSocket.disconnect(() => window.liveSocket.connect());
+  });
+  const rejoin = await log.waitForFrame(
+    (f) => f.dir === "sent" && f.msg?.[3] === "phx_join" && String(f.msg?.[2]).startsWith("lv:"),
+    { since, what: "the view's phx_join on the new socket" },
+  );
+  assert.ok(rejoin.msg[4].params._mounts >= 1, `the rejoin counts the earlier mount: ${rejoin.raw}`);
+  await expectJoinOk(log, rejoin);
+  await waitText(page, "#count", "7");
+  assert.equal(await textOf(page, "#mounts"), "1", "the session was adopted, not mounted again");
+  await assertWindowMarker(page, marker, "the reconnect");
+  await page.click("#inc");
+  await waitText(page, "#count", "8");
+});
+

@@ -187,7 +187,7 @@ impl Client<'_> {
             if old.link.is_alive() {
                 self.reply(frame::close(&old.join_ref, &old.topic));
             }
-            old.link.leave(old.session);
+            old.link.leave(old.session, false);
             self.conn.remove_uploads(old.session);
         }
         let view_id = &topic["lv:".len()..];

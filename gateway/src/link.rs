@@ -231,13 +231,15 @@ impl Link {
             .map_err(|_| SendError::Closed)
     }
 
-    /// Tells the node `session`'s client is gone. A leave is never refused for room (the
-    /// node would keep the session); it is small, and one per session.
-    pub(crate) fn leave(&self, session: u64) {
+    /// Tells the node `session`'s client is gone: its socket closed (`socket_closed`;
+    /// the session may wait for the client's reconnect), or the channel was replaced on
+    /// a live socket. A leave is never refused for room (the node would keep the
+    /// session); it is small, and one per session.
+    pub(crate) fn leave(&self, session: u64, socket_closed: bool) {
         self.unregister(session);
         let up = Up {
             session,
-            kind: Some(up::Kind::Leave(Leave {})),
+            kind: Some(up::Kind::Leave(Leave { socket_closed })),
             trace: HashMap::new(),
         };
         // The link may be closed; then the node drops the session anyway.

@@ -139,7 +139,7 @@ async fn drive(
     };
     // Upload channels ride on their view's session, which is left once.
     for route in conn.finish().into_iter().filter(|r| !r.is_upload()) {
-        route.link.leave(route.session);
+        route.link.leave(route.session, true);
     }
     if let Some(reason) = closed {
         debug!(code = reason.code, reason = reason.reason, "closed");

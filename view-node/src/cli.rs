@@ -95,6 +95,25 @@ pub struct Flags {
     )]
     pub drain_timeout_ms: u64,
 
+    /// How long a session of a view that parks (`LiveView::PARK`) waits for its client
+    /// to reconnect after its socket went away.
+    #[arg(
+        long,
+        env = "CINDER_PARK_MS",
+        value_name = "MS",
+        default_value_t = 30_000
+    )]
+    pub park_ms: u64,
+
+    /// Parked sessions the node keeps at most (the oldest ends first); 0 parks none.
+    #[arg(
+        long,
+        env = "CINDER_MAX_PARKED",
+        value_name = "N",
+        default_value_t = cinder::parking::DEFAULT_MAX_PARKED
+    )]
+    pub max_parked: usize,
+
     /// The variable holding the cluster secret (at least 32 bytes, the same on every
     /// process of the cluster).
     #[arg(long, value_name = "NAME", default_value = "CINDER_SECRET")]
@@ -147,6 +166,7 @@ impl Flags {
             max_sessions: Some(self.max_sessions),
             admin_listen: self.admin_listen,
             drain_timeout: Some(Duration::from_millis(self.drain_timeout_ms)),
+            park: Some((Duration::from_millis(self.park_ms), self.max_parked)),
         })
     }
 

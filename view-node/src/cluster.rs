@@ -46,6 +46,9 @@ pub struct NodeOptions {
     pub admin_listen: Option<std::net::SocketAddr>,
     /// The longest a drain waits for the links to close; 10 s when `None`.
     pub drain_timeout: Option<Duration>,
+    /// How long a parked session waits for its client, and how many the node keeps
+    /// (`Router::park`); the router's defaults (30 s, 10,000) when `None`.
+    pub park: Option<(Duration, usize)>,
 }
 
 /// The running pubsub, tracker and registration of one node.

@@ -78,10 +78,15 @@ pub async fn serve(
         .clone()
         .unwrap_or_else(|| addr.to_string());
     prepare_uploads(options.name.as_deref().unwrap_or(&advertise));
+    let (grace, max_parked) = options.park.unwrap_or((
+        cinder::parking::DEFAULT_GRACE,
+        cinder::parking::DEFAULT_MAX_PARKED,
+    ));
     let router = routes(
         Router::new(secret)
             .pubsub(cluster.pubsub.clone())
-            .presence(cluster.tracker.clone()),
+            .presence(cluster.tracker.clone())
+            .park(grace, max_parked),
     );
     let server = Server::new(listener, router)
         .api_token(options.api_token.clone())

@@ -253,8 +253,15 @@ impl Link {
                 }
             }
         }
+        // A link that broke (a gateway restart) leaves its clients to reconnect: sessions
+        // that park wait for them. A drain ends every session: the node is going away.
+        let drained = *draining.borrow();
         for (_, handle) in self.sessions.drain() {
-            let _ = handle.try_send(Input::Shutdown);
+            if drained {
+                let _ = handle.try_send(Input::Shutdown);
+            } else {
+                self.router.disconnected(handle);
+            }
         }
         debug!("gateway unlinked");
     }
@@ -276,9 +283,16 @@ impl Link {
             }
             Some(up::Kind::Frame(bytes)) => self.frame(session, &bytes, &up.trace).await,
             Some(up::Kind::Binary(bytes)) => self.binary(session, &bytes).await,
-            Some(up::Kind::Leave(_)) => {
+            // The client's socket closed: the session may wait for its reconnect. A
+            // channel replaced on a live socket ends (a page that leaves says
+            // `phx_leave`, a frame).
+            Some(up::Kind::Leave(leave)) => {
                 if let Some(handle) = self.sessions.remove(&session) {
-                    let _ = handle.try_send(Input::Shutdown);
+                    if leave.socket_closed {
+                        self.router.disconnected(handle);
+                    } else {
+                        let _ = handle.try_send(Input::Shutdown);
+                    }
                 }
             }
             None => {}

@@ -194,7 +194,7 @@ async fn a_join_with_the_page_token_mounts_and_events_reply_with_diffs() {
         .await;
     let (_, reply) = link.next().await;
     assert_eq!(reply.unwrap()[4]["response"], json!({"diff": {"0": "1"}}));
-    link.send(7, up::Kind::Leave(Leave {})).await;
+    link.send(7, up::Kind::Leave(Leave::default())).await;
     assert_eq!(link.next().await, (7, None), "the session reports its end");
 }
 
@@ -323,7 +323,7 @@ async fn joins_past_the_sessions_cap_are_refused_overloaded_and_counted() {
     assert_eq!(refused.load(std::sync::atomic::Ordering::Relaxed), 1);
 
     // A session that ends gives its place back.
-    link.send(1, up::Kind::Leave(Leave {})).await;
+    link.send(1, up::Kind::Leave(Leave::default())).await;
     assert_eq!(link.next().await, (1, None));
     let (session, kind) = join(4);
     link.send(session, kind).await;

@@ -58,6 +58,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                         },
                     },
                     Input::UploadTimeout => Box::pin(self.upload_timeout(&mut socket)).await,
+                    Input::Park(grace) => Box::pin(self.park(grace)).await,
+                    Input::ParkExpired(parking) if parking == self.parked => Outcome::Stop,
+                    Input::ParkExpired(_) => Outcome::Continue,
+                    Input::Adopt(adoption) => Box::pin(self.adopt(&mut socket, adoption)).await,
                     Input::Shutdown => Outcome::Stop,
                 };
                 if let Outcome::Stop = outcome {
@@ -69,7 +73,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         // sees the count without it.
         self.live = None;
         self.release();
-        self.outbox.close().await;
+        // A parked session closed its outbox when it parked.
+        if self.parked == 0 {
+            self.outbox.close().await;
+        }
         debug!("session ended");
     }
 
@@ -196,6 +203,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// crash does (`phx_error`, then the end), so that it costs no other session
     /// anything: on the link, one message over the limit would break every session.
     pub(super) async fn send(&mut self, frame: String) -> Outcome {
+        if self.parked != 0 {
+            // Nobody to tell while parked: the adopting rejoin renders the state whole.
+            return Outcome::Continue;
+        }
         let max = self.outbox.max_frame_bytes();
         if frame.len() > max {
             warn!(

@@ -34,8 +34,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             (Some(token), Some(signer)) => Flash::verify(signer, token),
             _ => Flash::new(),
         };
+        let mounts = payload["params"]["_mounts"].as_u64().unwrap_or(0);
         let mounted = catch_unwind(AssertUnwindSafe(|| -> Result<Mounted<V>, Error> {
-            crate::socket::mount::<V>(&query, url, true, &flash, self.node())
+            crate::socket::mount::<V>(&query, url, true, &flash, self.node(), mounts)
         }));
         let (mut socket, pending) = match mounted {
             Ok(Ok(mounted)) => mounted,

@@ -256,6 +256,10 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// Tells the outbox that the channel `topic` joined with `join_ref` ended, after the
     /// frame that told the client.
     async fn upload_channel_closed(&mut self, topic: String, join_ref: String) -> Outcome {
+        if self.parked != 0 {
+            // The connection that held the channel is gone, and its routes with it.
+            return Outcome::Continue;
+        }
         let closed = UploadChannel::Closed { topic, join_ref };
         if self.outbox.upload_channel(closed).await {
             Outcome::Continue

@@ -1,6 +1,8 @@
 //! `/counter`: the count, buttons by a step, a patch link changing the step, the
 //! `Reset` flash that a click on it clears (`lv:clear-flash`), and `#reload`: a full
-//! redirect to `/counter` carrying the flash `Reloaded`.
+//! redirect to `/counter` carrying the flash `Reloaded`. The session parks through a
+//! reconnect (`PARK`): `#mounts` counts the page's mounts, and stays 1 when the count
+//! survives a dropped socket.
 
 use cinder::{Assigns, Flash, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
 use serde_json::Value;
@@ -11,10 +13,13 @@ pub struct Counter {
     count: i64,
     step: i64,
     flash: Flash,
+    /// How many times the page mounted this view, this mount included.
+    mounts: u64,
 }
 
 impl LiveView for Counter {
     type Info = ();
+    const PARK: bool = true;
 
     fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
         cx.put_title("Counter");
@@ -22,6 +27,7 @@ impl LiveView for Counter {
             count: 0,
             step: 1,
             flash: Flash::new(),
+            mounts: cx.mounts + 1,
         })
     }
 
@@ -40,6 +46,7 @@ impl LiveView for Counter {
   </p>
   <a id="home" href="/" data-phx-link="redirect" data-phx-link-state="push">All demos</a>
   <p :if={@flash.get("info").is_some()} id="flash-info" phx-click="lv:clear-flash" phx-value-key="info">{@flash.get("info").unwrap_or_default()}</p>
+  <p>Mounted <span id="mounts">{@mounts}</span> times</p>
 </main>"#
         )
     }

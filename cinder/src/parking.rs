@@ -1,0 +1,123 @@
+//! The sessions a node keeps parked while their clients reconnect ([`LiveView::PARK`]),
+//! by view id, and who may adopt them.
+//!
+//! A session is adopted only by a join for the same view id carrying the same session
+//! token and the same CSRF token: the page that started it, from the same browser
+//! session, through any gateway (placement is by view id). Identities are kept as keyed
+//! hashes (a key drawn per process), so the map holds no token. The map is capped: past
+//! `max` parked sessions the one parked longest ends first.
+//!
+//! [`LiveView::PARK`]: crate::LiveView::PARK
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher as _, RandomState};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::session::{Input, SessionHandle};
+
+/// How long a parked session waits for its client by default.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+/// How many sessions a node keeps parked at most by default.
+pub const DEFAULT_MAX_PARKED: usize = 10_000;
+
+/// What a rejoin must show to adopt a parked session.
+#[derive(Debug, Clone)]
+pub(crate) struct ParkKey {
+    view_id: Box<str>,
+    identity: u64,
+}
+
+/// The parked sessions of one node.
+#[derive(Debug)]
+pub(crate) struct Parking {
+    /// By view id and identity: a join that shows the same view id and another
+    /// identity neither adopts nor evicts the parked session.
+    parked: Mutex<HashMap<(Box<str>, u64), Parked>>,
+    hasher: RandomState,
+    pub(crate) grace: Duration,
+    pub(crate) max: usize,
+}
+
+#[derive(Debug)]
+struct Parked {
+    handle: SessionHandle,
+    since: Instant,
+}
+
+impl Default for Parking {
+    fn default() -> Self {
+        Parking {
+            parked: Mutex::default(),
+            hasher: RandomState::new(),
+            grace: DEFAULT_GRACE,
+            max: DEFAULT_MAX_PARKED,
+        }
+    }
+}
+
+impl Parking {
+    /// The key of a session of `view_id` joined with `session_token` and `csrf_token`.
+    pub(crate) fn key(&self, view_id: &str, session_token: &str, csrf_token: &str) -> ParkKey {
+        ParkKey {
+            view_id: view_id.into(),
+            identity: self.hasher.hash_one((session_token, csrf_token)),
+        }
+    }
+
+    /// Parks the session of `handle` if its view parks (it carries a key) and the cap
+    /// allows; false when it was not parked (the caller stops it).
+    pub(crate) fn park(&self, mut handle: SessionHandle) -> Result<(), SessionHandle> {
+        if self.max == 0 {
+            return Err(handle);
+        }
+        let Some(key) = handle.park.take() else {
+            return Err(handle);
+        };
+        if handle.try_send(Input::Park(self.grace)).is_err() {
+            return Err(handle);
+        }
+        let slot = (key.view_id.clone(), key.identity);
+        handle.park = Some(key);
+        let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+        if parked.len() >= self.max {
+            parked.retain(|_, p| !p.handle.is_closed());
+        }
+        while parked.len() >= self.max {
+            let Some(oldest) = parked
+                .iter()
+                .min_by_key(|(_, p)| p.since)
+                .map(|(id, _)| id.clone())
+            else {
+                break;
+            };
+            if let Some(evicted) = parked.remove(&oldest) {
+                let _ = evicted.handle.try_send(Input::Shutdown);
+            }
+        }
+        let replaced = parked.insert(
+            slot,
+            Parked {
+                handle,
+                since: Instant::now(),
+            },
+        );
+        if let Some(replaced) = replaced {
+            let _ = replaced.handle.try_send(Input::Shutdown);
+        }
+        metrics::gauge!("cinder_parked_sessions").set(parked.len() as f64);
+        Ok(())
+    }
+
+    /// The parked session `key` names (view id and identity), taken out of the map, if
+    /// it is still there.
+    pub(crate) fn adopt(&self, key: &ParkKey) -> Option<SessionHandle> {
+        let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+        let handle = parked
+            .remove(&(key.view_id.clone(), key.identity))
+            .map(|p| p.handle)
+            .filter(|h| !h.is_closed());
+        metrics::gauge!("cinder_parked_sessions").set(parked.len() as f64);
+        handle
+    }
+}

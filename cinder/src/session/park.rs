@@ -1,0 +1,101 @@
+//! A session kept through its client's reconnect ([`LiveView::PARK`]): parked when the
+//! connection goes away, adopted by the rejoin from the same page.
+//!
+//! Parked, the session closes its outbox (the connection is gone), keeps its state,
+//! subscriptions and presences, and goes on taking messages: `handle_info` runs and
+//! renders, and the diffs go nowhere. A timer stops it after the grace. An adoption
+//! swaps in the new connection's outbox and answers the rejoin with the whole page as
+//! it is now (the prints reset, as for any rejoin), without running `mount`.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::*;
+
+/// The next parking's number; 0 means connected.
+static PARKINGS: AtomicU32 = AtomicU32::new(1);
+
+/// What adopts a parked session: the rejoin's frame and the new connection's outbox.
+pub(crate) struct Adoption<O> {
+    pub(crate) frame: ClientFrame,
+    pub(crate) outbox: O,
+}
+
+impl<V: LiveView, O: Outbox> Actor<V, O> {
+    /// The connection went away: park for `grace`, or stop if the view does not park.
+    pub(super) async fn park(&mut self, grace: std::time::Duration) -> Outcome {
+        if !V::PARK {
+            return Outcome::Stop;
+        }
+        if self.parked != 0 {
+            return Outcome::Continue;
+        }
+        self.outbox.close().await;
+        let parking = PARKINGS.fetch_add(1, Ordering::Relaxed).max(1);
+        self.parked = parking;
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            let _ = me.try_send(Input::ParkExpired(parking));
+        });
+        debug!(grace_ms = grace.as_millis(), "parked");
+        Outcome::Continue
+    }
+
+    /// A rejoin adopts this session: its outbox replaces the closed one and its reply
+    /// renders everything.
+    pub(super) async fn adopt(
+        &mut self,
+        socket: &mut Socket<V>,
+        adoption: Box<dyn Any + Send>,
+    ) -> Outcome {
+        let Ok(adoption) = adoption.downcast::<Adoption<O>>() else {
+            warn!("an adoption for another outbox type: ignored");
+            return Outcome::Continue;
+        };
+        let Adoption { frame, outbox } = *adoption;
+        if self.parked == 0 {
+            // Still connected elsewhere: the old connection's end has not reached it.
+            // The old outbox closes; the new connection takes over.
+            self.outbox.close().await;
+        }
+        self.outbox = outbox;
+        self.parked = 0;
+        self.join_ref = frame.join_ref.map(String::into_boxed_str);
+        let msg_ref = frame.msg_ref.as_deref();
+        let mut response = String::from("{\"rendered\":");
+        let extras = Extras {
+            title: None,
+            events: &[],
+            reply: None,
+        };
+        let (prints, components) = (&mut self.prints, &mut self.components);
+        socket.assigns.mark_all();
+        let rendered = catch_unwind(AssertUnwindSafe(|| {
+            prints.reset();
+            let root = Some(V::render(&socket.assigns));
+            prints.render_live(&mut response, root, Vec::new(), extras, components);
+        }));
+        socket.assigns.clear();
+        let failed = match rendered {
+            Err(_) => Some(ErrorReason::Panic),
+            Ok(()) => components
+                .take_failure()
+                .map(|_| ErrorReason::ComponentFailed),
+        };
+        if let Some(reason) = failed {
+            warn!(
+                reason = reason.as_str(),
+                "render failed adopting a parked session"
+            );
+            reason.count();
+            self.reply(msg_ref, "error", &frame::reason("join crashed"))
+                .await;
+            return Outcome::Stop;
+        }
+        response.push_str(",\"liveview_version\":");
+        json::string(&mut response, LIVEVIEW_VERSION);
+        response.push('}');
+        debug!("adopted by a rejoin");
+        self.reply(msg_ref, "ok", &response).await
+    }
+}
