@@ -178,7 +178,7 @@ liveTest(
 
 liveTest(
   env,
-  "a page reconnects to a gateway restarted on the same port and its counter works again",
+  "a page reconnects to a gateway restarted on the same port and keeps its count",
   async ({ session, topo, newPage }) => {
     const page = await newPage();
     const log = session.log(page);
@@ -201,6 +201,10 @@ liveTest(
     await expectJoinOk(log, rejoin, 15_000);
     await waitConnected(page);
     await assertWindowMarker(page, marker, "after the gateway restart");
+    // The counter parks (LiveView::PARK): the link's end left it waiting on its node,
+    // and the rejoin through the new gateway adopted it, count and all, unmounted.
+    await waitText(page, "#count", "1");
+    assert.equal(await textOf(page, "#mounts"), "1", "the session was adopted, not mounted again");
     await increments(page);
     await increments(page);
     // While the gateway was down, the browser's reconnect attempts fail.
