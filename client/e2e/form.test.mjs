@@ -1,6 +1,15 @@
 // /form: phx-change validation that only reports touched fields, and phx-submit.
 import assert from "node:assert/strict";
-import { liveTest, startEmbedded, useServers, visitLive, waitPresence } from "./harness.mjs";
+import {
+  expectJoinOk,
+  liveTest,
+  startEmbedded,
+  textOf,
+  useServers,
+  visitLive,
+  waitPresence,
+  waitText,
+} from "./harness.mjs";
 
 const env = useServers(startEmbedded);
 
@@ -76,3 +85,30 @@ liveTest(env, "the submitted name is rendered as text, HTML-escaped", async ({ n
   assert.ok(text.includes(name), `#signup-ok does not show the name verbatim: ${JSON.stringify(text)}`);
   assert.equal(await page.$("#injected"), null, "the name was inserted as HTML");
 });
+
+liveTest(env, "a dropped socket keeps what the server knew: the submitted name, and one mount", async ({ session, newPage }) => {
+  const page = await newPage();
+  const log = session.log(page);
+  await openForm(page);
+  await page.fill(NAME, "Ada Lovelace");
+  await page.fill(EMAIL, "ada@example.com");
+  await submit(page);
+  await waitPresence(page, "#signup-ok", true);
+  await page.fill(NAME, "Grace");
+  const since = log.frames.length;
+  await page.evaluate(() => {
+    window.liveSocket.disconnect(() => window.liveSocket.connect());
+  });
+  const rejoin = await log.waitForFrame(
+    (f) => f.dir === "sent" && f.msg?.[3] === "phx_join" && String(f.msg?.[2]).startsWith("lv:"),
+    { since, what: "the view's phx_join on the new socket" },
+  );
+  await expectJoinOk(log, rejoin);
+  // The welcome line lives only on the server: a fresh mount would have lost it.
+  await waitPresence(page, "#signup-ok", true);
+  const text = await page.$eval("#signup-ok", (el) => el.textContent);
+  assert.ok(text.includes("Ada Lovelace"), `#signup-ok lost the name: ${JSON.stringify(text)}`);
+  await waitText(page, "#mounts", "1");
+  assert.equal(await textOf(page, "#mounts"), "1");
+});
+

@@ -3,7 +3,9 @@
 //! The view keeps the last params the client sent ([`form::Form`]) and the errors found in
 //! them; the template shows an error only once its input was touched. After a rejoin the
 //! client replays `validate` with the inputs' values, which rebuilds both: the form
-//! recovers with no code of its own.
+//! recovers with no code of its own. Through a dropped socket the session parks
+//! (`PARK`), so even what the inputs do not hold (`#signup-ok`) survives; `#mounts`
+//! counts the page's mounts.
 
 use cinder::form::{self, Errors};
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
@@ -19,6 +21,8 @@ pub struct Form {
     errors: Errors,
     /// The name of the last valid submit.
     saved: Option<String>,
+    /// How many times the page mounted this view, this mount included.
+    mounts: u64,
 }
 
 /// What the form holds.
@@ -45,6 +49,7 @@ impl User {
 
 impl LiveView for Form {
     type Info = ();
+    const PARK: bool = true;
 
     fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
         cx.put_title("Sign up");
@@ -52,6 +57,7 @@ impl LiveView for Form {
             form: form::Form::new("user"),
             errors: Errors::new(),
             saved: None,
+            mounts: cx.mounts + 1,
         })
     }
 
@@ -66,6 +72,7 @@ impl LiveView for Form {
     <button type="submit">Sign up</button>
   </form>
   <p :if={@saved.is_some()} id="signup-ok">Welcome, {@saved.as_deref().unwrap_or("")}!</p>
+  <p>Mounted <span id="mounts">{@mounts}</span> times</p>
 </main>"#
         )
     }
