@@ -26,14 +26,14 @@ use std::sync::atomic::Ordering;
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::{Msg, ProtocolVersion, PushInfo, PushKind, Value};
+use std::future::Future;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::channel::Route;
-use super::link::forward;
-use super::{LinkError, LinkState, Shared, Stop, within};
+use super::link::{Subscriber, forward, supervise};
+use super::{LinkError, Shared, Stop, within};
 use crate::GapCause;
-use crate::backoff::Backoff;
 
 /// Subscription confirmations and removals waiting for the task; past this the session
 /// starts over (everything subscribed again, every topic gapped).
@@ -66,55 +66,10 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     seeds: Vec<String>,
     inbound: mpsc::Sender<Msg>,
-    mut stop: Stop,
+    stop: Stop,
 ) {
-    let config = &shared.config;
-    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
-    let mut was_up = false;
-    let mut failures = 0u64;
-    loop {
-        let attempt = tokio::select! {
-            biased;
-            () = stop.wait() => return,
-            attempt = Session::open(&shared, &seeds, &inbound) => attempt,
-        };
-        match attempt {
-            Ok(mut session) => {
-                let since = Instant::now();
-                shared.set_health(|h| h.subscriber = LinkState::Up);
-                if was_up {
-                    session.reconnected(&shared);
-                } else {
-                    tracing::info!(node = %config.node, "Redis Cluster subscriber up");
-                }
-                was_up = true;
-                failures = 0;
-                let error = tokio::select! {
-                    biased;
-                    () = stop.wait() => return,
-                    error = session.serve(&shared) => error,
-                };
-                tracing::warn!(%error, "lost the Redis Cluster subscriber");
-                if since.elapsed() >= backoff.max() {
-                    backoff.reset();
-                }
-            }
-            Err(error) if failures == 0 => {
-                tracing::warn!(%error, "cannot subscribe on the Redis Cluster; retrying");
-            }
-            Err(error) => {
-                tracing::debug!(%error, failures, "Redis Cluster subscriber still down");
-            }
-        }
-        failures += 1;
-        shared.set_health(|h| h.subscriber = LinkState::Down);
-        shared.check_publisher.notify_one();
-        tokio::select! {
-            biased;
-            () = stop.wait() => return,
-            () = tokio::time::sleep(backoff.next_delay()) => {}
-        }
-    }
+    let open = || Session::open(&shared, &seeds, &inbound);
+    supervise(&shared, stop, "Redis Cluster subscriber", open).await;
 }
 
 /// A push the task acts on.
@@ -199,20 +154,8 @@ impl Session {
         })
     }
 
-    /// Raises the gap for every topic subscribed again after a loss.
-    fn reconnected(&self, shared: &Shared) {
-        shared.counters.reconnects.fetch_add(1, Ordering::Relaxed);
-        for topic in &self.subscribed {
-            shared.gap(topic, GapCause::Reconnected);
-        }
-        tracing::info!(
-            topics = self.subscribed.len(),
-            "Redis Cluster subscriber back; raised a gap on every topic"
-        );
-    }
-
     /// Runs until a master's connection drops or a command fails.
-    async fn serve(&mut self, shared: &Shared) -> LinkError {
+    async fn run(&mut self, shared: &Shared) -> LinkError {
         let interval = shared.config.probe_interval;
         let mut probe = tokio::time::interval_at(Instant::now() + interval, interval);
         probe.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -321,6 +264,16 @@ impl Session {
         self.subscribed.extend(add);
         shared.changes.applied(requested);
         Ok(())
+    }
+}
+
+impl Subscriber for Session {
+    fn subscribed(&self) -> &HashSet<Arc<str>> {
+        &self.subscribed
+    }
+
+    fn serve(&mut self, shared: &Shared) -> impl Future<Output = LinkError> {
+        self.run(shared)
     }
 }
 

@@ -10,6 +10,7 @@
 //! published after its refetch.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -29,7 +30,29 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     client: redis::Client,
     inbound: mpsc::Sender<Msg>,
+    stop: Stop,
+) {
+    let open = || Session::open(&shared, &client, &inbound);
+    supervise(&shared, stop, "Redis subscriber connection", open).await;
+}
+
+/// An established subscriber session: a single Redis's connection, or a cluster's.
+pub(super) trait Subscriber {
+    /// The topics it subscribed when it opened; each gets a gap after a loss.
+    fn subscribed(&self) -> &HashSet<Arc<str>>;
+
+    /// Runs until it fails.
+    fn serve(&mut self, shared: &Shared) -> impl Future<Output = LinkError>;
+}
+
+/// Opens subscriber sessions with `open` until the backend stops: health up while one
+/// serves, a `reconnected` gap on every topic of each session after the first, and
+/// backoff between attempts. `what` names the subscriber in the logs.
+pub(super) async fn supervise<S: Subscriber, F: Future<Output = Result<S, LinkError>>>(
+    shared: &Shared,
     mut stop: Stop,
+    what: &'static str,
+    mut open: impl FnMut() -> F,
 ) {
     let config = &shared.config;
     let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
@@ -39,34 +62,34 @@ pub(super) async fn run(
         let attempt = tokio::select! {
             biased;
             () = stop.wait() => return,
-            attempt = Session::open(&shared, &client) => attempt,
+            attempt = open() => attempt,
         };
         match attempt {
             Ok(mut session) => {
                 let since = Instant::now();
                 shared.set_health(|h| h.subscriber = LinkState::Up);
                 if was_up {
-                    session.reconnected(&shared);
+                    reconnected(shared, session.subscribed(), what);
                 } else {
-                    tracing::info!(node = %config.node, "Redis subscriber connection up");
+                    tracing::info!(node = %config.node, "{what} up");
                 }
                 was_up = true;
                 failures = 0;
                 let error = tokio::select! {
                     biased;
                     () = stop.wait() => return,
-                    error = session.serve(&shared, &inbound) => error,
+                    error = session.serve(shared) => error,
                 };
-                tracing::warn!(%error, "lost the Redis subscriber connection");
+                tracing::warn!(%error, "lost the {what}");
                 if since.elapsed() >= backoff.max() {
                     backoff.reset();
                 }
             }
             Err(error) if failures == 0 => {
-                tracing::warn!(%error, "cannot open the Redis subscriber connection; retrying");
+                tracing::warn!(%error, "cannot open the {what}; retrying");
             }
             Err(error) => {
-                tracing::debug!(%error, failures, "Redis subscriber connection still down");
+                tracing::debug!(%error, failures, "{what} still down");
             }
         }
         failures += 1;
@@ -80,17 +103,35 @@ pub(super) async fn run(
     }
 }
 
+/// Raises the gap for every topic subscribed again after a loss.
+fn reconnected(shared: &Shared, topics: &HashSet<Arc<str>>, what: &str) {
+    shared.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+    for topic in topics {
+        shared.gap(topic, GapCause::Reconnected);
+    }
+    tracing::info!(
+        topics = topics.len(),
+        "{what} back; raised a gap on every topic"
+    );
+}
+
 /// One established connection and what Redis has confirmed on it.
 struct Session {
     sink: PubSubSink,
     stream: PubSubStream,
+    /// Where received messages go: the dispatch queue.
+    inbound: mpsc::Sender<Msg>,
     /// Topics Redis has confirmed as subscribed on this connection.
     subscribed: HashSet<Arc<str>>,
 }
 
 impl Session {
     /// Connects, then subscribes the direct channel and every topic with a subscriber.
-    async fn open(shared: &Shared, client: &redis::Client) -> Result<Self, LinkError> {
+    async fn open(
+        shared: &Shared,
+        client: &redis::Client,
+        inbound: &mpsc::Sender<Msg>,
+    ) -> Result<Self, LinkError> {
         let config = &shared.config;
         let pubsub = within(config.connect_timeout, "connect", client.get_async_pubsub()).await?;
         let (mut sink, stream) = pubsub.split();
@@ -131,24 +172,13 @@ impl Session {
         Ok(Session {
             sink,
             stream,
+            inbound: inbound.clone(),
             subscribed: topics.into_iter().collect(),
         })
     }
 
-    /// Raises the gap for every topic resubscribed after a loss.
-    fn reconnected(&self, shared: &Shared) {
-        shared.counters.reconnects.fetch_add(1, Ordering::Relaxed);
-        for topic in &self.subscribed {
-            shared.gap(topic, GapCause::Reconnected);
-        }
-        tracing::info!(
-            topics = self.subscribed.len(),
-            "Redis subscriber connection back; raised a gap on every topic"
-        );
-    }
-
     /// Runs the connection until it fails.
-    async fn serve(&mut self, shared: &Shared, inbound: &mpsc::Sender<Msg>) -> LinkError {
+    async fn run(&mut self, shared: &Shared) -> LinkError {
         let interval = shared.config.probe_interval;
         let mut probe = tokio::time::interval_at(Instant::now() + interval, interval);
         probe.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -156,7 +186,7 @@ impl Session {
             let step = tokio::select! {
                 message = self.stream.next() => match message {
                     Some(message) => {
-                        forward(shared, inbound, message);
+                        forward(shared, &self.inbound, message);
                         Ok(())
                     }
                     None => Err(LinkError::Closed),
@@ -224,6 +254,16 @@ impl Session {
         }
         shared.changes.applied(requested);
         Ok(())
+    }
+}
+
+impl Subscriber for Session {
+    fn subscribed(&self) -> &HashSet<Arc<str>> {
+        &self.subscribed
+    }
+
+    fn serve(&mut self, shared: &Shared) -> impl Future<Output = LinkError> {
+        self.run(shared)
     }
 }
 
