@@ -77,20 +77,8 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             events: &pending.events,
             reply: None,
         };
-        let (prints, components) = (&mut self.prints, &mut self.components);
-        *components = Registry::default();
-        let rendered = catch_unwind(AssertUnwindSafe(|| {
-            prints.reset();
-            let root = Some(V::render(&socket.assigns));
-            prints.render_live(&mut response, root, Vec::new(), extras, components);
-        }));
-        let failed = match rendered {
-            Err(_) => Some(ErrorReason::Panic),
-            Ok(()) => components
-                .take_failure()
-                .map(|_| ErrorReason::ComponentFailed),
-        };
-        if let Some(reason) = failed {
+        self.components = Registry::default();
+        if let Some(reason) = self.render_whole(&socket, &mut response, extras) {
             warn!(reason = reason.as_str(), "render failed during join");
             reason.count();
             self.reply(msg_ref, "error", &frame::reason("join crashed"))
@@ -115,6 +103,28 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         match self.reply(msg_ref, "ok", &response).await {
             Outcome::Continue => Some(socket),
             Outcome::Stop => None,
+        }
+    }
+
+    /// Renders the whole page into `response`, as a (re)join's reply carries it: the
+    /// prints reset, so the client gets everything. The reason, if it failed.
+    pub(super) fn render_whole(
+        &mut self,
+        socket: &Socket<V>,
+        response: &mut String,
+        extras: Extras<'_>,
+    ) -> Option<ErrorReason> {
+        let (prints, components) = (&mut self.prints, &mut self.components);
+        let rendered = catch_unwind(AssertUnwindSafe(|| {
+            prints.reset();
+            let root = Some(V::render(&socket.assigns));
+            prints.render_live(response, root, Vec::new(), extras, components);
+        }));
+        match rendered {
+            Err(_) => Some(ErrorReason::Panic),
+            Ok(()) => components
+                .take_failure()
+                .map(|_| ErrorReason::ComponentFailed),
         }
     }
 }

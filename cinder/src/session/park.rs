@@ -68,20 +68,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             events: &[],
             reply: None,
         };
-        let (prints, components) = (&mut self.prints, &mut self.components);
         socket.assigns.mark_all();
-        let rendered = catch_unwind(AssertUnwindSafe(|| {
-            prints.reset();
-            let root = Some(V::render(&socket.assigns));
-            prints.render_live(&mut response, root, Vec::new(), extras, components);
-        }));
+        let failed = self.render_whole(socket, &mut response, extras);
         socket.assigns.clear();
-        let failed = match rendered {
-            Err(_) => Some(ErrorReason::Panic),
-            Ok(()) => components
-                .take_failure()
-                .map(|_| ErrorReason::ComponentFailed),
-        };
         if let Some(reason) = failed {
             warn!(
                 reason = reason.as_str(),
