@@ -9,10 +9,10 @@
 //!
 //! [`LiveView::PARK`]: crate::LiveView::PARK
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher as _, RandomState};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::session::{Input, SessionHandle};
 
@@ -31,24 +31,32 @@ pub(crate) struct ParkKey {
 /// The parked sessions of one node.
 #[derive(Debug)]
 pub(crate) struct Parking {
-    /// By view id and identity: a join that shows the same view id and another
-    /// identity neither adopts nor evicts the parked session.
-    parked: Mutex<HashMap<(Box<str>, u64), Parked>>,
+    parked: Mutex<Parked>,
     hasher: RandomState,
     pub(crate) grace: Duration,
     pub(crate) max: usize,
 }
 
-#[derive(Debug)]
+/// The map and the order sessions were parked in.
+#[derive(Debug, Default)]
 struct Parked {
-    handle: SessionHandle,
-    since: Instant,
+    /// By view id and identity: a join that shows the same view id and another
+    /// identity neither adopts nor evicts the parked session. The number says which
+    /// parking of that slot it is.
+    sessions: HashMap<Slot, (u64, SessionHandle)>,
+    /// Slots in the order they were parked, with their parking's number: the oldest is
+    /// evicted first, in constant time. An entry whose slot was adopted or parked again
+    /// since is skipped, and such entries are dropped when they outnumber the live ones.
+    order: VecDeque<(Slot, u64)>,
+    next: u64,
 }
+
+type Slot = (Box<str>, u64);
 
 impl Default for Parking {
     fn default() -> Self {
         Parking {
-            parked: Mutex::default(),
+            parked: Mutex::new(Parked::default()),
             hasher: RandomState::new(),
             grace: DEFAULT_GRACE,
             max: DEFAULT_MAX_PARKED,
@@ -77,35 +85,35 @@ impl Parking {
         if handle.try_send(Input::Park(self.grace)).is_err() {
             return Err(handle);
         }
-        let slot = (key.view_id.clone(), key.identity);
+        let slot: Slot = (key.view_id.clone(), key.identity);
         handle.park = Some(key);
         let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
-        if parked.len() >= self.max {
-            parked.retain(|_, p| !p.handle.is_closed());
-        }
-        while parked.len() >= self.max {
-            let Some(oldest) = parked
-                .iter()
-                .min_by_key(|(_, p)| p.since)
-                .map(|(id, _)| id.clone())
-            else {
+        while parked.sessions.len() >= self.max {
+            let Some((oldest, number)) = parked.order.pop_front() else {
                 break;
             };
-            if let Some(evicted) = parked.remove(&oldest) {
-                let _ = evicted.handle.try_send(Input::Shutdown);
+            if parked
+                .sessions
+                .get(&oldest)
+                .is_some_and(|(n, _)| *n == number)
+                && let Some((_, evicted)) = parked.sessions.remove(&oldest)
+            {
+                let _ = evicted.try_send(Input::Shutdown);
             }
         }
-        let replaced = parked.insert(
-            slot,
-            Parked {
-                handle,
-                since: Instant::now(),
-            },
-        );
-        if let Some(replaced) = replaced {
-            let _ = replaced.handle.try_send(Input::Shutdown);
+        let number = parked.next;
+        parked.next += 1;
+        parked.order.push_back((slot.clone(), number));
+        if let Some((_, replaced)) = parked.sessions.insert(slot, (number, handle)) {
+            let _ = replaced.try_send(Input::Shutdown);
         }
-        metrics::gauge!("cinder_parked_sessions").set(parked.len() as f64);
+        if parked.order.len() > 2 * parked.sessions.len() + 64 {
+            let Parked {
+                sessions, order, ..
+            } = &mut *parked;
+            order.retain(|(slot, n)| sessions.get(slot).is_some_and(|(m, _)| m == n));
+        }
+        metrics::gauge!("cinder_parked_sessions").set(parked.sessions.len() as f64);
         Ok(())
     }
 
@@ -114,10 +122,11 @@ impl Parking {
     pub(crate) fn adopt(&self, key: &ParkKey) -> Option<SessionHandle> {
         let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
         let handle = parked
+            .sessions
             .remove(&(key.view_id.clone(), key.identity))
-            .map(|p| p.handle)
+            .map(|(_, handle)| handle)
             .filter(|h| !h.is_closed());
-        metrics::gauge!("cinder_parked_sessions").set(parked.len() as f64);
+        metrics::gauge!("cinder_parked_sessions").set(parked.sessions.len() as f64);
         handle
     }
 }
