@@ -55,7 +55,7 @@ const UNUSED: &str = "_unused_";
 // === impl Form ===
 
 /// The params of one form, as the client sent them in a form event.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Form {
     name: String,
     params: Map<String, Value>,
@@ -228,7 +228,7 @@ fn target_path(target: &str) -> Vec<String> {
 /// assert_eq!(errors.get("name"), None);
 /// assert!(!errors.is_empty());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Errors {
     entries: Vec<(String, String)>,
 }

@@ -59,6 +59,7 @@ pub mod route;
 pub mod router;
 pub mod session;
 pub mod slot;
+pub mod snapshot;
 pub mod socket;
 pub mod stream;
 pub mod token;

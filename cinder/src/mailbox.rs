@@ -63,14 +63,15 @@ impl<T> Shared<T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Queues `message`, or hands it back with the reason it was refused.
-    fn push(&self, message: T) -> Result<(), (SendError, T)> {
+    /// Queues `message`, or hands it back with the reason it was refused; `bounded`
+    /// false queues it past the capacity.
+    fn push(&self, message: T, bounded: bool) -> Result<(), (SendError, T)> {
         let waker = {
             let mut state = self.lock();
             if !state.receiver_alive {
                 return Err((SendError::Closed, message));
             }
-            if state.queue.len() >= state.capacity as usize {
+            if bounded && state.queue.len() >= state.capacity as usize {
                 return Err((SendError::Full, message));
             }
             state.queue.push_back(message);
@@ -96,7 +97,15 @@ impl<T> Sender<T> {
 
     /// Like [`Sender::try_send`], handing a refused message back.
     pub(crate) fn offer(&self, message: T) -> Result<(), (SendError, T)> {
-        self.shared.push(message)
+        self.shared.push(message, true)
+    }
+
+    /// Queues `message` even into a full mailbox, unless it is closed. For control
+    /// messages the caller bounds itself (one per receiver at a time).
+    pub(crate) fn force(&self, message: T) -> Result<(), SendError> {
+        self.shared
+            .push(message, false)
+            .map_err(|(reason, _)| reason)
     }
 
     /// Whether the receiver is gone.
@@ -160,7 +169,7 @@ impl<T> WeakSender<T> {
     /// Like [`WeakSender::try_send`], handing a refused message back.
     pub(crate) fn offer(&self, message: T) -> Result<(), (SendError, T)> {
         match self.shared.upgrade() {
-            Some(shared) => shared.push(message),
+            Some(shared) => shared.push(message, true),
             None => Err((SendError::Closed, message)),
         }
     }

@@ -3,18 +3,19 @@
 //!
 //! A session is adopted only by a join for the same view id carrying the same session
 //! token and the same CSRF token: the page that started it, from the same browser
-//! session, through any gateway (placement is by view id). Identities are kept as keyed
-//! hashes (a key drawn per process), so the map holds no token. The map is capped: past
-//! `max` parked sessions the one parked longest ends first.
+//! session, through any gateway (placement is by view id). Identities are kept as digests
+//! keyed with the cluster secret (the same on every node, so a session that moved to
+//! another node carries its identity along), and the map holds no token. The map is
+//! capped: past `max` parked sessions the one parked longest ends first.
 //!
 //! [`LiveView::PARK`]: crate::LiveView::PARK
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher as _, RandomState};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::session::{Input, SessionHandle};
+use crate::token::Signer;
 
 /// How long a parked session waits for its client by default.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
@@ -25,14 +26,28 @@ pub const DEFAULT_MAX_PARKED: usize = 10_000;
 #[derive(Debug, Clone)]
 pub(crate) struct ParkKey {
     view_id: Box<str>,
-    identity: u64,
+    pub(crate) identity: u64,
+}
+
+impl ParkKey {
+    /// The key of a session of `view_id` whose identity digest is `identity`.
+    pub(crate) fn new(view_id: &str, identity: u64) -> Self {
+        ParkKey {
+            view_id: view_id.into(),
+            identity,
+        }
+    }
+
+    /// The key of a session of `view_id` joined with `session_token` and `csrf_token`.
+    pub(crate) fn of(signer: &Signer, view_id: &str, session_token: &str, csrf_token: &str) -> Self {
+        ParkKey::new(view_id, signer.digest("park", &[session_token, csrf_token]))
+    }
 }
 
 /// The parked sessions of one node.
 #[derive(Debug)]
 pub(crate) struct Parking {
     parked: Mutex<Parked>,
-    hasher: RandomState,
     pub(crate) grace: Duration,
     pub(crate) max: usize,
 }
@@ -57,7 +72,6 @@ impl Default for Parking {
     fn default() -> Self {
         Parking {
             parked: Mutex::new(Parked::default()),
-            hasher: RandomState::new(),
             grace: DEFAULT_GRACE,
             max: DEFAULT_MAX_PARKED,
         }
@@ -65,14 +79,6 @@ impl Default for Parking {
 }
 
 impl Parking {
-    /// The key of a session of `view_id` joined with `session_token` and `csrf_token`.
-    pub(crate) fn key(&self, view_id: &str, session_token: &str, csrf_token: &str) -> ParkKey {
-        ParkKey {
-            view_id: view_id.into(),
-            identity: self.hasher.hash_one((session_token, csrf_token)),
-        }
-    }
-
     /// Parks the session of `handle` if its view parks (it carries a key) and the cap
     /// allows; false when it was not parked (the caller stops it).
     pub(crate) fn park(&self, mut handle: SessionHandle) -> Result<(), SessionHandle> {

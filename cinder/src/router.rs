@@ -22,11 +22,12 @@ use crate::flash::Flash;
 use crate::frame::ClientFrame;
 use crate::page::{self, Layout, Page};
 use crate::params::ParamsError;
-use crate::parking::Parking;
+use crate::parking::{ParkKey, Parking};
 use crate::route::{Pattern, path_of};
 use crate::session::{
     self, Adoption, Env, ErrorReason, Input, Outbox, SessionConfig, SessionHandle, UploadChannel,
 };
+use crate::snapshot::{Envelope, RestoreError};
 use crate::socket::Navigation;
 use crate::token::{SessionClaims, Signer};
 use crate::view::{LiveView, Params};
@@ -89,6 +90,8 @@ trait DynOutbox: Send + 'static {
     fn close(&mut self) -> BoxFuture<'_, ()>;
     fn max_frame_bytes(&self) -> usize;
     fn upload_channel(&mut self, change: UploadChannel) -> BoxFuture<'_, bool>;
+    fn moving(&mut self) -> BoxFuture<'_, bool>;
+    fn moved(&mut self, snapshot: Vec<u8>) -> BoxFuture<'_, bool>;
 }
 
 impl<O: Outbox> DynOutbox for O {
@@ -106,6 +109,14 @@ impl<O: Outbox> DynOutbox for O {
 
     fn upload_channel(&mut self, change: UploadChannel) -> BoxFuture<'_, bool> {
         Box::pin(Outbox::upload_channel(self, change))
+    }
+
+    fn moving(&mut self) -> BoxFuture<'_, bool> {
+        Box::pin(Outbox::moving(self))
+    }
+
+    fn moved(&mut self, snapshot: Vec<u8>) -> BoxFuture<'_, bool> {
+        Box::pin(Outbox::moved(self, snapshot))
     }
 }
 
@@ -125,6 +136,14 @@ impl Outbox for BoxedOutbox {
     fn upload_channel(&mut self, change: UploadChannel) -> impl Future<Output = bool> + Send {
         self.0.upload_channel(change)
     }
+
+    fn moving(&mut self) -> impl Future<Output = bool> + Send {
+        self.0.moving()
+    }
+
+    fn moved(&mut self, snapshot: Vec<u8>) -> impl Future<Output = bool> + Send {
+        self.0.moved(snapshot)
+    }
 }
 
 /// One route's view type, erased.
@@ -136,6 +155,13 @@ trait Kind: Send + Sync {
         config: SessionConfig,
         env: Arc<Env>,
     ) -> SessionHandle;
+    fn restore(
+        &self,
+        envelope: Envelope,
+        outbox: BoxedOutbox,
+        config: SessionConfig,
+        env: Arc<Env>,
+    ) -> Result<SessionHandle, RestoreError>;
     fn dead_render(&self, params: &Params, url: &str, flash: &Flash, node: &str) -> DeadRender;
     /// The view's [`LiveView::PARK`].
     fn parks(&self) -> bool;
@@ -158,6 +184,16 @@ impl<V: LiveView> Kind for ViewKind<V> {
         env: Arc<Env>,
     ) -> SessionHandle {
         session::spawn_in::<V, BoxedOutbox>(join, outbox, config, Some(env))
+    }
+
+    fn restore(
+        &self,
+        envelope: Envelope,
+        outbox: BoxedOutbox,
+        config: SessionConfig,
+        env: Arc<Env>,
+    ) -> Result<SessionHandle, RestoreError> {
+        session::restore_in::<V, BoxedOutbox>(envelope, outbox, config, Some(env))
     }
 
     fn parks(&self) -> bool {
@@ -436,7 +472,7 @@ impl Router {
         let csrf = frame.payload["params"]["_csrf_token"]
             .as_str()
             .unwrap_or_default();
-        let key = parks.then(|| Box::new(self.parking.key(id, token, csrf)));
+        let key = parks.then(|| Box::new(ParkKey::of(&self.signer, id, token, csrf)));
         let outbox = BoxedOutbox::new(outbox);
         let (frame, outbox) = match key.as_deref().and_then(|key| self.parking.adopt(key)) {
             Some(mut handle) => {
@@ -474,6 +510,30 @@ impl Router {
         let mut handle = entry
             .kind
             .spawn(frame, outbox, self.config, entry.env.clone());
+        handle.park = key;
+        Ok(handle)
+    }
+
+    /// Starts the session a draining node handed over as `snapshot` (see
+    /// [`crate::snapshot`]), sending to `outbox`; refused when the snapshot does not
+    /// restore here (then the caller fails the client's channel, and its rejoin mounts
+    /// afresh from the URL).
+    pub fn resume(&self, snapshot: &[u8], outbox: impl Outbox) -> Result<SessionHandle, RestoreError> {
+        let envelope = Envelope::decode(snapshot)?;
+        let entry = self
+            .find(&envelope.url)
+            .filter(|e| e.env.route.as_ref().map_or("", Pattern::as_str) == envelope.route)
+            .ok_or_else(|| RestoreError::NoRoute(envelope.route.clone()))?;
+        let key = envelope
+            .topic
+            .strip_prefix("lv:")
+            .zip(envelope.identity)
+            .filter(|_| entry.kind.parks())
+            .map(|(id, identity)| Box::new(ParkKey::new(id, identity)));
+        let outbox = BoxedOutbox::new(outbox);
+        let mut handle = entry
+            .kind
+            .restore(envelope, outbox, self.config, entry.env.clone())?;
         handle.park = key;
         Ok(handle)
     }

@@ -15,7 +15,8 @@
 //! This file is the mailbox API ([`spawn_in`], [`SessionHandle`], [`Input`], [`Outbox`]);
 //! the actor is split by what it does: `actor` (the loop and the cluster it is part of),
 //! `join` (mount and first render), `events` (client input, as a click takes it from the
-//! frame to the reply), `park` (kept through a reconnect), `uploads`, `subscriptions`,
+//! frame to the reply), `park` (kept through a reconnect), `migrate` (moved to another
+//! node when its own drains), `uploads`, `subscriptions`,
 //! `presence` and `instruments`.
 
 use std::any::Any;
@@ -38,6 +39,7 @@ use crate::mailbox;
 pub use crate::mailbox::SendError;
 use crate::params;
 use crate::route::{Pattern, path_of};
+use crate::snapshot::{Envelope, RestoreError};
 use crate::socket::{Mounted, Navigation, PresenceChange, Socket, Subscription, SubscriptionKind};
 use crate::token::Signer;
 use crate::view::{LiveView, Params};
@@ -47,6 +49,7 @@ mod actor;
 mod events;
 mod instruments;
 mod join;
+mod migrate;
 mod park;
 mod presence;
 mod subscriptions;
@@ -74,6 +77,22 @@ pub trait Outbox: Send + 'static {
     /// larger fails with `phx_error` instead of sending it (see `Actor::send`).
     fn max_frame_bytes(&self) -> usize {
         usize::MAX
+    }
+
+    /// The node drains and this session can move to another: the transport asks whoever
+    /// carries the client's frames to hold them and answer with [`Input::Migrate`].
+    /// `false` (the default: a transport that carries no session between nodes) ends the
+    /// session with `phx_error` instead, as for a view that takes no snapshots.
+    fn moving(&mut self) -> impl Future<Output = bool> + Send {
+        async { false }
+    }
+
+    /// The session's snapshot ([`crate::snapshot::Envelope`], encoded), for the node
+    /// that takes it over; the session ends after it. `false` when it could not be
+    /// handed on.
+    fn moved(&mut self, snapshot: Vec<u8>) -> impl Future<Output = bool> + Send {
+        let _ = snapshot;
+        async { false }
     }
 
     /// One of the session's upload channels was allowed or ended. A transport that
@@ -140,6 +159,14 @@ pub enum Input {
     /// new connection's outbox (the session's outbox type), boxed so that the mailbox
     /// names no transport.
     Adopt(Box<dyn Any + Send>),
+    /// The node drains: a session whose view takes snapshots asks to move
+    /// ([`Outbox::moving`]); any other ends with `phx_error`, and its client rejoins on
+    /// a node that stays.
+    Drain,
+    /// The client's frames are held for the move: write the snapshot, hand it on
+    /// ([`Outbox::moved`]) and end. Carries who may adopt the session after a reconnect
+    /// (its parking identity), if its view parks.
+    Migrate(Option<u64>),
 }
 
 impl Input {
@@ -153,7 +180,9 @@ impl Input {
             | Input::UploadTimeout
             | Input::Park(_)
             | Input::ParkExpired(_)
-            | Input::Adopt(_) => None,
+            | Input::Adopt(_)
+            | Input::Drain
+            | Input::Migrate(_) => None,
         }
     }
 }
@@ -195,6 +224,18 @@ impl SessionHandle {
     /// Like [`SessionHandle::try_send`], handing refused input back.
     pub fn offer(&self, input: Input) -> Result<(), (SendError, Input)> {
         self.tx.offer(input)
+    }
+
+    /// Queues one of the node's own control messages ([`Input::Drain`],
+    /// [`Input::Migrate`]) even into a full mailbox: one per session at a time, so the
+    /// mailbox's bound grows by one at most, and a busy session still moves.
+    pub fn control(&self, input: Input) -> Result<(), SendError> {
+        self.tx.force(input)
+    }
+
+    /// The parking identity of the session, if its view parks.
+    pub fn identity(&self) -> Option<u64> {
+        self.park.as_ref().map(|key| key.identity)
     }
 
     /// Whether the session has ended.
@@ -267,10 +308,62 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
     config: SessionConfig,
     env: Option<Arc<Env>>,
 ) -> SessionHandle {
+    let topic = join.topic.clone().into_boxed_str();
+    start::<V, O>(Start::Join(Box::new(join)), topic, outbox, config, env)
+}
+
+/// Starts a session restored from `envelope` (a node that drains handed it over), or
+/// says why it cannot be: the snapshot does not load into `V` here.
+pub fn restore_in<V: LiveView, O: Outbox>(
+    envelope: Envelope,
+    outbox: O,
+    config: SessionConfig,
+    env: Option<Arc<Env>>,
+) -> Result<SessionHandle, RestoreError> {
+    let snapshots = V::snapshot().ok_or(RestoreError::NotSnapshotted)?;
+    let topic = envelope.topic.clone().into_boxed_str();
+    let join_ref = envelope.join_ref.clone();
+    let url = envelope.url.clone();
+    let loaded = catch_unwind(AssertUnwindSafe(|| envelope.load(&snapshots)))
+        .unwrap_or_else(|_| Err(RestoreError::State("loading panicked".into())))?;
+    let restored = Restored {
+        socket: Socket::new(loaded),
+        join_ref,
+        url,
+    };
+    Ok(start::<V, O>(
+        Start::Restore(Box::new(restored)),
+        topic,
+        outbox,
+        config,
+        env,
+    ))
+}
+
+/// How a session starts: mounted from a join, or restored from a snapshot.
+enum Start<V: LiveView> {
+    Join(Box<ClientFrame>),
+    Restore(Box<Restored<V>>),
+}
+
+/// A view read back from its snapshot, with its channel and URL.
+struct Restored<V: LiveView> {
+    socket: Socket<V>,
+    join_ref: Option<String>,
+    url: String,
+}
+
+fn start<V: LiveView, O: Outbox>(
+    start: Start<V>,
+    topic: Box<str>,
+    outbox: O,
+    config: SessionConfig,
+    env: Option<Arc<Env>>,
+) -> SessionHandle {
     let (tx, rx) = mailbox::channel(config.mailbox);
-    let span = tracing::debug_span!("session", topic = %join.topic);
+    let span = tracing::debug_span!("session", topic = %topic);
     let actor = Actor::<V, O> {
-        topic: join.topic.clone().into_boxed_str(),
+        topic,
         join_ref: None,
         uri: Box::from(""),
         prints: Prints::new(),
@@ -285,7 +378,7 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
         parked: 0,
         _view: std::marker::PhantomData,
     };
-    tokio::spawn(Box::new(actor).run(Box::new(join), rx).instrument(span));
+    tokio::spawn(Box::new(actor).run(start, rx).instrument(span));
     SessionHandle { tx, park: None }
 }
 

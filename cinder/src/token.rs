@@ -80,6 +80,20 @@ impl Signer {
         mac
     }
 
+    /// A 64-bit digest of `parts` keyed with the secret, the same on every node of the
+    /// cluster: who may adopt a parked session, wherever it moved.
+    pub(crate) fn digest(&self, kind: &str, parts: &[&str]) -> u64 {
+        let mut mac = self.mac(kind, "");
+        for part in parts {
+            mac.update(&(part.len() as u64).to_le_bytes());
+            mac.update(part.as_bytes());
+        }
+        let tag = mac.finalize().into_bytes();
+        let mut first = [0; 8];
+        first.copy_from_slice(&tag[..8]);
+        u64::from_le_bytes(first)
+    }
+
     /// Signs `claims` as a token of `kind`.
     pub fn sign<T: Serialize>(&self, kind: &str, claims: &T) -> String {
         let json = serde_json::to_vec(claims).unwrap_or_default();

@@ -96,6 +96,11 @@ impl Uploads {
             .collect()
     }
 
+    /// Whether any upload has entries (chosen, in flight or done but not consumed).
+    pub(crate) fn has_entries(&self) -> bool {
+        self.configs.iter().any(|c| !c.entries.is_empty())
+    }
+
     /// Stops allowing `name`; its files are deleted.
     pub fn disallow(&mut self, name: &str) {
         self.configs.retain(|c| c.name != name);

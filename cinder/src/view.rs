@@ -12,6 +12,7 @@ use crate::assigns::{Assigns, Tracked};
 use crate::error::{Error, Result};
 use crate::flash::Flash;
 use crate::rendered::Rendered;
+use crate::snapshot::Snapshots;
 use crate::socket::{Mount, Socket};
 use crate::upload::{UploadEntry, Uploads};
 
@@ -59,6 +60,27 @@ pub trait LiveView: Assigns + Sized + Send + 'static {
     /// parked sessions, it ends as today. Off by default: the client's rejoin mounts
     /// afresh, as in Phoenix.
     const PARK: bool = false;
+
+    /// How a session of this view keeps its state when it moves to another view-node
+    /// (its node drains): `Some(Snapshots::serde(1))` for a view that derives
+    /// `Serialize` and `Deserialize` (fields it cannot carry marked `#[serde(skip)]`).
+    /// The draining node writes the state into a snapshot, the gateway hands it to the
+    /// node placement picks now, which restores it and runs [`LiveView::resume`]: the
+    /// client keeps its socket and its page, and gets one re-render of the whole page
+    /// (see [`crate::snapshot`] for what travels and what a deploy may change). The
+    /// default (`None`): the session ends with the node and the client's rejoin mounts
+    /// afresh, as in Phoenix.
+    fn snapshot() -> Option<Snapshots<Self>> {
+        None
+    }
+
+    /// Runs on the node that restored a session from its snapshot, before its first
+    /// render there: the place to subscribe, track presence and set timers again (none
+    /// of them travel). `node` is the new node's name. The default does nothing.
+    fn resume(socket: &mut Socket<Self>, node: &str) -> Result {
+        let _ = (socket, node);
+        Ok(())
+    }
 
     /// Builds the initial state. Runs for the dead (HTTP) render and again when the
     /// socket joins; [`Mount::connected`] tells them apart.

@@ -265,6 +265,8 @@ fn trace_context(session: u64, kind: &up::Kind) -> HashMap<String, String> {
         up::Kind::Frame(_) => "frame",
         up::Kind::Binary(_) => "chunk",
         up::Kind::Leave(_) => "leave",
+        up::Kind::Migrate(_) => "migrate",
+        up::Kind::Resume(_) => "resume",
     };
     let span = tracing::info_span!("gateway.forward", session, message);
     cinder_telemetry::inject(&span)

@@ -397,6 +397,29 @@ impl Conn {
             .collect()
     }
 
+    /// The `lv:` topic `session` answers, while routed here.
+    pub(crate) fn view_topic(&self, session: u64) -> Option<Box<str>> {
+        let state = self.lock();
+        state
+            .routes
+            .iter()
+            .find(|r| r.session == session && !r.is_upload())
+            .map(|r| r.topic.clone())
+    }
+
+    /// `session` moved to `link` (same key): its view's route follows; its upload
+    /// channels, which do not move, go.
+    pub(crate) fn reroute(&self, session: u64, link: &Arc<Link>) {
+        let mut state = self.lock();
+        state.allowed_uploads.retain(|a| a.session != session);
+        state
+            .routes
+            .retain(|r| !(r.session == session && r.is_upload()));
+        for route in state.routes.iter_mut().filter(|r| r.session == session) {
+            route.link = link.clone();
+        }
+    }
+
     /// Records that `session` answers joins on the upload channel `topic`. Past
     /// `max_channels` allowed channels the oldest is forgotten; a topic over
     /// `max_topic_bytes` (an entry ref the client made long) is not kept, as its join

@@ -74,6 +74,7 @@ pub mod fuzzing;
 mod http;
 mod link;
 mod membership;
+mod moving;
 mod origins;
 pub mod placement;
 mod publish;

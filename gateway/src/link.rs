@@ -35,6 +35,7 @@ use tracing::{debug, info, warn};
 
 use crate::conn::{Conn, Out};
 use crate::error::{Error, Result};
+use crate::moving::{self, Holds};
 use crate::placement;
 use crate::telemetry::Metrics;
 
@@ -95,11 +96,12 @@ impl Drop for Charge {
 }
 
 /// What `up` costs in a queue, in bytes.
-fn queued_size(up: &Up) -> usize {
+pub(crate) fn queued_size(up: &Up) -> usize {
     let payload = match &up.kind {
         Some(up::Kind::Join(join)) => join.frame.len(),
         Some(up::Kind::Frame(bytes) | up::Kind::Binary(bytes)) => bytes.len(),
-        Some(up::Kind::Leave(_)) | None => 0,
+        Some(up::Kind::Resume(resume)) => resume.snapshot.len(),
+        Some(up::Kind::Leave(_) | up::Kind::Migrate(_)) | None => 0,
     };
     let trace: usize = up.trace.iter().map(|(k, v)| k.len() + v.len()).sum();
     MESSAGE_OVERHEAD + payload + trace
@@ -120,6 +122,10 @@ pub(crate) struct Link {
     /// Session key → the socket that owns it.
     sessions: Mutex<HashMap<u64, Weak<Conn>>>,
     alive: AtomicBool,
+    /// The node drains: no new session is placed on it.
+    draining: AtomicBool,
+    /// The frames held for sessions moving away from this node.
+    pub(crate) holds: Holds,
 }
 
 /// A view-node to link to, and its current link if up.
@@ -204,13 +210,16 @@ impl Link {
 
     /// Queues `up` from the socket `conn` without waiting, charging its size to `conn`
     /// (see the module doc).
+    /// A frame of a session moving away is held instead (`crate::moving`).
     pub(crate) fn send(&self, up: Up, conn: &Arc<Conn>) -> Result<(), SendError> {
-        let bytes = queued_size(&up);
-        let congested = self.queue.used.load(Ordering::Acquire) + bytes > self.queue.limit;
-        // Charged before it is queued, so the release (when the stream takes it) always
-        // comes after.
-        conn.charge_up(bytes, congested);
-        self.enqueue(up, bytes, Some(conn.clone()))
+        self.holds.send_or_hold(up, |up| {
+            let bytes = queued_size(&up);
+            let congested = self.queue.used.load(Ordering::Acquire) + bytes > self.queue.limit;
+            // Charged before it is queued, so the release (when the stream takes it)
+            // always comes after.
+            conn.charge_up(bytes, congested);
+            self.enqueue(up, bytes, Some(conn.clone()))
+        })
     }
 
     fn enqueue(&self, up: Up, bytes: usize, conn: Option<Arc<Conn>>) -> Result<(), SendError> {
@@ -273,7 +282,8 @@ impl Link {
             .map(tonic::Response::into_inner)
     }
 
-    fn dispatch(&self, down: Down, metrics: &Metrics) {
+    fn dispatch(&self, down: Down, nodes: &Nodes) {
+        let metrics = &nodes.metrics;
         match down.kind {
             Some(down::Kind::Frame(bytes)) => {
                 let Some(conn) = self.conn_of(down.session) else {
@@ -300,8 +310,35 @@ impl Link {
             Some(down::Kind::Closed(closed)) => {
                 let conn = self.sessions().remove(&down.session);
                 debug!(node = %self.addr, session = down.session, reason = %closed.reason, "session closed");
+                // A session that was moving ended instead (its snapshot failed): its
+                // client must rejoin, as when the node refuses to restore one.
+                let moving = self.holds.take(down.session).is_some();
                 if let Some(conn) = conn.as_ref().and_then(Weak::upgrade) {
-                    conn.remove_session(down.session);
+                    if closed.rejoin || moving {
+                        conn.node_down(down.session);
+                    } else {
+                        conn.remove_session(down.session);
+                    }
+                }
+            }
+            Some(down::Kind::Draining(_)) => {
+                info!(node = %self.addr, "view-node drains; no new sessions go there");
+                self.draining.store(true, Ordering::Release);
+            }
+            Some(down::Kind::Moving(_)) => {
+                if self.conn_of(down.session).is_some() {
+                    self.holds.start(down.session, |migrate| {
+                        let _ = self.enqueue(migrate, MESSAGE_OVERHEAD, None);
+                    });
+                }
+            }
+            Some(down::Kind::Moved(moved)) => {
+                let conn = self.sessions().remove(&down.session);
+                match conn.as_ref().and_then(Weak::upgrade) {
+                    Some(conn) => moving::resume(nodes, self, down.session, &conn, moved),
+                    None => {
+                        self.holds.take(down.session);
+                    }
                 }
             }
             None => {}
@@ -315,6 +352,7 @@ impl Link {
             self.alive.store(false, Ordering::Release);
             std::mem::take(&mut *sessions)
         };
+        self.holds.clear();
         if !sessions.is_empty() {
             info!(node = %self.addr, sessions = sessions.len(), "failing sessions of a broken link");
         }
@@ -420,7 +458,7 @@ impl Nodes {
             .read()
             .values()
             .filter_map(|node| node.current())
-            .filter(|link| link.is_alive())
+            .filter(|link| link.is_alive() && !link.draining.load(Ordering::Acquire))
             .collect();
         let addr = placement::place(live.iter().map(|link| &*link.addr), view_id)?;
         live.iter().find(|link| &*link.addr == addr).cloned()
@@ -625,6 +663,8 @@ async fn open(
         topics,
         sessions: Mutex::new(HashMap::new()),
         alive: AtomicBool::new(true),
+        draining: AtomicBool::new(false),
+        holds: Holds::default(),
     });
     Ok((link, downs))
 }
@@ -677,7 +717,7 @@ async fn serve(
 
     let outcome = loop {
         match downs.message().await {
-            Ok(Some(down)) => link.dispatch(down, &nodes.metrics),
+            Ok(Some(down)) => link.dispatch(down, nodes),
             Ok(None) => break Ok(()),
             Err(status) => break Err(LinkFailure::Broken(status.to_string())),
         }

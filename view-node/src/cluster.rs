@@ -21,6 +21,8 @@ const RECONNECT_MAX: Duration = Duration::from_secs(1);
 const MEMBER_TTL: Duration = Duration::from_secs(3);
 /// How long a drain waits for its last Redis messages to be sent.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+/// What a drain waits past one presence broadcast period before its presence leave.
+const MOVED_PRESENCE_MARGIN: Duration = Duration::from_millis(500);
 
 /// How a view-node runs: its place in the cluster, its limits, its admin port.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +62,8 @@ pub struct Cluster {
     /// Whether the node reaches the cluster's Redis (always, without one).
     pub up: watch::Receiver<bool>,
     registration: Option<Registration>,
+    /// How often presence replicates: the wait before a drain's presence leave.
+    broadcast_period_ms: u64,
     /// The Redis backend, when there is one: a drain waits for its last messages.
     redis: Option<Arc<Redis>>,
 }
@@ -78,6 +82,7 @@ impl Cluster {
         let pubsub: Arc<dyn PubSub> = Arc::new(Local::new());
         let mut options = TrackerOptions::new(name);
         options.config = presence.unwrap_or_default();
+        let broadcast_period_ms = options.config.broadcast_period_ms;
         let tracker = Tracker::start(pubsub.clone(), options).context("starting presence")?;
         let (_, up) = watch::channel(true);
         Ok(Cluster {
@@ -85,6 +90,7 @@ impl Cluster {
             tracker,
             up,
             registration: None,
+            broadcast_period_ms,
             redis: None,
         })
     }
@@ -107,6 +113,7 @@ impl Cluster {
         let up = link_state(&redis);
         presence.link = Some(up.clone());
         let pubsub: Arc<dyn PubSub> = redis.clone();
+        let broadcast_period_ms = presence.config.broadcast_period_ms;
         let tracker = Tracker::start(pubsub.clone(), presence).context("starting presence")?;
         let registration = Registration::start(url, "cinder", name, advertise, MEMBER_TTL, secret)
             .context("registering the node")?;
@@ -115,17 +122,31 @@ impl Cluster {
             tracker,
             up,
             registration: Some(registration),
+            broadcast_period_ms,
             redis: Some(redis),
         })
     }
 
-    /// Drains: leaves the member set (gateways stop placing joins here) and presence (peers
-    /// drop this node's presences now instead of after the down period).
-    pub async fn leave(self) {
-        if let Some(registration) = self.registration
+    /// The drain's first step: leaves the member set, so gateways stop placing joins
+    /// here.
+    pub async fn leave_members(&mut self) {
+        if let Some(registration) = self.registration.take()
             && let Err(err) = registration.leave().await
         {
             warn!(%err, "leaving the member set");
+        }
+    }
+
+    /// The drain's last step, once the sessions are gone: leaves the member set if still
+    /// in it, and presence (peers drop this node's presences now instead of after the
+    /// down period). With Redis, it first waits for the presences of sessions that moved
+    /// away to reach the peers from their new nodes (one broadcast period), so that no
+    /// peer sees them leave and join again.
+    pub async fn leave(mut self) {
+        self.leave_members().await;
+        if self.redis.is_some() {
+            let period = Duration::from_millis(self.broadcast_period_ms);
+            tokio::time::sleep(period + MOVED_PRESENCE_MARGIN).await;
         }
         self.tracker.leave().await;
         // The graceful leave is queued for Redis: the process must not exit before it

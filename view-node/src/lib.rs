@@ -50,8 +50,10 @@ pub struct Bound {
 ///
 /// `routes` receives the router with the node's pubsub and presence in place and adds
 /// the app's views. On `shutdown` the node drains: health turns `NOT_SERVING`, it leaves
-/// the member set and presence, every link ends with `UNAVAILABLE` (the clients rejoin on
-/// other nodes), and it returns once the links are closed or after the drain timeout.
+/// the member set, its sessions move to other nodes (views with
+/// [`cinder::LiveView::snapshot`]) or fail their channels (the clients rejoin on other
+/// nodes), each link ends once its sessions are gone, then it leaves presence, and it
+/// returns once the links are closed or after the drain timeout.
 ///
 /// # Errors
 /// A port that cannot be bound, a cluster that cannot be joined (a bad Redis URL), or
@@ -70,7 +72,7 @@ pub async fn serve(
         .await
         .with_context(|| format!("--listen {listen}"))?;
     let addr = listener.local_addr()?;
-    let cluster = Cluster::join(&options, &addr.to_string(), secret)?;
+    let mut cluster = Cluster::join(&options, &addr.to_string(), secret)?;
     // The node's name is unique in the cluster: its upload folder is its own, and the
     // sweep removes only what an earlier run of this node left.
     let advertise = options
@@ -118,13 +120,15 @@ pub async fn serve(
         served = &mut serving => served?,
         () = shutdown => {
             info!("draining");
-            cluster.leave().await;
+            cluster.leave_members().await;
             let _ = drained.send(());
-            // The links end at once; a peer that never lets go does not hold the exit.
+            // Each link ends once its sessions moved or failed; a peer that never lets
+            // go does not hold the exit.
             match tokio::time::timeout(limit, serving).await {
                 Ok(served) => served?,
                 Err(_) => warn!("drain took over {limit:?}; exiting anyway"),
             }
+            cluster.leave().await;
         }
     }
     drop(admin);

@@ -13,12 +13,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use cinder_proto::credential::LinkKey;
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
 use cinder_proto::v1::{self, Closed, Down, Header, RenderRequest, RenderResponse, Up, down, up};
 use cinder_proto::{MAX_LINK_FRAME_BYTES, MAX_LINK_MESSAGE_BYTES};
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -31,6 +33,11 @@ use cinder::session::{ErrorReason, Input, Outbox, SendError, SessionHandle, Uplo
 
 /// How many frames may wait to go down one link.
 const LINK_BUFFER: usize = 4096;
+/// How long a draining link waits for its sessions to move before it ends, failing
+/// those left.
+const MIGRATE_WINDOW: Duration = Duration::from_secs(5);
+/// How often a draining link looks for its sessions' ends.
+const SWEEP: Duration = Duration::from_millis(20);
 
 /// Where a session on a link sends its frames: the link's down stream, tagged with the
 /// session's key.
@@ -60,7 +67,19 @@ impl LinkOutbox {
 
     /// Tells the gateway this key is done.
     async fn closed(&self, reason: String) {
-        let down = self.down(down::Kind::Closed(Closed { reason }));
+        let down = self.down(down::Kind::Closed(Closed {
+            reason,
+            rejoin: false,
+        }));
+        let _ = self.tx.send(Ok(down)).await;
+    }
+
+    /// Tells the gateway this key is done and its client must rejoin (`phx_error`).
+    async fn failed(&self, reason: String) {
+        let down = self.down(down::Kind::Closed(Closed {
+            reason,
+            rejoin: true,
+        }));
         let _ = self.tx.send(Ok(down)).await;
     }
 }
@@ -88,6 +107,20 @@ impl Outbox for LinkOutbox {
     async fn close(&mut self) {
         self.closed(String::new()).await;
         self.live.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    async fn moving(&mut self) -> bool {
+        let down = self.down(down::Kind::Moving(v1::Moving {}));
+        self.tx.send(Ok(down)).await.is_ok()
+    }
+
+    async fn moved(&mut self, snapshot: Vec<u8>) -> bool {
+        if snapshot.len() > MAX_LINK_FRAME_BYTES {
+            warn!(session = self.session, bytes = snapshot.len(), "a snapshot over the link's limit");
+            return false;
+        }
+        let down = self.down(down::Kind::Moved(v1::Moved { snapshot }));
+        self.tx.send(Ok(down)).await.is_ok()
     }
 
     async fn upload_channel(&mut self, change: UploadChannel) -> bool {
@@ -232,20 +265,32 @@ struct Link {
 impl Link {
     async fn run(mut self, mut inbound: Streaming<Up>, mut draining: watch::Receiver<bool>) {
         debug!("gateway linked");
+        // Set once the node drains: the link ends when its sessions are gone (moved or
+        // failed) or at this instant, whichever comes first.
+        let mut until: Option<Instant> = None;
         loop {
             let message = tokio::select! {
                 message = inbound.message() => message,
-                _ = async { draining.wait_for(|draining| *draining).await.is_ok() } => {
-                    // The gateway fails this link's channels with `phx_error` at once,
-                    // and their clients rejoin on the nodes left.
-                    let status = Status::unavailable("the view-node is draining");
-                    let _ = self.tx.send(Err(status)).await;
-                    info!(sessions = self.sessions.len(), "link drained");
-                    break;
+                _ = async { draining.wait_for(|draining| *draining).await.is_ok() }, if until.is_none() => {
+                    until = Some(Instant::now() + MIGRATE_WINDOW);
+                    self.drain().await;
+                    continue;
+                }
+                () = tokio::time::sleep(SWEEP), if until.is_some() => {
+                    self.sessions.retain(|_, handle| !handle.is_closed());
+                    if self.sessions.is_empty() || until.is_some_and(|t| Instant::now() >= t) {
+                        // The gateway fails the channels left with `phx_error`, and
+                        // their clients rejoin on the nodes left.
+                        let status = Status::unavailable("the view-node is draining");
+                        let _ = self.tx.send(Err(status)).await;
+                        info!(left = self.sessions.len(), "link drained");
+                        break;
+                    }
+                    continue;
                 }
             };
             match message {
-                Ok(Some(up)) => self.up(up).await,
+                Ok(Some(up)) => self.up(up, until.is_some()).await,
                 Ok(None) => break,
                 Err(status) => {
                     warn!(%status, "link broke");
@@ -266,6 +311,20 @@ impl Link {
         debug!("gateway unlinked");
     }
 
+    /// The node drains: the gateway stops placing sessions here, and every session
+    /// either asks to move or fails its channel (see `cinder::session`'s `migrate`).
+    async fn drain(&mut self) {
+        let draining = Down {
+            session: 0,
+            kind: Some(down::Kind::Draining(v1::Draining {})),
+        };
+        let _ = self.tx.send(Ok(draining)).await;
+        info!(sessions = self.sessions.len(), "draining the link's sessions");
+        for handle in self.sessions.values() {
+            let _ = handle.control(Input::Drain);
+        }
+    }
+
     fn outbox(&self, session: u64) -> LinkOutbox {
         LinkOutbox {
             session,
@@ -274,13 +333,25 @@ impl Link {
         }
     }
 
-    async fn up(&mut self, up: Up) {
+    async fn up(&mut self, up: Up, draining: bool) {
         let session = up.session;
         match up.kind {
+            Some(up::Kind::Join(_)) if draining => {
+                // Its channel fails, and the client's retry is placed on a node that
+                // stays.
+                debug!(session, "join refused: the node drains");
+                self.outbox(session).failed("draining".into()).await;
+            }
             Some(up::Kind::Join(join)) => {
                 self.join(session, &join.frame, join.csrf_ok, &up.trace)
                     .await;
             }
+            Some(up::Kind::Migrate(_)) => {
+                if let Some(handle) = self.sessions.remove(&session) {
+                    let _ = handle.control(Input::Migrate(handle.identity()));
+                }
+            }
+            Some(up::Kind::Resume(resume)) => self.resume(session, &resume.snapshot).await,
             Some(up::Kind::Frame(bytes)) => self.frame(session, &bytes, &up.trace).await,
             Some(up::Kind::Binary(bytes)) => self.binary(session, &bytes).await,
             // The client's socket closed: the session may wait for its reconnect. A
@@ -354,6 +425,33 @@ impl Link {
                 );
                 outbox.send(reply).await;
                 outbox.closed(refusal.0).await;
+            }
+        }
+    }
+
+    /// A session another node handed over: restored here, or its client told to rejoin.
+    async fn resume(&mut self, session: u64, snapshot: &[u8]) {
+        let outbox = self.outbox(session);
+        if self.live.fetch_add(1, Ordering::Relaxed) >= self.max_sessions {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+            warn!(max = self.max_sessions, "resume refused: at the sessions cap");
+            metrics::counter!("cinder_view_node_sessions_refused_total").increment(1);
+            outbox.failed("overloaded".into()).await;
+            return;
+        }
+        match self.router.resume(snapshot, outbox.clone()) {
+            Ok(handle) => {
+                debug!(session, "resumed from a snapshot");
+                metrics::counter!("cinder_sessions_resumed_total").increment(1);
+                if let Some(old) = self.sessions.insert(session, handle) {
+                    let _ = old.try_send(Input::Shutdown);
+                }
+            }
+            Err(error) => {
+                self.live.fetch_sub(1, Ordering::Relaxed);
+                warn!(%error, "a snapshot did not restore; the client mounts afresh");
+                metrics::counter!("cinder_snapshots_refused_total").increment(1);
+                outbox.failed(error.to_string()).await;
             }
         }
     }

@@ -6,15 +6,14 @@ use super::*;
 impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// The join frame arrives boxed, and handler futures are boxed, so that an idle
     /// session's task holds only this loop's small state.
-    pub(super) async fn run(
-        mut self: Box<Self>,
-        mut join: Box<ClientFrame>,
-        mut rx: mailbox::Receiver<Input>,
-    ) {
-        // Instrumented inside the box: the idle loop's state stays a pointer per arm.
-        let joined = match join.span.take() {
-            Some(span) => Box::pin(self.join(join).instrument(*span)).await,
-            None => Box::pin(self.join(join)).await,
+    pub(super) async fn run(mut self: Box<Self>, start: Start<V>, mut rx: mailbox::Receiver<Input>) {
+        let joined = match start {
+            // Instrumented inside the box: the idle loop's state stays a pointer per arm.
+            Start::Join(mut join) => match join.span.take() {
+                Some(span) => Box::pin(self.join(join).instrument(*span)).await,
+                None => Box::pin(self.join(join)).await,
+            },
+            Start::Restore(restored) => Box::pin(self.restore(*restored)).await,
         };
         // A failed join skips the loop but still tells the outbox the session is over.
         if let Some(mut socket) = joined
@@ -62,6 +61,8 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                     Input::ParkExpired(parking) if parking == self.parked => Outcome::Stop,
                     Input::ParkExpired(_) => Outcome::Continue,
                     Input::Adopt(adoption) => Box::pin(self.adopt(&mut socket, adoption)).await,
+                    Input::Drain => Box::pin(self.drain(&mut socket)).await,
+                    Input::Migrate(identity) => Box::pin(self.migrate(&mut socket, identity)).await,
                     Input::Shutdown => Outcome::Stop,
                 };
                 if let Outcome::Stop = outcome {

@@ -1,13 +1,18 @@
 //! `/chat/:room?user=NAME`: messages through the pubsub, kept client-side in a stream,
-//! and who is in the room (`#online`) from presence.
+//! and who is in the room (`#online`) from presence. When its node drains the session
+//! moves (`snapshot`): the page keeps its messages (the client holds them), the room
+//! keeps showing the user (the new node tracks them before the old one leaves), and
+//! `#mounts` stays 1.
 
 use cinder::presence::ClientPresence;
 use cinder::pubsub::Message as Published;
+use cinder::snapshot::Snapshots;
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Stream, Tracked, html};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// A chat room.
-#[derive(Assigns)]
+#[derive(Assigns, Serialize, Deserialize)]
 pub struct Chat {
     room: String,
     user: String,
@@ -15,11 +20,30 @@ pub struct Chat {
     node: String,
     /// Set when messages may have been missed (the node's pubsub reconnected).
     gap: bool,
+    /// The client holds the messages; a snapshot carries none.
+    #[serde(skip, default = "messages")]
     messages: Stream<Line>,
     /// Who is in the room, sorted; one entry per user however many tabs they have open.
     online: Vec<String>,
-    /// The room's presences as phoenix.js would hold them; not rendered.
+    /// The room's presences as phoenix.js would hold them; not rendered. Rebuilt from
+    /// the `presence_state` a restored session gets.
+    #[serde(skip)]
     presence: ClientPresence,
+    /// How many times the page mounted this view, this mount included.
+    mounts: u64,
+}
+
+fn messages() -> Stream<Line> {
+    Stream::new("messages").with_limit(-50)
+}
+
+/// What a connected session of `room` holds in the cluster: the room's messages and
+/// presence, and the user's own presence.
+fn join_room(effects: &mut cinder::Effects<Posted>, room: &str, user: &str) {
+    let topic = topic(room);
+    effects.subscribe_with_gaps(topic.clone());
+    effects.subscribe_presence(topic.clone());
+    effects.track(topic, user.to_owned(), json!({}));
 }
 
 /// One message as rendered.
@@ -61,20 +85,29 @@ impl LiveView for Chat {
             .to_owned();
         cx.put_title(format!("Chat: {room}"));
         if cx.connected {
-            let topic = topic(&room);
-            cx.subscribe_with_gaps(topic.clone());
-            cx.subscribe_presence(topic.clone());
-            cx.track(topic, user.clone(), json!({}));
+            join_room(cx, &room, &user);
         }
         Ok(Chat {
             room,
             user,
             node: cx.node.to_owned(),
             gap: false,
-            messages: Stream::new("messages").with_limit(-50),
+            messages: messages(),
             online: Vec::new(),
             presence: ClientPresence::new(),
+            mounts: cx.mounts + 1,
         })
+    }
+
+    fn snapshot() -> Option<Snapshots<Self>> {
+        Some(Snapshots::serde(1))
+    }
+
+    fn resume(socket: &mut Socket<Self>, node: &str) -> Result {
+        let (room, user) = (socket.room.clone(), socket.user.clone());
+        join_room(socket.effects(), &room, &user);
+        socket.set_node(node.to_owned());
+        Ok(())
     }
 
     fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
@@ -92,6 +125,7 @@ impl LiveView for Chat {
     <input type="text" name="body" autocomplete="off" value="">
     <button type="submit">Send</button>
   </form>
+  <p>Mounted <span id="mounts">{@mounts}</span> times</p>
 </main>"#
         )
     }

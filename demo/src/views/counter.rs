@@ -1,14 +1,16 @@
 //! `/counter`: the count, buttons by a step, a patch link changing the step, the
 //! `Reset` flash that a click on it clears (`lv:clear-flash`), and `#reload`: a full
 //! redirect to `/counter` carrying the flash `Reloaded`. The session parks through a
-//! reconnect (`PARK`): `#mounts` counts the page's mounts, and stays 1 when the count
-//! survives a dropped socket.
+//! reconnect (`PARK`) and moves to another node when its own drains (`snapshot`):
+//! `#mounts` counts the page's mounts, and stays 1 when the count survives either.
 
+use cinder::snapshot::Snapshots;
 use cinder::{Assigns, Flash, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A counter whose step comes from the URL (`?step=5`).
-#[derive(Assigns)]
+#[derive(Assigns, Serialize, Deserialize)]
 pub struct Counter {
     count: i64,
     step: i64,
@@ -29,6 +31,10 @@ impl LiveView for Counter {
             flash: Flash::new(),
             mounts: cx.mounts + 1,
         })
+    }
+
+    fn snapshot() -> Option<Snapshots<Self>> {
+        Some(Snapshots::serde(1))
     }
 
     fn render(assigns: &Tracked<Self>) -> Rendered<'_> {

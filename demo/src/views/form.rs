@@ -4,16 +4,17 @@
 //! them; the template shows an error only once its input was touched. After a rejoin the
 //! client replays `validate` with the inputs' values, which rebuilds both: the form
 //! recovers with no code of its own. Through a dropped socket the session parks
-//! (`PARK`), so even what the inputs do not hold (`#signup-ok`) survives; `#mounts`
-//! counts the page's mounts.
+//! (`PARK`), and through its node's drain it moves (`snapshot`), so even what the
+//! inputs do not hold (`#signup-ok`) survives; `#mounts` counts the page's mounts.
 
 use cinder::form::{self, Errors};
 use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
-use serde::Deserialize;
+use cinder::snapshot::Snapshots;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A sign-up form.
-#[derive(Assigns)]
+#[derive(Assigns, Serialize, Deserialize)]
 pub struct Form {
     /// The `user` params of the last form event, `_unused_` markers included.
     form: form::Form,
@@ -59,6 +60,10 @@ impl LiveView for Form {
             saved: None,
             mounts: cx.mounts + 1,
         })
+    }
+
+    fn snapshot() -> Option<Snapshots<Self>> {
+        Some(Snapshots::serde(1))
     }
 
     fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
