@@ -39,7 +39,12 @@ impl ParkKey {
     }
 
     /// The key of a session of `view_id` joined with `session_token` and `csrf_token`.
-    pub(crate) fn of(signer: &Signer, view_id: &str, session_token: &str, csrf_token: &str) -> Self {
+    pub(crate) fn of(
+        signer: &Signer,
+        view_id: &str,
+        session_token: &str,
+        csrf_token: &str,
+    ) -> Self {
         ParkKey::new(view_id, signer.digest("park", &[session_token, csrf_token]))
     }
 }

@@ -518,7 +518,11 @@ impl Router {
     /// [`crate::snapshot`]), sending to `outbox`; refused when the snapshot does not
     /// restore here (then the caller fails the client's channel, and its rejoin mounts
     /// afresh from the URL).
-    pub fn resume(&self, snapshot: &[u8], outbox: impl Outbox) -> Result<SessionHandle, RestoreError> {
+    pub fn resume(
+        &self,
+        snapshot: &[u8],
+        outbox: impl Outbox,
+    ) -> Result<SessionHandle, RestoreError> {
         let envelope = Envelope::decode(snapshot)?;
         let entry = self
             .find(&envelope.url)

@@ -198,9 +198,16 @@ mod tests {
             dropped: "gone".into(),
         };
         let snapshots = Snapshots::<Before>::serde(version);
-        Envelope::save(&snapshots, &before, "/c", ("lv:x", Some("4")), "/c?a=1", Some(9))
-            .unwrap()
-            .encode()
+        Envelope::save(
+            &snapshots,
+            &before,
+            "/c",
+            ("lv:x", Some("4")),
+            "/c?a=1",
+            Some(9),
+        )
+        .unwrap()
+        .encode()
     }
 
     #[test]

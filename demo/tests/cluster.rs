@@ -13,6 +13,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use cinder_protocol_client::Status;
 use support::{
     Chatter, PRESENCE_DOWN_MS, Process, Proxy, RedisServer, gateway, online_of, view_node,
     wait_links,
@@ -183,26 +184,36 @@ fn bob_and_alice() -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_drained_view_node_leaves_placement_and_presence_at_once() {
+async fn a_drained_view_node_hands_its_chats_over_and_leaves_placement() {
     let mut cluster = Cluster::start();
     let alice = Chatter::open(&cluster.gateways[0], "lobby", "alice").await;
     let drained = alice.node();
     let bob = Chatter::open_away_from(&cluster.gateways[1], "lobby", "bob", &[&drained]).await;
     bob.wait_online(&["alice", "bob"]).await;
+    alice.say("before").await;
+    bob.wait_message("alice: before").await;
 
     let started = Instant::now();
     cluster.node(&drained).terminate();
-    // A graceful leave: bob sees alice go well before a dead node's down period.
-    bob.wait_online(&["bob"]).await;
+    // The drain waits one presence period after the sessions moved, then leaves.
     assert!(
         started.elapsed() < Duration::from_millis(PRESENCE_DOWN_MS),
         "took {:?}",
         started.elapsed()
     );
-    // alice's channel was failed, not dropped: she rejoins on a node left.
-    alice.wait_errored().await;
-    let alice = alice.rejoin().await;
-    assert_ne!(alice.node(), drained);
+    // alice's session moved (the chat takes snapshots): same channel, another node, and
+    // no error on the way.
+    alice
+        .wait_html("alice served by a node left", |html| {
+            let node = support::served_by(html);
+            !node.is_empty() && node != drained
+        })
+        .await;
+    assert_eq!(alice.view.status(), Status::Joined);
+    // The room still has her, and what she says reaches it.
+    bob.wait_online(&["alice", "bob"]).await;
+    alice.say("after").await;
+    bob.wait_message("alice: after").await;
     // New pages are placed on the two nodes left.
     for _ in 0..20 {
         let page = cinder_protocol_client::Page::fetch(&format!(

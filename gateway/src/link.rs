@@ -325,12 +325,10 @@ impl Link {
                 info!(node = %self.addr, "view-node drains; no new sessions go there");
                 self.draining.store(true, Ordering::Release);
             }
-            Some(down::Kind::Moving(_)) => {
-                if self.conn_of(down.session).is_some() {
-                    self.holds.start(down.session, |migrate| {
-                        let _ = self.enqueue(migrate, MESSAGE_OVERHEAD, None);
-                    });
-                }
+            Some(down::Kind::Moving(_)) if self.conn_of(down.session).is_some() => {
+                self.holds.start(down.session, |migrate| {
+                    let _ = self.enqueue(migrate, MESSAGE_OVERHEAD, None);
+                });
             }
             Some(down::Kind::Moved(moved)) => {
                 let conn = self.sessions().remove(&down.session);
@@ -341,7 +339,7 @@ impl Link {
                     }
                 }
             }
-            None => {}
+            Some(down::Kind::Moving(_)) | None => {}
         }
     }
 

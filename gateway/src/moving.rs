@@ -46,7 +46,9 @@ impl Holds {
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, HashMap<u64, Held>> {
-        self.sessions.write().unwrap_or_else(PoisonError::into_inner)
+        self.sessions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `send` for `up` unless its session is moving, in which case `up` is held
@@ -70,7 +72,10 @@ impl Holds {
         };
         let bytes = crate::link::queued_size(&up);
         if held.frames.len() >= MAX_HELD_FRAMES || held.bytes + bytes > MAX_HELD_BYTES {
-            warn!(session = up.session, "too many frames while the session moves");
+            warn!(
+                session = up.session,
+                "too many frames while the session moves"
+            );
             sessions.remove(&up.session);
             return Err(SendError::Closed);
         }

@@ -374,6 +374,7 @@ impl ViewNode for Node {
                                 session,
                                 kind: Some(down::Kind::Closed(Closed {
                                     reason: "leave".to_owned(),
+                                    rejoin: false,
                                 })),
                             });
                         } else {
@@ -391,7 +392,8 @@ impl ViewNode for Node {
                     Some(up::Kind::Leave(_)) => {
                         let _ = seen.send(Seen::Leave { session });
                     }
-                    None => {}
+                    // It never drains, so nothing moves to or from it.
+                    Some(up::Kind::Migrate(_) | up::Kind::Resume(_)) | None => {}
                 }
                 for down in downs {
                     if tx.send(Ok(down)).await.is_err() {

@@ -116,7 +116,11 @@ impl Outbox for LinkOutbox {
 
     async fn moved(&mut self, snapshot: Vec<u8>) -> bool {
         if snapshot.len() > MAX_LINK_FRAME_BYTES {
-            warn!(session = self.session, bytes = snapshot.len(), "a snapshot over the link's limit");
+            warn!(
+                session = self.session,
+                bytes = snapshot.len(),
+                "a snapshot over the link's limit"
+            );
             return false;
         }
         let down = self.down(down::Kind::Moved(v1::Moved { snapshot }));
@@ -319,7 +323,10 @@ impl Link {
             kind: Some(down::Kind::Draining(v1::Draining {})),
         };
         let _ = self.tx.send(Ok(draining)).await;
-        info!(sessions = self.sessions.len(), "draining the link's sessions");
+        info!(
+            sessions = self.sessions.len(),
+            "draining the link's sessions"
+        );
         for handle in self.sessions.values() {
             let _ = handle.control(Input::Drain);
         }
@@ -434,7 +441,10 @@ impl Link {
         let outbox = self.outbox(session);
         if self.live.fetch_add(1, Ordering::Relaxed) >= self.max_sessions {
             self.live.fetch_sub(1, Ordering::Relaxed);
-            warn!(max = self.max_sessions, "resume refused: at the sessions cap");
+            warn!(
+                max = self.max_sessions,
+                "resume refused: at the sessions cap"
+            );
             metrics::counter!("cinder_view_node_sessions_refused_total").increment(1);
             outbox.failed("overloaded".into()).await;
             return;

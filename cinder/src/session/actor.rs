@@ -6,7 +6,11 @@ use super::*;
 impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// The join frame arrives boxed, and handler futures are boxed, so that an idle
     /// session's task holds only this loop's small state.
-    pub(super) async fn run(mut self: Box<Self>, start: Start<V>, mut rx: mailbox::Receiver<Input>) {
+    pub(super) async fn run(
+        mut self: Box<Self>,
+        start: Start<V>,
+        mut rx: mailbox::Receiver<Input>,
+    ) {
         let joined = match start {
             // Instrumented inside the box: the idle loop's state stays a pointer per arm.
             Start::Join(mut join) => match join.span.take() {

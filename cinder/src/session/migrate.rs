@@ -48,7 +48,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// The client's frames are held: write the snapshot, hand it on, end. The session's
     /// presences stay tracked here: the node removes them when it leaves the cluster,
     /// after the new node's are known, so nobody sees this session leave.
-    pub(super) async fn migrate(&mut self, socket: &mut Socket<V>, identity: Option<u64>) -> Outcome {
+    pub(super) async fn migrate(
+        &mut self,
+        socket: &mut Socket<V>,
+        identity: Option<u64>,
+    ) -> Outcome {
         let Some(snapshots) = V::snapshot() else {
             return Outcome::Stop;
         };
@@ -60,7 +64,14 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let started = std::time::Instant::now();
         let channel = (&*self.topic, self.join_ref());
         let saved = catch_unwind(AssertUnwindSafe(|| {
-            Envelope::save(&snapshots, &*socket.assigns, route, channel, &self.uri, identity)
+            Envelope::save(
+                &snapshots,
+                &*socket.assigns,
+                route,
+                channel,
+                &self.uri,
+                identity,
+            )
         }));
         let envelope = match saved {
             Ok(Ok(envelope)) => envelope,

@@ -8,8 +8,8 @@
 //! inputs do not hold (`#signup-ok`) survives; `#mounts` counts the page's mounts.
 
 use cinder::form::{self, Errors};
-use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use cinder::snapshot::Snapshots;
+use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
