@@ -56,12 +56,12 @@ impl<V: Serialize + DeserializeOwned> Snapshots<V> {
 
 impl<V> Snapshots<V> {
     /// The view's state as a JSON value.
-    pub(crate) fn save(&self, view: &V) -> Result<Value, String> {
+    pub fn save(&self, view: &V) -> Result<Value, String> {
         (self.save)(view)
     }
 
     /// The view's state read back from a JSON value.
-    pub(crate) fn load(&self, state: Value) -> Result<V, String> {
+    pub fn load(&self, state: Value) -> Result<V, String> {
         (self.load)(state)
     }
 }
@@ -135,8 +135,9 @@ impl Envelope {
         Ok(envelope)
     }
 
-    /// Writes the snapshot of `view`.
-    pub(crate) fn save<V>(
+    /// Writes the snapshot of `view`, mounted at `route`, on `channel` (topic and
+    /// `join_ref`), now at `url`, adoptable after a reconnect by `identity`.
+    pub fn save<V>(
         snapshots: &Snapshots<V>,
         view: &V,
         route: &str,
@@ -157,7 +158,7 @@ impl Envelope {
     }
 
     /// Reads the view back, if `snapshots` reads this snapshot's version.
-    pub(crate) fn load<V>(self, snapshots: &Snapshots<V>) -> Result<V, RestoreError> {
+    pub fn load<V>(self, snapshots: &Snapshots<V>) -> Result<V, RestoreError> {
         if self.version != snapshots.version {
             return Err(RestoreError::Version {
                 found: self.version,

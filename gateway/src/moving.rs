@@ -144,3 +144,71 @@ pub(crate) fn resume(nodes: &Nodes, from: &Link, session: u64, conn: &Arc<Conn>,
     metrics::counter!("cinder_gateway_sessions_moved_total").increment(1);
     debug!(session, from = %from.addr, to = %to.addr, "session moved");
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+
+    fn frame(session: u64, n: u8) -> Up {
+        Up {
+            session,
+            kind: Some(up::Kind::Frame(vec![n])),
+            trace: HashMap::new(),
+        }
+    }
+
+    /// Sends into `sent`.
+    fn into(sent: &mut Vec<Up>) -> impl FnOnce(Up) -> Result<(), SendError> + '_ {
+        |up| {
+            sent.push(up);
+            Ok(())
+        }
+    }
+
+    fn payload(up: &Up) -> u8 {
+        match &up.kind {
+            Some(up::Kind::Frame(bytes)) => bytes[0],
+            _ => panic!("not a frame"),
+        }
+    }
+
+    #[test]
+    fn frames_of_a_moving_session_wait_in_order_and_others_pass() {
+        let holds = Holds::default();
+        let mut sent = Vec::new();
+        let mut migrates = Vec::new();
+        holds.send_or_hold(frame(1, 0), into(&mut sent)).unwrap();
+        holds.start(1, |up| migrates.push(up));
+        assert!(matches!(migrates[0].kind, Some(up::Kind::Migrate(_))));
+        for n in 1..=3 {
+            holds.send_or_hold(frame(1, n), |_| panic!("held")).unwrap();
+        }
+        holds.send_or_hold(frame(2, 9), into(&mut sent)).unwrap();
+        assert_eq!(sent.iter().map(payload).collect::<Vec<_>>(), [0, 9]);
+        let held = holds.take(1).unwrap();
+        assert_eq!(held.iter().map(payload).collect::<Vec<_>>(), [1, 2, 3]);
+        // The move is over: frames pass again, and nothing is held for it any more.
+        holds.send_or_hold(frame(1, 4), into(&mut sent)).unwrap();
+        assert_eq!(sent.len(), 3);
+        assert!(holds.take(1).is_none());
+    }
+
+    #[test]
+    fn a_client_that_floods_a_moving_session_loses_its_channel() {
+        let holds = Holds::default();
+        holds.start(7, |_| {});
+        for n in 0..MAX_HELD_FRAMES {
+            holds
+                .send_or_hold(frame(7, (n % 250) as u8), |_| panic!("held"))
+                .unwrap();
+        }
+        assert_eq!(
+            holds.send_or_hold(frame(7, 0), |_| panic!("held")),
+            Err(SendError::Closed)
+        );
+        // Its move is forgotten: the moved snapshot finds nothing to resume.
+        assert!(holds.take(7).is_none());
+    }
+}
