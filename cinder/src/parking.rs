@@ -128,6 +128,16 @@ impl Parking {
         Ok(())
     }
 
+    /// Ends every parked session.
+    pub(crate) fn end_all(&self) {
+        let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+        for (_, (_, handle)) in parked.sessions.drain() {
+            let _ = handle.try_send(Input::Shutdown);
+        }
+        parked.order.clear();
+        metrics::gauge!("cinder_parked_sessions").set(0.0);
+    }
+
     /// The parked session `key` names (view id and identity), taken out of the map, if
     /// it is still there.
     pub(crate) fn adopt(&self, key: &ParkKey) -> Option<SessionHandle> {

@@ -287,6 +287,12 @@ impl Router {
         }
     }
 
+    /// Ends every parked session (the node drains: their clients' rejoins land on
+    /// other nodes).
+    pub fn end_parked(&self) {
+        self.parking.end_all();
+    }
+
     /// Uses `pubsub` for the views' `subscribe` and `broadcast`. Call before `live`.
     #[must_use]
     pub fn pubsub(mut self, pubsub: Arc<dyn PubSub>) -> Self {

@@ -124,8 +124,8 @@ pub(crate) struct Link {
     alive: AtomicBool,
     /// The node drains: no new session is placed on it.
     draining: AtomicBool,
-    /// The frames held for sessions moving away from this node.
-    pub(crate) holds: Holds,
+    /// The frames held for sessions moving away from this node, then where they went.
+    pub(crate) holds: Holds<Arc<Link>>,
 }
 
 /// A view-node to link to, and its current link if up.
@@ -212,14 +212,18 @@ impl Link {
     /// (see the module doc).
     /// A frame of a session moving away is held instead (`crate::moving`).
     pub(crate) fn send(&self, up: Up, conn: &Arc<Conn>) -> Result<(), SendError> {
-        self.holds.send_or_hold(up, |up| {
-            let bytes = queued_size(&up);
-            let congested = self.queue.used.load(Ordering::Acquire) + bytes > self.queue.limit;
-            // Charged before it is queued, so the release (when the stream takes it)
-            // always comes after.
-            conn.charge_up(bytes, congested);
-            self.enqueue(up, bytes, Some(conn.clone()))
-        })
+        self.holds.send_or_hold(
+            up,
+            |up| {
+                let bytes = queued_size(&up);
+                let congested = self.queue.used.load(Ordering::Acquire) + bytes > self.queue.limit;
+                // Charged before it is queued, so the release (when the stream takes it)
+                // always comes after.
+                conn.charge_up(bytes, congested);
+                self.enqueue(up, bytes, Some(conn.clone()))
+            },
+            |to, up| to.send(up, conn),
+        )
     }
 
     fn enqueue(&self, up: Up, bytes: usize, conn: Option<Arc<Conn>>) -> Result<(), SendError> {
@@ -312,7 +316,7 @@ impl Link {
                 debug!(node = %self.addr, session = down.session, reason = %closed.reason, "session closed");
                 // A session that was moving ended instead (its snapshot failed): its
                 // client must rejoin, as when the node refuses to restore one.
-                let moving = self.holds.take(down.session).is_some();
+                let moving = self.holds.cancel(down.session);
                 if let Some(conn) = conn.as_ref().and_then(Weak::upgrade) {
                     if closed.rejoin || moving {
                         conn.node_down(down.session);
@@ -335,7 +339,7 @@ impl Link {
                 match conn.as_ref().and_then(Weak::upgrade) {
                     Some(conn) => moving::resume(nodes, self, down.session, &conn, moved),
                     None => {
-                        self.holds.take(down.session);
+                        self.holds.cancel(down.session);
                     }
                 }
             }

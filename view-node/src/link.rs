@@ -217,6 +217,7 @@ impl ViewNode for Node {
             router: self.router.clone(),
             tx,
             sessions: HashMap::new(),
+            migrating: Vec::new(),
             max_sessions: self.max_sessions,
             live: self.live.clone(),
         };
@@ -262,6 +263,8 @@ struct Link {
     router: Arc<Router>,
     tx: mpsc::Sender<Result<Down, Status>>,
     sessions: HashMap<u64, SessionHandle>,
+    /// Sessions of a drain told to migrate, until their actors end.
+    migrating: Vec<SessionHandle>,
     max_sessions: u64,
     live: Arc<AtomicU64>,
 }
@@ -282,12 +285,22 @@ impl Link {
                 }
                 () = tokio::time::sleep(SWEEP), if until.is_some() => {
                     self.sessions.retain(|_, handle| !handle.is_closed());
-                    if self.sessions.is_empty() || until.is_some_and(|t| Instant::now() >= t) {
+                    // A session told to migrate is done once its actor ended: its
+                    // `Moved` went down the stream before the stream's end can.
+                    self.migrating.retain(|handle| !handle.is_closed());
+                    if self.sessions.is_empty() && self.migrating.is_empty() {
+                        // Every session moved or ended: the stream ends cleanly.
+                        let _ = self.tx.send(Err(Status::ok("drained"))).await;
+                        info!(left = 0, "link drained");
+                        break;
+                    }
+                    if until.is_some_and(|t| Instant::now() >= t) {
                         // The gateway fails the channels left with `phx_error`, and
                         // their clients rejoin on the nodes left.
                         let status = Status::unavailable("the view-node is draining");
                         let _ = self.tx.send(Err(status)).await;
-                        info!(left = self.sessions.len(), "link drained");
+                        let left = self.sessions.len() + self.migrating.len();
+                        info!(left, "link drained");
                         break;
                     }
                     continue;
@@ -356,6 +369,7 @@ impl Link {
             Some(up::Kind::Migrate(_)) => {
                 if let Some(handle) = self.sessions.remove(&session) {
                     let _ = handle.control(Input::Migrate(handle.identity()));
+                    self.migrating.push(handle);
                 }
             }
             Some(up::Kind::Resume(resume)) => self.resume(session, &resume.snapshot).await,
