@@ -38,6 +38,7 @@ extern crate self as cinder;
 
 pub mod assigns;
 pub mod component;
+mod dead_renders;
 pub mod diff;
 mod error;
 pub mod flash;

@@ -38,6 +38,11 @@ impl ParkKey {
         }
     }
 
+    /// The key as a map's key.
+    pub(crate) fn slot(&self) -> (Box<str>, u64) {
+        (self.view_id.clone(), self.identity)
+    }
+
     /// The key of a session of `view_id` joined with `session_token` and `csrf_token`.
     pub(crate) fn of(
         signer: &Signer,

@@ -6,6 +6,7 @@
 //! otherwise, so the client reloads and gets fresh tokens. A live navigation (`redirect`
 //! in the join) may mount any route of the router, as one `live_session` in Phoenix.
 
+use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -18,6 +19,7 @@ use cinder_pubsub::PubSub;
 use serde_json::Value;
 use tracing::{debug, warn};
 
+use crate::dead_renders::DeadRenders;
 use crate::flash::Flash;
 use crate::frame::ClientFrame;
 use crate::page::{self, Layout, Page};
@@ -28,7 +30,7 @@ use crate::session::{
     self, Adoption, Env, ErrorReason, Input, Outbox, SessionConfig, SessionHandle, UploadChannel,
 };
 use crate::snapshot::{Envelope, RestoreError};
-use crate::socket::Navigation;
+use crate::socket::{Navigation, Socket};
 use crate::token::{SessionClaims, Signer};
 use crate::view::{LiveView, Params};
 
@@ -148,12 +150,15 @@ impl Outbox for BoxedOutbox {
 
 /// One route's view type, erased.
 trait Kind: Send + Sync {
+    /// Starts a session for `join`, taking over `adopted` (the state its dead render
+    /// mounted) when given.
     fn spawn(
         &self,
         join: ClientFrame,
         outbox: BoxedOutbox,
         config: SessionConfig,
         env: Arc<Env>,
+        adopted: Option<Box<dyn Any + Send>>,
     ) -> SessionHandle;
     fn restore(
         &self,
@@ -165,10 +170,17 @@ trait Kind: Send + Sync {
     fn dead_render(&self, params: &Params, url: &str, flash: &Flash, node: &str) -> DeadRender;
     /// The view's [`LiveView::PARK`].
     fn parks(&self) -> bool;
+    /// The view's [`LiveView::ADOPT_DEAD_RENDER`].
+    fn adopts(&self) -> bool;
 }
 
 enum DeadRender {
-    Page { title: Option<String>, html: String },
+    Page {
+        title: Option<String>,
+        html: String,
+        /// The mounted state, for the join to take over ([`LiveView::ADOPT_DEAD_RENDER`]).
+        state: Option<Box<dyn Any + Send>>,
+    },
     Redirect(String),
     Failed(String),
 }
@@ -182,8 +194,18 @@ impl<V: LiveView> Kind for ViewKind<V> {
         outbox: BoxedOutbox,
         config: SessionConfig,
         env: Arc<Env>,
+        adopted: Option<Box<dyn Any + Send>>,
     ) -> SessionHandle {
-        session::spawn_in::<V, BoxedOutbox>(join, outbox, config, Some(env))
+        match adopted.and_then(|state| state.downcast::<Socket<V>>().ok()) {
+            Some(socket) => {
+                session::spawn_adopting::<V, BoxedOutbox>(join, *socket, outbox, config, Some(env))
+            }
+            None => session::spawn_in::<V, BoxedOutbox>(join, outbox, config, Some(env)),
+        }
+    }
+
+    fn adopts(&self) -> bool {
+        V::ADOPT_DEAD_RENDER
     }
 
     fn restore(
@@ -209,9 +231,14 @@ impl<V: LiveView> Kind for ViewKind<V> {
                 return Ok(DeadRender::Redirect(to));
             }
             let html = V::render(&socket.assigns).to_html();
+            let state: Option<Box<dyn Any + Send>> = match V::ADOPT_DEAD_RENDER {
+                true => Some(Box::new(socket)),
+                false => None,
+            };
             Ok(DeadRender::Page {
                 title: pending.and_then(|p| p.title),
                 html,
+                state,
             })
         }));
         match rendered {
@@ -238,6 +265,8 @@ pub struct Router {
     layout: Layout,
     config: SessionConfig,
     parking: Parking,
+    /// What dead renders mounted, for their joins ([`LiveView::ADOPT_DEAD_RENDER`]).
+    dead: DeadRenders,
 }
 
 impl std::fmt::Debug for Router {
@@ -265,6 +294,7 @@ impl Router {
             layout: page::default_layout,
             config: SessionConfig::default(),
             parking: Parking::default(),
+            dead: DeadRenders::default(),
         }
     }
 
@@ -404,9 +434,13 @@ impl Router {
                     "<!DOCTYPE html><title>Error</title><h1>Internal error</h1>".into(),
                 )
             }
-            DeadRender::Page { title, html } => {
+            DeadRender::Page { title, html, state } => {
                 let route = entry.env.route.as_ref().map_or("", Pattern::as_str);
                 let session = self.signer.session_token(view_id, route, flash_token);
+                if let Some(state) = state {
+                    let key = ParkKey::of(&self.signer, view_id, &session, csrf_token);
+                    self.dead.keep(&key, state);
+                }
                 let static_token = self.signer.sign(
                     "static",
                     &serde_json::json!({"id": view_id, "exp": u64::MAX}),
@@ -474,11 +508,12 @@ impl Router {
         if !navigated && route != claims.route {
             return Err(stale());
         }
-        let parks = entry.kind.parks();
+        let (parks, adopts) = (entry.kind.parks(), entry.kind.adopts());
         let csrf = frame.payload["params"]["_csrf_token"]
             .as_str()
             .unwrap_or_default();
-        let key = parks.then(|| Box::new(ParkKey::of(&self.signer, id, token, csrf)));
+        let identity = (parks || adopts).then(|| ParkKey::of(&self.signer, id, token, csrf));
+        let key = identity.clone().filter(|_| parks).map(Box::new);
         let outbox = BoxedOutbox::new(outbox);
         let (frame, outbox) = match key.as_deref().and_then(|key| self.parking.adopt(key)) {
             Some(mut handle) => {
@@ -513,9 +548,16 @@ impl Router {
                 .entry("flash")
                 .or_insert(Value::String(claims.flash));
         }
+        // The page's first join takes over what its dead render mounted, if it is here.
+        let adopted = identity
+            .filter(|_| adopts && first_mount && !navigated)
+            .and_then(|identity| self.dead.take(&identity));
+        if adopted.is_some() {
+            metrics::counter!("cinder_dead_renders_adopted_total").increment(1);
+        }
         let mut handle = entry
             .kind
-            .spawn(frame, outbox, self.config, entry.env.clone());
+            .spawn(frame, outbox, self.config, entry.env.clone(), adopted);
         handle.park = key;
         Ok(handle)
     }

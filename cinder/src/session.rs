@@ -309,7 +309,28 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
     env: Option<Arc<Env>>,
 ) -> SessionHandle {
     let topic = join.topic.clone().into_boxed_str();
-    start::<V, O>(Start::Join(Box::new(join)), topic, outbox, config, env)
+    start::<V, O>(
+        Start::Join(Box::new(join), None),
+        topic,
+        outbox,
+        config,
+        env,
+    )
+}
+
+/// Starts the session for a `phx_join` frame whose page's dead render mounted `socket`
+/// on this node ([`LiveView::ADOPT_DEAD_RENDER`]): it takes that state over instead of
+/// mounting.
+pub fn spawn_adopting<V: LiveView, O: Outbox>(
+    join: ClientFrame,
+    socket: Socket<V>,
+    outbox: O,
+    config: SessionConfig,
+    env: Option<Arc<Env>>,
+) -> SessionHandle {
+    let topic = join.topic.clone().into_boxed_str();
+    let adopting = Start::Join(Box::new(join), Some(Box::new(socket)));
+    start::<V, O>(adopting, topic, outbox, config, env)
 }
 
 /// Starts a session restored from `envelope` (a node that drains handed it over), or
@@ -340,9 +361,10 @@ pub fn restore_in<V: LiveView, O: Outbox>(
     ))
 }
 
-/// How a session starts: mounted from a join, or restored from a snapshot.
+/// How a session starts: mounted from a join (or taking over its dead render's
+/// state), or restored from a snapshot.
 enum Start<V: LiveView> {
-    Join(Box<ClientFrame>),
+    Join(Box<ClientFrame>, Option<Box<Socket<V>>>),
     Restore(Box<Restored<V>>),
 }
 

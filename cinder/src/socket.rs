@@ -111,6 +111,33 @@ impl<I> Default for Pending<I> {
     }
 }
 
+impl<I> Pending<I> {
+    /// Adds the effects of a later callback: lists extend, a later title, reply or
+    /// navigation wins.
+    pub(crate) fn absorb(&mut self, later: Pending<I>) {
+        let Pending {
+            title,
+            events,
+            reply,
+            navigation,
+            timers,
+            subscriptions,
+            broadcasts,
+            presences,
+            flash,
+        } = later;
+        self.title = title.or(self.title.take());
+        self.reply = reply.or(self.reply.take());
+        self.navigation = navigation.or(self.navigation.take());
+        self.events.extend(events);
+        self.timers.extend(timers);
+        self.subscriptions.extend(subscriptions);
+        self.broadcasts.extend(broadcasts);
+        self.presences.extend(presences);
+        self.flash.extend(flash);
+    }
+}
+
 /// The effect methods shared by [`Socket`] and [`Mount`].
 #[derive(Debug)]
 pub struct Effects<I> {

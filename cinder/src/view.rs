@@ -82,6 +82,28 @@ pub trait LiveView: Assigns + Sized + Send + 'static {
         Ok(())
     }
 
+    /// Whether the socket's join takes over the state the dead (HTTP) render mounted,
+    /// instead of mounting again: one `mount` per page. The node that rendered the page
+    /// keeps that state for a while (10 s, at most 10,000 pages, the oldest dropped
+    /// first), for the join from the same page and browser session (same view id,
+    /// session token and CSRF token); placement sends that join to the same node. A join
+    /// that finds nothing (too late, another node) mounts as usual.
+    ///
+    /// Then `mount` runs with `connected == false` for the session's whole life, so the
+    /// work that needs a connection (subscribing, tracking presence, timers) belongs in
+    /// [`LiveView::connected`], which runs at every join, adopted or mounted. Fit for
+    /// views whose mount reads only the request (URL, params, session) and is worth
+    /// saving (a database read): not for one whose state must be fresh at the join.
+    const ADOPT_DEAD_RENDER: bool = false;
+
+    /// Runs at the join of a view with [`LiveView::ADOPT_DEAD_RENDER`], after its state
+    /// was adopted or mounted, before the join's render: subscribe, track presence, set
+    /// timers. The default does nothing.
+    fn connected(socket: &mut Socket<Self>) -> Result {
+        let _ = socket;
+        Ok(())
+    }
+
     /// Builds the initial state. Runs for the dead (HTTP) render and again when the
     /// socket joins; [`Mount::connected`] tells them apart.
     fn mount(cx: &mut Mount<'_, Self>) -> Result<Self>;

@@ -13,9 +13,9 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     ) {
         let joined = match start {
             // Instrumented inside the box: the idle loop's state stays a pointer per arm.
-            Start::Join(mut join) => match join.span.take() {
-                Some(span) => Box::pin(self.join(join).instrument(*span)).await,
-                None => Box::pin(self.join(join)).await,
+            Start::Join(mut join, adopted) => match join.span.take() {
+                Some(span) => Box::pin(self.join(join, adopted).instrument(*span)).await,
+                None => Box::pin(self.join(join, adopted)).await,
             },
             Start::Restore(restored) => Box::pin(self.restore(*restored)).await,
         };

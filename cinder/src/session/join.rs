@@ -4,8 +4,13 @@
 use super::*;
 
 impl<V: LiveView, O: Outbox> Actor<V, O> {
-    /// Mounts the view and sends the join reply; `None` when the join failed.
-    pub(super) async fn join(&mut self, join: Box<ClientFrame>) -> Option<Socket<V>> {
+    /// Mounts the view (or takes over `adopted`, the state its dead render mounted) and
+    /// sends the join reply; `None` when the join failed.
+    pub(super) async fn join(
+        &mut self,
+        join: Box<ClientFrame>,
+        adopted: Option<Box<Socket<V>>>,
+    ) -> Option<Socket<V>> {
         let ClientFrame {
             join_ref,
             msg_ref,
@@ -36,7 +41,20 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         };
         let mounts = payload["params"]["_mounts"].as_u64().unwrap_or(0);
         let mounted = catch_unwind(AssertUnwindSafe(|| -> Result<Mounted<V>, Error> {
-            crate::socket::mount::<V>(&query, url, true, &flash, self.node(), mounts)
+            let (mut socket, pending) = match adopted {
+                Some(socket) => (*socket, None),
+                None => crate::socket::mount::<V>(&query, url, true, &flash, self.node(), mounts)?,
+            };
+            if !V::ADOPT_DEAD_RENDER {
+                return Ok((socket, pending));
+            }
+            V::connected(&mut socket)?;
+            let mut pending = pending.map(|p| *p).unwrap_or_default();
+            if let Some(later) = socket.effects.take() {
+                pending.absorb(*later);
+            }
+            socket.assigns.mark_all();
+            Ok((socket, Some(Box::new(pending))))
         }));
         let (mut socket, pending) = match mounted {
             Ok(Ok(mounted)) => mounted,

@@ -2,7 +2,9 @@
 //! `Reset` flash that a click on it clears (`lv:clear-flash`), and `#reload`: a full
 //! redirect to `/counter` carrying the flash `Reloaded`. The session parks through a
 //! reconnect (`PARK`) and moves to another node when its own drains (`snapshot`):
-//! `#mounts` counts the page's mounts, and stays 1 when the count survives either.
+//! `#mounts` counts the page's mounts, and stays 1 when the count survives either. The
+//! join takes over what the dead render mounted (`ADOPT_DEAD_RENDER`): one mount per
+//! page.
 
 use cinder::snapshot::Snapshots;
 use cinder::{Assigns, Flash, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
@@ -22,6 +24,7 @@ pub struct Counter {
 impl LiveView for Counter {
     type Info = ();
     const PARK: bool = true;
+    const ADOPT_DEAD_RENDER: bool = true;
 
     fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
         cx.put_title("Counter");

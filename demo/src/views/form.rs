@@ -5,7 +5,8 @@
 //! client replays `validate` with the inputs' values, which rebuilds both: the form
 //! recovers with no code of its own. Through a dropped socket the session parks
 //! (`PARK`), and through its node's drain it moves (`snapshot`), so even what the
-//! inputs do not hold (`#signup-ok`) survives; `#mounts` counts the page's mounts.
+//! inputs do not hold (`#signup-ok`) survives; `#mounts` counts the page's mounts. The
+//! join takes over what the dead render mounted (`ADOPT_DEAD_RENDER`).
 
 use cinder::form::{self, Errors};
 use cinder::snapshot::Snapshots;
@@ -51,6 +52,7 @@ impl User {
 impl LiveView for Form {
     type Info = ();
     const PARK: bool = true;
+    const ADOPT_DEAD_RENDER: bool = true;
 
     fn mount(cx: &mut Mount<'_, Self>) -> Result<Self> {
         cx.put_title("Sign up");
