@@ -187,6 +187,12 @@ enum DeadRender {
 
 struct ViewKind<V>(PhantomData<fn() -> V>);
 
+/// What a dead render of a view with [`LiveView::ADOPT_DEAD_RENDER`] leaves its join.
+struct DeadState<V: LiveView> {
+    socket: Socket<V>,
+    title: Option<String>,
+}
+
 impl<V: LiveView> Kind for ViewKind<V> {
     fn spawn(
         &self,
@@ -196,9 +202,17 @@ impl<V: LiveView> Kind for ViewKind<V> {
         env: Arc<Env>,
         adopted: Option<Box<dyn Any + Send>>,
     ) -> SessionHandle {
-        match adopted.and_then(|state| state.downcast::<Socket<V>>().ok()) {
-            Some(socket) => {
-                session::spawn_adopting::<V, BoxedOutbox>(join, *socket, outbox, config, Some(env))
+        match adopted.and_then(|state| state.downcast::<DeadState<V>>().ok()) {
+            Some(dead) => {
+                let DeadState { socket, title } = *dead;
+                session::spawn_adopting::<V, BoxedOutbox>(
+                    join,
+                    socket,
+                    title,
+                    outbox,
+                    config,
+                    Some(env),
+                )
             }
             None => session::spawn_in::<V, BoxedOutbox>(join, outbox, config, Some(env)),
         }
@@ -231,15 +245,16 @@ impl<V: LiveView> Kind for ViewKind<V> {
                 return Ok(DeadRender::Redirect(to));
             }
             let html = V::render(&socket.assigns).to_html();
+            let title = pending.and_then(|p| p.title);
+            // The join's reply carries the title mount set, as a mounting join's does.
             let state: Option<Box<dyn Any + Send>> = match V::ADOPT_DEAD_RENDER {
-                true => Some(Box::new(socket)),
+                true => Some(Box::new(DeadState {
+                    socket,
+                    title: title.clone(),
+                })),
                 false => None,
             };
-            Ok(DeadRender::Page {
-                title: pending.and_then(|p| p.title),
-                html,
-                state,
-            })
+            Ok(DeadRender::Page { title, html, state })
         }));
         match rendered {
             Ok(Ok(render)) => render,

@@ -321,15 +321,17 @@ pub fn spawn_in<V: LiveView, O: Outbox>(
 /// Starts the session for a `phx_join` frame whose page's dead render mounted `socket`
 /// on this node ([`LiveView::ADOPT_DEAD_RENDER`]): it takes that state over instead of
 /// mounting.
+/// `title` is the one mount set, for the join's reply.
 pub fn spawn_adopting<V: LiveView, O: Outbox>(
     join: ClientFrame,
     socket: Socket<V>,
+    title: Option<String>,
     outbox: O,
     config: SessionConfig,
     env: Option<Arc<Env>>,
 ) -> SessionHandle {
     let topic = join.topic.clone().into_boxed_str();
-    let adopting = Start::Join(Box::new(join), Some(Box::new(socket)));
+    let adopting = Start::Join(Box::new(join), Some(Box::new((socket, title))));
     start::<V, O>(adopting, topic, outbox, config, env)
 }
 
@@ -364,9 +366,12 @@ pub fn restore_in<V: LiveView, O: Outbox>(
 /// How a session starts: mounted from a join (or taking over its dead render's
 /// state), or restored from a snapshot.
 enum Start<V: LiveView> {
-    Join(Box<ClientFrame>, Option<Box<Socket<V>>>),
+    Join(Box<ClientFrame>, Option<Adopted<V>>),
     Restore(Box<Restored<V>>),
 }
+
+/// The state a dead render mounted, and the title mount set.
+type Adopted<V> = Box<(Socket<V>, Option<String>)>;
 
 /// A view read back from its snapshot, with its channel and URL.
 struct Restored<V: LiveView> {

@@ -9,7 +9,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     pub(super) async fn join(
         &mut self,
         join: Box<ClientFrame>,
-        adopted: Option<Box<Socket<V>>>,
+        adopted: Option<Adopted<V>>,
     ) -> Option<Socket<V>> {
         let ClientFrame {
             join_ref,
@@ -42,7 +42,14 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         let mounts = payload["params"]["_mounts"].as_u64().unwrap_or(0);
         let mounted = catch_unwind(AssertUnwindSafe(|| -> Result<Mounted<V>, Error> {
             let (mut socket, pending) = match adopted {
-                Some(socket) => (*socket, None),
+                Some(adopted) => {
+                    let (socket, title) = *adopted;
+                    let pending = crate::socket::Pending {
+                        title,
+                        ..Default::default()
+                    };
+                    (socket, Some(Box::new(pending)))
+                }
                 None => crate::socket::mount::<V>(&query, url, true, &flash, self.node(), mounts)?,
             };
             if !V::ADOPT_DEAD_RENDER {
