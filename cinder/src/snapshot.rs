@@ -69,7 +69,7 @@ impl<V> Snapshots<V> {
 /// A snapshot as it travels: the view's state and what reads it back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
-    /// The envelope's format ([`FORMAT`]).
+    /// The envelope's format (1; an envelope of another is refused).
     pub format: u32,
     /// The route the view is mounted at (`/counter`): the node reading it must mount
     /// the same route.
