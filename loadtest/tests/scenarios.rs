@@ -262,3 +262,56 @@ async fn rollout_sessions_move_when_their_node_drains_under_load() {
     assert_eq!(figures["events"].as_u64(), Some(replies), "{rollout}");
     assert!(rollout["during"]["ended"].as_f64().is_some(), "{rollout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_sessions_of_a_view_that_does_not_move_join_again() {
+    let mut cluster = Cluster::start(2, None).await;
+    let flag = std::env::temp_dir().join(format!("rollout-stay-{}", std::process::id()));
+    let _ = std::fs::remove_file(&flag);
+    let command = format!("touch {} && sleep 3", flag.display());
+    let clock = format!("{}/clock", cluster.url);
+    let run = tokio::spawn(loadtest(args(&[
+        "rollout",
+        "--url",
+        &clock,
+        "--sessions",
+        "40",
+        "--pages",
+        "16",
+        "--rate",
+        "0",
+        "--hold",
+        "6s",
+        "--during",
+        &command,
+    ])));
+    for _ in 0..200 {
+        if flag.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(flag.exists(), "the --during command never ran");
+    drop(cluster.stops[0].take());
+    let rollout = run.await.unwrap();
+    let _ = std::fs::remove_file(&flag);
+    // The clock takes no snapshots: its sessions on the drained node fail their channel
+    // and join again elsewhere, as the official client does, after its back-off.
+    let figures = step(&rollout);
+    let rejoined = figures["rejoined"].as_u64().unwrap();
+    assert!(
+        rejoined > 0,
+        "no session was on the drained node: {rollout}"
+    );
+    assert_eq!(
+        rollout["errors"]["phx_error"].as_u64(),
+        Some(rejoined),
+        "{rollout}"
+    );
+    assert_eq!(figures["down"], 0, "{rollout}");
+    assert_eq!(figures["live"], 40, "{rollout}");
+    assert!(
+        figures["outage_p50_ms"].as_f64().unwrap() >= 1000.0,
+        "{rollout}"
+    );
+}
