@@ -11,8 +11,8 @@
 //! [`LiveView::PARK`]: crate::LiveView::PARK
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use crate::session::{Input, SessionHandle};
 use crate::token::Signer;
@@ -57,7 +57,7 @@ impl ParkKey {
 /// The parked sessions of one node.
 #[derive(Debug)]
 pub(crate) struct Parking {
-    parked: Mutex<Parked>,
+    parked: Arc<Mutex<Parked>>,
     pub(crate) grace: Duration,
     pub(crate) max: usize,
 }
@@ -69,11 +69,26 @@ struct Parked {
     /// identity neither adopts nor evicts the parked session. The number says which
     /// parking of that slot it is.
     sessions: HashMap<Slot, (u64, SessionHandle)>,
-    /// Slots in the order they were parked, with their parking's number: the oldest is
-    /// evicted first, in constant time. An entry whose slot was adopted or parked again
-    /// since is skipped, and such entries are dropped when they outnumber the live ones.
-    order: VecDeque<(Slot, u64)>,
+    /// Slots in the order they were parked, with their parking's number and instant:
+    /// the oldest is evicted first, in constant time, and as the grace is the same for
+    /// all, this is also the order they expire in (one sweeper ends them, no timer per
+    /// session). An entry whose slot was adopted or parked again since is skipped, and
+    /// such entries are dropped when they outnumber the live ones.
+    order: VecDeque<(Slot, u64, Instant)>,
     next: u64,
+    /// Whether the sweeper runs (it stops when nothing is parked).
+    sweeping: bool,
+}
+
+impl Parked {
+    /// Ends the parking `number` of `slot`, if it is still the one there.
+    fn end(&mut self, slot: &Slot, number: u64) {
+        if self.sessions.get(slot).is_some_and(|(n, _)| *n == number)
+            && let Some((_, ended)) = self.sessions.remove(slot)
+        {
+            let _ = ended.try_send(Input::Shutdown);
+        }
+    }
 }
 
 type Slot = (Box<str>, u64);
@@ -81,7 +96,7 @@ type Slot = (Box<str>, u64);
 impl Default for Parking {
     fn default() -> Self {
         Parking {
-            parked: Mutex::new(Parked::default()),
+            parked: Arc::new(Mutex::new(Parked::default())),
             grace: DEFAULT_GRACE,
             max: DEFAULT_MAX_PARKED,
         }
@@ -98,28 +113,23 @@ impl Parking {
         let Some(key) = handle.park.take() else {
             return Err(handle);
         };
-        if handle.try_send(Input::Park(self.grace)).is_err() {
+        if handle.try_send(Input::Park).is_err() {
             return Err(handle);
         }
         let slot: Slot = (key.view_id.clone(), key.identity);
         handle.park = Some(key);
         let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
         while parked.sessions.len() >= self.max {
-            let Some((oldest, number)) = parked.order.pop_front() else {
+            let Some((oldest, number, _)) = parked.order.pop_front() else {
                 break;
             };
-            if parked
-                .sessions
-                .get(&oldest)
-                .is_some_and(|(n, _)| *n == number)
-                && let Some((_, evicted)) = parked.sessions.remove(&oldest)
-            {
-                let _ = evicted.try_send(Input::Shutdown);
-            }
+            parked.end(&oldest, number);
         }
         let number = parked.next;
         parked.next += 1;
-        parked.order.push_back((slot.clone(), number));
+        parked
+            .order
+            .push_back((slot.clone(), number, Instant::now()));
         if let Some((_, replaced)) = parked.sessions.insert(slot, (number, handle)) {
             let _ = replaced.try_send(Input::Shutdown);
         }
@@ -127,9 +137,13 @@ impl Parking {
             let Parked {
                 sessions, order, ..
             } = &mut *parked;
-            order.retain(|(slot, n)| sessions.get(slot).is_some_and(|(m, _)| m == n));
+            order.retain(|(slot, n, _)| sessions.get(slot).is_some_and(|(m, _)| m == n));
         }
         metrics::gauge!("cinder_parked_sessions").set(parked.sessions.len() as f64);
+        if !parked.sweeping {
+            parked.sweeping = true;
+            tokio::spawn(sweep(Arc::downgrade(&self.parked), self.grace));
+        }
         Ok(())
     }
 
@@ -154,5 +168,35 @@ impl Parking {
             .filter(|h| !h.is_closed());
         metrics::gauge!("cinder_parked_sessions").set(parked.sessions.len() as f64);
         handle
+    }
+}
+
+/// Ends parked sessions as their grace runs out, oldest first; stops when none is left
+/// (the next park starts it again) or the parking is gone.
+async fn sweep(parked: Weak<Mutex<Parked>>, grace: Duration) {
+    loop {
+        let next = {
+            let Some(parked) = parked.upgrade() else {
+                return;
+            };
+            let mut parked = parked.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
+            while let Some((_, _, at)) = parked.order.front()
+                && now.duration_since(*at) >= grace
+            {
+                if let Some((slot, number, _)) = parked.order.pop_front() {
+                    parked.end(&slot, number);
+                }
+            }
+            metrics::gauge!("cinder_parked_sessions").set(parked.sessions.len() as f64);
+            match parked.order.front() {
+                Some((_, _, at)) => *at + grace,
+                None => {
+                    parked.sweeping = false;
+                    return;
+                }
+            }
+        };
+        tokio::time::sleep_until(next.into()).await;
     }
 }

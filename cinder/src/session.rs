@@ -149,12 +149,10 @@ pub enum Input {
     /// An upload channel's chunk timeout may have passed: channels idle for longer are
     /// closed and their entries dropped. Queued by the session's own timer.
     UploadTimeout,
-    /// The connection went away: a view with [`LiveView::PARK`] keeps its state for
-    /// this long, sending nothing, until a rejoin adopts it ([`Input::Adopt`]); any
-    /// other view stops, as on [`Input::Shutdown`].
-    Park(std::time::Duration),
-    /// The grace of the parking numbered so ended: the session stops if still parked.
-    ParkExpired(u32),
+    /// The connection went away: a view with [`LiveView::PARK`] keeps its state,
+    /// sending nothing, until a rejoin adopts it ([`Input::Adopt`]) or the node's parking
+    /// ends it ([`Input::Shutdown`]); any other view stops, as on [`Input::Shutdown`].
+    Park,
     /// A rejoin from the same page adopts this parked session: the join frame and the
     /// new connection's outbox (the session's outbox type), boxed so that the mailbox
     /// names no transport.
@@ -178,8 +176,7 @@ impl Input {
             Input::Info(_)
             | Input::Shutdown
             | Input::UploadTimeout
-            | Input::Park(_)
-            | Input::ParkExpired(_)
+            | Input::Park
             | Input::Adopt(_)
             | Input::Drain
             | Input::Migrate(_) => None,
@@ -402,7 +399,7 @@ fn start<V: LiveView, O: Outbox>(
         held: None,
         allow_answer: None,
         live: None,
-        parked: 0,
+        parked: false,
         _view: std::marker::PhantomData,
     };
     tokio::spawn(Box::new(actor).run(start, rx).instrument(span));
@@ -430,9 +427,8 @@ struct Actor<V, O> {
     allow_answer: Option<Box<uploads::AllowAnswer>>,
     /// Set once mounted: counts the session in the metrics until the actor is dropped.
     live: Option<Live>,
-    /// The number of the current parking (see `park`); 0 while connected. A parked
-    /// session's outbox is closed: it sends nothing.
-    parked: u32,
+    /// Parked (see `park`): its outbox is closed, it sends nothing.
+    parked: bool,
     _view: std::marker::PhantomData<fn() -> V>,
 }
 

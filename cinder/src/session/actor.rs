@@ -61,9 +61,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                         },
                     },
                     Input::UploadTimeout => Box::pin(self.upload_timeout(&mut socket)).await,
-                    Input::Park(grace) => Box::pin(self.park(grace)).await,
-                    Input::ParkExpired(parking) if parking == self.parked => Outcome::Stop,
-                    Input::ParkExpired(_) => Outcome::Continue,
+                    Input::Park => Box::pin(self.park()).await,
                     Input::Adopt(adoption) => Box::pin(self.adopt(&mut socket, adoption)).await,
                     Input::Drain => Box::pin(self.drain(&mut socket)).await,
                     Input::Migrate(identity) => Box::pin(self.migrate(&mut socket, identity)).await,
@@ -79,7 +77,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
         self.live = None;
         self.release();
         // A parked session closed its outbox when it parked.
-        if self.parked == 0 {
+        if !self.parked {
             self.outbox.close().await;
         }
         debug!("session ended");
@@ -208,7 +206,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// crash does (`phx_error`, then the end), so that it costs no other session
     /// anything: on the link, one message over the limit would break every session.
     pub(super) async fn send(&mut self, frame: String) -> Outcome {
-        if self.parked != 0 {
+        if self.parked {
             // Nobody to tell while parked: the adopting rejoin renders the state whole.
             return Outcome::Continue;
         }

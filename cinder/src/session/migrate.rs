@@ -22,7 +22,7 @@ use super::*;
 impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// The node drains: ask to move, or end with `phx_error`.
     pub(super) async fn drain(&mut self, socket: &mut Socket<V>) -> Outcome {
-        if self.parked != 0 {
+        if self.parked {
             // Nobody to tell: its client's rejoin mounts afresh elsewhere.
             return Outcome::Stop;
         }

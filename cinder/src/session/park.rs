@@ -3,16 +3,11 @@
 //!
 //! Parked, the session closes its outbox (the connection is gone), keeps its state,
 //! subscriptions and presences, and goes on taking messages: `handle_info` runs and
-//! renders, and the diffs go nowhere. A timer stops it after the grace. An adoption
+//! renders, and the diffs go nowhere. The node's parking ends it after the grace. An adoption
 //! swaps in the new connection's outbox and answers the rejoin with the whole page as
 //! it is now (the prints reset, as for any rejoin), without running `mount`.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use super::*;
-
-/// The next parking's number; 0 means connected.
-static PARKINGS: AtomicU32 = AtomicU32::new(1);
 
 /// What adopts a parked session: the rejoin's frame and the new connection's outbox.
 pub(crate) struct Adoption<O> {
@@ -21,23 +16,18 @@ pub(crate) struct Adoption<O> {
 }
 
 impl<V: LiveView, O: Outbox> Actor<V, O> {
-    /// The connection went away: park for `grace`, or stop if the view does not park.
-    pub(super) async fn park(&mut self, grace: std::time::Duration) -> Outcome {
+    /// The connection went away: park (the node's parking ends it after the grace), or
+    /// stop if the view does not park.
+    pub(super) async fn park(&mut self) -> Outcome {
         if !V::PARK {
             return Outcome::Stop;
         }
-        if self.parked != 0 {
+        if self.parked {
             return Outcome::Continue;
         }
         self.outbox.close().await;
-        let parking = PARKINGS.fetch_add(1, Ordering::Relaxed).max(1);
-        self.parked = parking;
-        let me = self.me.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(grace).await;
-            let _ = me.try_send(Input::ParkExpired(parking));
-        });
-        debug!(grace_ms = grace.as_millis(), "parked");
+        self.parked = true;
+        debug!("parked");
         Outcome::Continue
     }
 
@@ -53,13 +43,13 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             return Outcome::Continue;
         };
         let Adoption { frame, outbox } = *adoption;
-        if self.parked == 0 {
+        if !self.parked {
             // Still connected elsewhere: the old connection's end has not reached it.
             // The old outbox closes; the new connection takes over.
             self.outbox.close().await;
         }
         self.outbox = outbox;
-        self.parked = 0;
+        self.parked = false;
         self.join_ref = frame.join_ref.map(String::into_boxed_str);
         let msg_ref = frame.msg_ref.as_deref();
         let mut response = String::from("{\"rendered\":");

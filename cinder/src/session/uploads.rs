@@ -256,7 +256,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// Tells the outbox that the channel `topic` joined with `join_ref` ended, after the
     /// frame that told the client.
     async fn upload_channel_closed(&mut self, topic: String, join_ref: String) -> Outcome {
-        if self.parked != 0 {
+        if self.parked {
             // The connection that held the channel is gone, and its routes with it.
             return Outcome::Continue;
         }
