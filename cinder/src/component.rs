@@ -344,6 +344,11 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
+    /// Whether no component instance is held.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|r| r.instances.is_empty())
+    }
+
     /// Runs `f` on the instance `(kind, id)` (its `handle_event`, an upload step), and
     /// returns what it returned with the effects it left; `None` without such an
     /// instance. A panic passes through: the session ends.

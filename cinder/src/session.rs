@@ -16,7 +16,8 @@
 //! the actor is split by what it does: `actor` (the loop and the cluster it is part of),
 //! `join` (mount and first render), `events` (client input, as a click takes it from the
 //! frame to the reply), `park` (kept through a reconnect), `migrate` (moved to another
-//! node when its own drains), `uploads`, `subscriptions`,
+//! node when its own drains), `hibernate` (reduced to its snapshot while idle),
+//! `uploads`, `subscriptions`,
 //! `presence` and `instruments`.
 
 use std::any::Any;
@@ -47,6 +48,7 @@ use crate::{Error, LIVEVIEW_VERSION};
 
 mod actor;
 mod events;
+mod hibernate;
 mod instruments;
 mod join;
 mod migrate;
@@ -56,6 +58,7 @@ mod subscriptions;
 mod uploads;
 
 use events::{apply_flash, redirect};
+use hibernate::Resident;
 pub use instruments::ErrorReason;
 use instruments::{Kind, Live, Timer};
 pub(crate) use park::Adoption;

@@ -74,6 +74,15 @@ pub trait LiveView: Assigns + Sized + Send + 'static {
         None
     }
 
+    /// How long a session of this view may sit idle (no input, no message) before it is
+    /// reduced to its snapshot ([`LiveView::snapshot`], required): its state, its prints
+    /// of what the client holds and its components are dropped for the snapshot's bytes,
+    /// and its next input wakes it, pushing the whole page once (the client patches only
+    /// what differs) before handling that input. For views whose state or page is large
+    /// and mostly idle. Not while it holds live components or uploads (they would not
+    /// survive), nor while parked. `None` (the default): never.
+    const HIBERNATE_AFTER: Option<std::time::Duration> = None;
+
     /// Runs on the node that restored a session from its snapshot, before its first
     /// render there: the place to subscribe, track presence and set timers again (none
     /// of them travel). `node` is the new node's name. The default does nothing.

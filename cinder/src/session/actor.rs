@@ -24,10 +24,36 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             && let Outcome::Continue =
                 Box::pin(self.after_updates(&mut socket, Outcome::Continue)).await
         {
-            while let Some(input) = rx.recv().await {
+            let mut resident = Resident::Awake(socket);
+            loop {
+                let input = match (V::HIBERNATE_AFTER, &resident) {
+                    // Boxed: the idle loop of a view that never sleeps holds no timer.
+                    (Some(idle), Resident::Awake(_)) => {
+                        match Box::pin(tokio::time::timeout(idle, rx.recv())).await {
+                            Ok(input) => input,
+                            Err(_) => {
+                                if let Resident::Awake(socket) = resident {
+                                    resident = self.hibernate(socket);
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                    _ => rx.recv().await,
+                };
+                let Some(input) = input else { break };
+                if let Resident::Asleep(bytes) = &resident {
+                    let Some(socket) = Box::pin(self.wake(bytes)).await else {
+                        break;
+                    };
+                    resident = Resident::Awake(socket);
+                }
+                let Resident::Awake(socket) = &mut resident else {
+                    break;
+                };
                 let outcome = match input {
                     Input::Frame(frame) if frame.topic != *self.topic => {
-                        Box::pin(self.upload_frame(&mut socket, *frame)).await
+                        Box::pin(self.upload_frame(socket, *frame)).await
                     }
                     Input::Frame(mut frame) => {
                         let timer = match frame.event.as_str() {
@@ -36,23 +62,23 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                         };
                         match frame.span.take() {
                             Some(span) => {
-                                let handling = timed(timer, self.frame(&mut socket, *frame));
+                                let handling = timed(timer, self.frame(socket, *frame));
                                 Box::pin(handling.instrument(*span)).await
                             }
-                            None => Box::pin(timed(timer, self.frame(&mut socket, *frame))).await,
+                            None => Box::pin(timed(timer, self.frame(socket, *frame))).await,
                         }
                     }
-                    Input::Chunk(chunk) => Box::pin(self.chunk(&mut socket, *chunk)).await,
+                    Input::Chunk(chunk) => Box::pin(self.chunk(socket, *chunk)).await,
                     Input::Info(info) => match info.downcast::<V::Info>() {
                         Ok(info) => {
                             let timer = self.timer(Kind::Info);
-                            Box::pin(timed(timer, self.info(&mut socket, *info))).await
+                            Box::pin(timed(timer, self.info(socket, *info))).await
                         }
                         Err(other) => match other.downcast::<PresenceResync<V::Info>>() {
                             Ok(resync) => {
                                 let timer = self.timer(Kind::Info);
                                 let info = self.presence_resync(&resync);
-                                Box::pin(timed(timer, self.info(&mut socket, info))).await
+                                Box::pin(timed(timer, self.info(socket, info))).await
                             }
                             Err(_) => {
                                 warn!("dropped a message of the wrong type for this view");
@@ -60,11 +86,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
                             }
                         },
                     },
-                    Input::UploadTimeout => Box::pin(self.upload_timeout(&mut socket)).await,
+                    Input::UploadTimeout => Box::pin(self.upload_timeout(socket)).await,
                     Input::Park => Box::pin(self.park()).await,
-                    Input::Adopt(adoption) => Box::pin(self.adopt(&mut socket, adoption)).await,
-                    Input::Drain => Box::pin(self.drain(&mut socket)).await,
-                    Input::Migrate(identity) => Box::pin(self.migrate(&mut socket, identity)).await,
+                    Input::Adopt(adoption) => Box::pin(self.adopt(socket, adoption)).await,
+                    Input::Drain => Box::pin(self.drain(socket)).await,
+                    Input::Migrate(identity) => Box::pin(self.migrate(socket, identity)).await,
                     Input::Shutdown => Outcome::Stop,
                 };
                 if let Outcome::Stop = outcome {
