@@ -253,13 +253,19 @@ async fn rollout_sessions_move_when_their_node_drains_under_load() {
     assert_eq!(figures["rejoined"], 0, "{rollout}");
     assert_eq!(figures["down"], 0, "{rollout}");
     assert_eq!(figures["live"], 40, "{rollout}");
+    // A lost event would be an error above ("reply lost", "event while the view was
+    // down"); the step ends on the clock, with the last reply or two possibly in flight.
     let replies: u64 = rollout["intervals"]
         .as_array()
         .unwrap()
         .iter()
         .map(|i| i["replies"].as_u64().unwrap())
         .sum();
-    assert_eq!(figures["events"].as_u64(), Some(replies), "{rollout}");
+    let events = figures["events"].as_u64().unwrap();
+    assert!(
+        replies <= events && events - replies <= 4,
+        "{events} events, {replies} replies: {rollout}"
+    );
     assert!(rollout["during"]["ended"].as_f64().is_some(), "{rollout}");
 }
 

@@ -275,6 +275,9 @@ impl Link {
         // Set once the node drains: the link ends when its sessions are gone (moved or
         // failed) or at this instant, whichever comes first.
         let mut until: Option<Instant> = None;
+        // One timer for the whole drain: a sleep made anew in each turn would never
+        // fire while the gateway keeps sending.
+        let mut sweep = tokio::time::interval(SWEEP);
         loop {
             let message = tokio::select! {
                 message = inbound.message() => message,
@@ -283,7 +286,7 @@ impl Link {
                     self.drain().await;
                     continue;
                 }
-                () = tokio::time::sleep(SWEEP), if until.is_some() => {
+                _ = sweep.tick(), if until.is_some() => {
                     self.sessions.retain(|_, handle| !handle.is_closed());
                     // A session told to migrate is done once its actor ended: its
                     // `Moved` went down the stream before the stream's end can.
