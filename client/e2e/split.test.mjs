@@ -18,6 +18,15 @@ import {
 const env = useServers(null);
 const split = () => startSplit({ nodes: 2 });
 
+/** Waits until every view-node's output matches `pattern`. */
+async function waitForNodes(topo, pattern, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  while (!topo.viewNodes.every((vn) => pattern.test(vn.output()))) {
+    if (Date.now() > deadline) throw new Error(`no view-node output matching ${pattern} within ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Clicks #inc and waits for the count to move from `from` to `from + 1`. */
 async function increments(page) {
   const from = Number(await textOf(page, "#count"));
@@ -192,6 +201,10 @@ liveTest(
 
     await topo.killGateway();
     await log.waitForFrame((f) => f.dir === "close", { since, what: "the WebSocket to close after the gateway died" });
+    // Parking starts when a node sees its link break; a rejoin that reaches the node
+    // before that mounts afresh (docs/engine.md, "Kept through a reconnect"). Restart
+    // the gateway once every node has seen it go.
+    await waitForNodes(topo, /link broke/);
     await topo.restartGateway();
 
     const rejoin = await log.waitForFrame(
