@@ -268,9 +268,10 @@ async function freePort() {
 /**
  * The cluster topology: a `redis-server` on a free port, `nodes` view-nodes and
  * `gateways` gateways that find the nodes in Redis (membership), all sharing one
- * CINDER_SECRET. `urls[i]` is gateway i; `url` is the first.
+ * CINDER_SECRET (`nodeEnv` adds variables to the view-nodes'). `urls[i]` is gateway i;
+ * `url` is the first.
  */
-export async function startCluster({ nodes = 3, gateways = 2 } = {}) {
+export async function startCluster({ nodes = 3, gateways = 2, nodeEnv = {} } = {}) {
   requireBinaries(["cinder-demo", "cinder-gateway"]);
   const env = { CINDER_SECRET: crypto.randomBytes(32).toString("hex") };
   const servers = [];
@@ -290,7 +291,7 @@ export async function startCluster({ nodes = 3, gateways = 2 } = {}) {
     const url = `redis://127.0.0.1:${port}`;
     for (let i = 0; i < nodes; i++) {
       const args = ["view-node", "--listen", "127.0.0.1:0", "--redis", url, "--name", `node-${i}`, "--presence-period-ms", "200"];
-      const vn = new Server(`view-node ${i}`, binPath("cinder-demo"), args, env);
+      const vn = new Server(`view-node ${i}`, binPath("cinder-demo"), args, { ...env, ...nodeEnv });
       servers.push(vn);
       await vn.start(/\bview-node listening on (127\.0\.0\.1:\d+)/);
     }

@@ -46,7 +46,8 @@
 //! - [`csrf`]: the CSRF token scheme.
 //! - `render`: dead renders forwarded to a view-node.
 //! - `publish`: `POST /api/topics/<topic>` forwarded to a view-node's topics API.
-//! - `assets`: the client bundles and app.js.
+//! - `beat`: the gateway's figures, handed to a view-node for the cluster dashboard.
+//! - `assets`: the client bundles, app.js and app.css.
 //! - `rate`: the per-socket token bucket.
 //! - `telemetry`: the gateway's metrics (the recorder is `cinder_telemetry`'s).
 //!
@@ -59,6 +60,7 @@
 
 mod admission;
 mod assets;
+mod beat;
 mod channel;
 pub mod cli;
 pub mod config;

@@ -26,7 +26,8 @@ use cinder_proto::credential::Credential;
 use cinder_proto::v1::topics_client::TopicsClient;
 use cinder_proto::v1::view_node_client::ViewNodeClient;
 use cinder_proto::v1::{
-    Down, Leave, PublishRequest, PublishResponse, RenderRequest, RenderResponse, Up, down, up,
+    BeatRequest, Down, Leave, PublishRequest, PublishResponse, RenderRequest, RenderResponse, Up,
+    down, up,
 };
 use tokio::sync::{mpsc, watch};
 use tonic::service::interceptor::InterceptedService;
@@ -274,6 +275,13 @@ impl Link {
             })
     }
 
+    /// Hands this gateway's beat to the node, which publishes it to the cluster.
+    pub(crate) async fn beat(&self, json: Vec<u8>) -> Result<(), tonic::Status> {
+        let mut request = tonic::Request::new(BeatRequest { json });
+        request.set_timeout(cinder_telemetry::beat::PERIOD);
+        self.client.clone().beat(request).await.map(drop)
+    }
+
     /// Publishes through this node's topics API (`POST /api/topics/…`).
     pub(crate) async fn publish(
         &self,
@@ -452,6 +460,21 @@ impl Nodes {
         self.up.send_replace(count);
         #[expect(clippy::cast_precision_loss, reason = "a node count is far below 2^52")]
         self.metrics.links_up.set(count as f64);
+    }
+
+    /// Every known node's address and its link's state: `up`, `draining` or `down`.
+    pub(crate) fn states(&self) -> Vec<(String, String)> {
+        self.read()
+            .values()
+            .map(|node| {
+                let state = match node.current() {
+                    Some(link) if link.draining.load(Ordering::Acquire) => "draining",
+                    Some(link) if link.is_alive() => "up",
+                    _ => "down",
+                };
+                (node.addr.to_string(), state.to_owned())
+            })
+            .collect()
     }
 
     /// The live link that holds `view_id`, by rendezvous hashing over the live nodes.

@@ -124,6 +124,9 @@ pub async fn bind(mut config: Config) -> Result<Gateway> {
         membership::spawn(members, nodes.clone(), stopped);
     }
     let shared = Arc::new(Shared::new(config, nodes, metrics));
+    if let Ok(addr) = listener.local_addr() {
+        crate::beat::spawn(shared.clone(), addr, stop.subscribe());
+    }
     Ok(Gateway {
         listener,
         shared,

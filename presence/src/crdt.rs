@@ -419,6 +419,16 @@ impl State {
         state
     }
 
+    /// How many visible presences `topic` has: [`State::list`]'s entries, counted.
+    pub fn visible(&self, topic: &str) -> usize {
+        self.by_topic
+            .get(topic)
+            .into_iter()
+            .flatten()
+            .filter(|dot| self.values.contains_key(dot) && !self.down.contains(&dot.replica))
+            .count()
+    }
+
     /// The topics with at least one entry (visible or hidden).
     pub fn topics(&self) -> impl Iterator<Item = &str> {
         self.by_topic.keys().map(String::as_str)

@@ -323,6 +323,24 @@ impl Tracker {
         })
     }
 
+    /// Every topic with a visible presence, and how many it has, as this node sees them.
+    pub fn entries_by_topic(&self) -> Vec<(String, usize)> {
+        let core = &self.inner.core;
+        let mut topics = Vec::new();
+        for slot in &core.slots {
+            core.with_shard(slot, |shard| {
+                let state = shard.state();
+                for topic in state.topics() {
+                    let count = state.visible(topic);
+                    if count > 0 {
+                        topics.push((topic.to_owned(), count));
+                    }
+                }
+            });
+        }
+        topics
+    }
+
     /// How many topics have a presence subscriber on this node (a session's
     /// `subscribe_presence`, a topics API caller).
     pub fn subscribed_topics(&self) -> usize {

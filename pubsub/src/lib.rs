@@ -144,4 +144,10 @@ pub trait PubSub: Send + Sync + 'static {
     fn try_publish(&self, topic: &str, payload: Value) -> Result<usize, Error> {
         Ok(self.publish(topic, payload))
     }
+
+    /// How many topics have a subscriber on this node (0 for a backend that does not
+    /// count them).
+    fn topic_count(&self) -> usize {
+        0
+    }
 }

@@ -37,6 +37,10 @@ impl Local {
 }
 
 impl PubSub for Local {
+    fn topic_count(&self) -> usize {
+        Local::topic_count(self)
+    }
+
     fn subscribe(&self, topic: &str, sink: Sink) -> SubscriptionId {
         self.registry.subscribe(topic, sink, None).0
     }

@@ -381,6 +381,10 @@ impl Redis {
 }
 
 impl PubSub for Redis {
+    fn topic_count(&self) -> usize {
+        Redis::topic_count(self)
+    }
+
     fn subscribe(&self, topic: &str, sink: Sink) -> SubscriptionId {
         self.shared.subscribe(topic, sink, None)
     }

@@ -59,6 +59,12 @@ pub struct EmbeddedFlags {
     #[arg(long, value_name = "NAME", default_value = "CINDER_API_TOKEN")]
     pub api_token_env: String,
 
+    /// The variable holding the token of the cluster dashboard at /dashboard; without
+    /// it the dashboard is open to whoever reaches the port (embedded mode serves
+    /// 127.0.0.1 unless told otherwise).
+    #[arg(long, value_name = "NAME", default_value = "CINDER_DASHBOARD_TOKEN")]
+    pub dashboard_token_env: String,
+
     /// What SIGTERM does.
     #[command(flatten)]
     pub drain: DrainFlags,

@@ -22,12 +22,17 @@
 //! - `my-app view-node` — a view-node of a cluster behind `cinder-gateway`, joined
 //!   through Redis (`--redis`), with health, metrics and a drain.
 //!
+//! Both modes serve the cluster dashboard at `/dashboard` ([`dashboard`]): embedded
+//! always (open, or behind `CINDER_DASHBOARD_TOKEN` when it is set), a view-node only
+//! when `CINDER_DASHBOARD_TOKEN` is set.
+//!
 //! Every setting is a flag and an environment variable (`CINDER_*`); a bad one ends the
 //! process with one line naming both, and exit code 2. The router the app receives
 //! already has the node's pubsub and presence: views `subscribe`, `broadcast` and
 //! `track` across the cluster without the app naming any of it.
 
 pub mod cli;
+pub mod dashboard;
 mod embedded;
 
 use std::net::SocketAddr;
@@ -40,6 +45,8 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory as _, FromArgMatches as _};
 
 pub use embedded::{Embedded, embedded};
+
+use crate::dashboard::Guard;
 
 use crate::cli::{Cli, Command};
 
@@ -125,9 +132,15 @@ impl App {
                         .filter(|token| !token.is_empty()),
                     drain: flags.drain.drain(),
                 };
+                let guard = match std::env::var(&flags.dashboard_token_env) {
+                    Ok(token) if !token.is_empty() => Guard::Token(token),
+                    _ => Guard::Open,
+                };
+                let app = self.routes;
+                let routes = move |router| dashboard::mount(app(router), guard);
                 let ready = |addr: SocketAddr| announce(&format!("listening on http://{addr}"));
                 tokio::select! {
-                    ran = embedded(settings, self.routes, ready, stops.drain()) => ran,
+                    ran = embedded(settings, routes, ready, stops.drain()) => ran,
                     () = stops.now() => Ok(()),
                 }
             }
@@ -141,11 +154,17 @@ impl App {
                 let ready = |bound: cinder_view_node::Bound| {
                     announce(&format!("view-node listening on {}", bound.grpc));
                 };
+                let guard = flags.dashboard_token().map(Guard::Token);
+                let app = self.routes;
+                let routes = move |router| match guard {
+                    Some(guard) => dashboard::mount(app(router), guard),
+                    None => app(router),
+                };
                 let served = cinder_view_node::serve(
                     flags.listen,
                     &secret,
                     options,
-                    self.routes,
+                    routes,
                     ready,
                     stops.drain(),
                 );

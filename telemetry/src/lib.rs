@@ -12,7 +12,9 @@
 //! makes the span of the session's handling a child of it ([`set_parent`]).
 //!
 //! [`prometheus()`] is the process's Prometheus recorder, which every `/metrics` renders
-//! (module `prometheus`: the recorder, its histogram buckets and its upkeep).
+//! (module `prometheus`: the recorder, its histogram buckets and its upkeep). [`beat`] is
+//! what the cluster dashboard receives of each process every second, read from that page
+//! with [`scrape`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,8 +31,10 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+pub mod beat;
 pub mod process;
 mod prometheus;
+pub mod scrape;
 
 pub use prometheus::{BYTES_BUCKETS, SECONDS_BUCKETS, UPKEEP_PERIOD, prometheus, render};
 

@@ -33,7 +33,8 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow};
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
 use cinder_proto::v1::{
-    Closed, Down, Header, RenderRequest, RenderResponse, Up, UploadChannel, down, up,
+    BeatRequest, BeatResponse, Closed, Down, Header, RenderRequest, RenderResponse, Up,
+    UploadChannel, down, up,
 };
 use futures_util::StreamExt as _;
 use serde_json::Value;
@@ -404,6 +405,14 @@ impl ViewNode for Node {
             // Dropping `tx` ends the stream: the gateway sees its link close.
         });
         Ok(tonic::Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    /// The gateway's beats are taken and dropped: no fake test reads them.
+    async fn beat(
+        &self,
+        _request: tonic::Request<BeatRequest>,
+    ) -> Result<tonic::Response<BeatResponse>, tonic::Status> {
+        Ok(tonic::Response::new(BeatResponse {}))
     }
 
     async fn render(

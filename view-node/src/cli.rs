@@ -122,6 +122,11 @@ pub struct Flags {
     /// The variable holding the topics API's bearer token; the API is closed without it.
     #[arg(long, value_name = "NAME", default_value = "CINDER_API_TOKEN")]
     pub api_token_env: String,
+
+    /// The variable holding the token of the cluster dashboard at /dashboard (an app
+    /// built with cinder-runtime); the dashboard is off without it.
+    #[arg(long, value_name = "NAME", default_value = "CINDER_DASHBOARD_TOKEN")]
+    pub dashboard_token_env: String,
 }
 
 /// A setting that cannot work, said in one line naming the flag and its variable.
@@ -143,6 +148,13 @@ impl Flags {
                     "{name} is not set: it holds the cluster secret, at least 32 bytes, the same on every process (--secret-env names another variable)"
                 ))
             })
+    }
+
+    /// The dashboard's token, if its variable is set and not empty.
+    pub fn dashboard_token(&self) -> Option<String> {
+        std::env::var(&self.dashboard_token_env)
+            .ok()
+            .filter(|token| !token.is_empty())
     }
 
     /// The node's place in the cluster, with the TLS files read.

@@ -13,8 +13,10 @@
 //! - [`cluster`] — the pubsub, presence and membership a node runs with.
 //! - [`admin`] — the operators' HTTP port.
 //! - [`cli`] — the settings, as flags and variables.
+//! - `beat` — the node's figures for the cluster dashboard, every second.
 
 pub mod admin;
+mod beat;
 pub mod cli;
 pub mod cluster;
 pub mod link;
@@ -23,10 +25,12 @@ pub mod topics;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use cinder::router::Router;
+use cinder_telemetry::beat::State;
 use tracing::{info, warn};
 
 pub use cluster::{Cluster, NodeOptions};
@@ -79,7 +83,15 @@ pub async fn serve(
         .advertise
         .clone()
         .unwrap_or_else(|| addr.to_string());
-    prepare_uploads(options.name.as_deref().unwrap_or(&advertise));
+    let name = options.name.as_deref().unwrap_or(&advertise);
+    prepare_uploads(name);
+    let beats = Arc::new(beat::Beats::new(
+        name,
+        &advertise,
+        cluster.pubsub.clone(),
+        cluster.tracker.clone(),
+    ));
+    let _beating = AbortOnDrop(beats.spawn());
     let (grace, max_parked) = options.park.unwrap_or((
         cinder::parking::DEFAULT_GRACE,
         cinder::parking::DEFAULT_MAX_PARKED,
@@ -120,6 +132,7 @@ pub async fn serve(
         served = &mut serving => served?,
         () = shutdown => {
             info!("draining");
+            beats.set(State::Draining);
             cluster.leave_members().await;
             let _ = drained.send(());
             // Each link ends once its sessions moved or failed; a peer that never lets
@@ -128,6 +141,7 @@ pub async fn serve(
                 Ok(served) => served?,
                 Err(_) => warn!("drain took over {limit:?}; exiting anyway"),
             }
+            beats.set(State::Stopped);
             cluster.leave().await;
         }
     }

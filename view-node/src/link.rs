@@ -17,7 +17,10 @@ use std::time::Duration;
 
 use cinder_proto::credential::LinkKey;
 use cinder_proto::v1::view_node_server::{ViewNode, ViewNodeServer};
-use cinder_proto::v1::{self, Closed, Down, Header, RenderRequest, RenderResponse, Up, down, up};
+use cinder_proto::v1::{
+    self, BeatRequest, BeatResponse, Closed, Down, Header, RenderRequest, RenderResponse, Up, down,
+    up,
+};
 use cinder_proto::{MAX_LINK_FRAME_BYTES, MAX_LINK_MESSAGE_BYTES};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -223,6 +226,27 @@ impl ViewNode for Node {
         };
         tokio::spawn(link.run(inbound, self.draining.clone()));
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    /// Publishes a gateway's beat on the beats topic, for the cluster's dashboards. A
+    /// beat over the size bound, not a beat, or not a gateway's is refused.
+    async fn beat(&self, request: Request<BeatRequest>) -> Result<Response<BeatResponse>, Status> {
+        use cinder_telemetry::beat::{self, Beat, Tier};
+        let json = request.into_inner().json;
+        if json.len() > beat::MAX_BEAT_BYTES {
+            return Err(Status::invalid_argument("the beat is over 64 KiB"));
+        }
+        let parsed: Beat = serde_json::from_slice(&json)
+            .map_err(|error| Status::invalid_argument(format!("not a beat: {error}")))?;
+        if parsed.tier != Tier::Gateway {
+            return Err(Status::invalid_argument(
+                "a gateway hands only its own beat",
+            ));
+        }
+        let payload = serde_json::to_value(&parsed)
+            .map_err(|error| Status::internal(format!("beat: {error}")))?;
+        self.router.pubsub_handle().publish(beat::TOPIC, payload);
+        Ok(Response::new(BeatResponse {}))
     }
 
     async fn render(

@@ -12,7 +12,8 @@
 //! ([`cinder_presence::TOPIC_PREFIX`], `presence:<shard>` and the node-direct
 //! `presence:<shard>:<node>`), are refused with `PERMISSION_DENIED` on publish and
 //! subscribe: a token holder could otherwise read every presence of the cluster or
-//! forge one. (Membership lives in Redis keys and node-direct messages on
+//! forge one. The beats topic ([`cinder_telemetry::beat::TOPIC`]) is closed the same
+//! way: a forged beat would show a process that does not exist. (Membership lives in Redis keys and node-direct messages on
 //! `<prefix>:node:<node>` channels; no topic name reaches either.)
 //!
 //! A session tells presence from app messages by the payload's `event`
@@ -41,7 +42,8 @@ pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 /// Most topics one `Subscribe` call may name.
 pub const MAX_TOPICS: usize = 256;
 /// Topic prefixes of the framework's own traffic, closed to the API.
-pub const INTERNAL_PREFIXES: [&str; 1] = [cinder_presence::TOPIC_PREFIX];
+pub const INTERNAL_PREFIXES: [&str; 2] =
+    [cinder_presence::TOPIC_PREFIX, cinder_telemetry::beat::TOPIC];
 /// Messages that may wait for a slow subscriber before newer ones are dropped.
 const SUBSCRIBER_BUFFER: usize = 1024;
 

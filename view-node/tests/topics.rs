@@ -1,5 +1,5 @@
 //! The topics API over real gRPC on 127.0.0.1:0 keeps to app topics: presence's own
-//! topics cannot be published to or subscribed to, and a payload dressed as presence
+//! topics and the beats topic cannot be published to or subscribed to, and a payload dressed as presence
 //! traffic (`{"event": "presence_diff", …}`) is refused, so no app-topic message can be
 //! taken for the framework's.
 #![allow(
@@ -61,7 +61,11 @@ async fn presence_topics_are_closed_to_publish_and_subscribe() {
         .await
         .unwrap();
 
-    for topic in ["presence:0", "presence:3:node-a"] {
+    for topic in [
+        "presence:0",
+        "presence:3:node-a",
+        cinder_telemetry::beat::TOPIC,
+    ] {
         let code = publish(&mut client, topic, r#"{"forged":true}"#).await;
         assert_eq!(code, Code::PermissionDenied, "publish to {topic}");
         let request = authorized(SubscribeRequest {
