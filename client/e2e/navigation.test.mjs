@@ -15,9 +15,9 @@ import {
 
 const env = useServers(startEmbedded);
 
-/** The live links of the page: `{href, pathname, link, state}`. */
+/** The live links the view rendered (not the layout's nav): `{href, pathname, link, state}`. */
 function liveLinks(page) {
-  return page.$$eval("a[data-phx-link]", (as) =>
+  return page.$$eval("[data-phx-main] a[data-phx-link]", (as) =>
     as.map((a) => ({
       href: a.getAttribute("href"),
       pathname: new URL(a.href, location.href).pathname,
@@ -52,7 +52,7 @@ async function navigateToCounter(session, page) {
   const link = (await liveLinks(page)).find((l) => l.pathname === "/counter" && l.link === "redirect");
   assert.ok(link, "no live link to /counter on /");
   const since = log.frames.length;
-  await page.click(`a[data-phx-link="redirect"][href="${link.href}"]`);
+  await page.click(`[data-phx-main] a[data-phx-link="redirect"][href="${link.href}"]`);
   await page.waitForURL((u) => u.pathname === "/counter");
   const join = await log.waitForFrame(
     (f) => f.dir === "sent" && f.msg?.[3] === "phx_join" && String(f.msg[2]).startsWith("lv:"),
@@ -81,7 +81,7 @@ liveTest(env, "history back and forward move between / and /counter live", async
   await page.goBack();
   await page.waitForURL((u) => u.pathname === "/");
   await waitPresence(page, "#count", false);
-  await waitPresence(page, 'a[data-phx-link="redirect"]', true);
+  await waitPresence(page, '[data-phx-main] a[data-phx-link="redirect"][href="/counter"]', true);
   await waitConnected(page);
   await assertWindowMarker(page, marker, "history back to /");
 

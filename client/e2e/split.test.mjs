@@ -172,6 +172,9 @@ liveTest(
         notes.push(`attempt ${attempt}: killed view-node ${victim} (${how}); ${affected.length}/${PAGES} pages rejoined`);
         if (affected.length > 0) {
           t.diagnostic(notes.join("; "));
+          // Before `finally` stops the servers: the pages would try to reconnect to the
+          // dead gateway and log refused connections before the test's error check.
+          for (const page of session.pages) await page.close().catch(() => {});
           return;
         }
       } finally {

@@ -3,7 +3,7 @@
 //! | request | answer |
 //! | --- | --- |
 //! | `GET /live/websocket?…&vsn=2.0.0` | the WebSocket upgrade ([`crate::upgrade`]) |
-//! | `GET /assets/…` | the client bundles and app.js ([`crate::assets`]) |
+//! | `GET /assets/…` | the client bundles, app.js and app.css ([`crate::assets`]) |
 //! | `GET /healthz` | 200 while the process runs |
 //! | `GET /readyz` | 200 when a view-node link is up and the gateway is not draining, else 503 |
 //! | `GET /metrics` | Prometheus text |

@@ -1,5 +1,6 @@
-//! The three client files are served from the assets folder as JavaScript with a
-//! Cache-Control; a missing one is a 404, and nothing else under the folder is reachable.
+//! The client bundles and app.js are served from the assets folder as JavaScript, app.css
+//! as CSS, each with a Cache-Control; a missing one is a 404, and nothing else under the
+//! folder is reachable.
 //! (The view-node here is a test double; see `support/mod.rs`.)
 
 mod support;
@@ -17,12 +18,13 @@ impl Drop for TempDir {
 }
 
 #[tokio::test]
-async fn bundles_and_app_js_are_served() -> anyhow::Result<()> {
+async fn bundles_app_js_and_app_css_are_served() -> anyhow::Result<()> {
     let dir = TempDir(std::env::temp_dir().join(format!("cinder-assets-{}", std::process::id())));
     let phoenix = dir.0.join("node_modules/phoenix/priv/static");
     std::fs::create_dir_all(&phoenix)?;
     std::fs::write(phoenix.join("phoenix.min.js"), "var Phoenix={};")?;
     std::fs::write(dir.0.join("app.js"), "console.log('app');")?;
+    std::fs::write(dir.0.join("app.css"), "body{margin:0}")?;
     std::fs::write(dir.0.join("secret.txt"), "no")?;
 
     let node = FakeNode::start("a").await?;
@@ -45,6 +47,11 @@ async fn bundles_and_app_js_are_served() -> anyhow::Result<()> {
     );
     assert_eq!(app.header("content-type"), Some("application/javascript"));
     assert!(app.header("cache-control").is_some());
+
+    let css = get(gateway.addr, "/assets/app.css").await?;
+    assert_eq!((css.status, css.text()), (200, "body{margin:0}".to_owned()));
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    assert_eq!(css.header("cache-control"), Some("no-cache"));
 
     let missing = get(gateway.addr, "/assets/phoenix_live_view.min.js").await?;
     assert_eq!(missing.status, 404);

@@ -122,10 +122,10 @@ impl LiveView for Chat {
     <p :for={(dom_id, line) in @messages} id={dom_id}>{line.user}: {line.body}</p>
   </div>
   <form id="chat-form" phx-submit="send">
-    <input type="text" name="body" autocomplete="off" value="">
+    <input type="text" name="body" autocomplete="off" value="" placeholder="Write a message" aria-label="Message">
     <button type="submit">Send</button>
   </form>
-  <p>Mounted <span id="mounts">{@mounts}</span> times</p>
+  <p class="meta">Mounted <span id="mounts">{@mounts}</span> times</p>
 </main>"#
         )
     }

@@ -38,7 +38,13 @@ impl LiveView for Clock {
     }
 
     fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
-        html!(r#"<main id="clock"><p>The server's time: <time id="now">{@now}</time></p></main>"#)
+        html!(
+            r#"<main id="clock">
+  <h1>Clock</h1>
+  <section class="panel clock-face"><p>The server's time: <time id="now">{@now}</time></p></section>
+  <p class="meta">Pushed by the server every second: no event from the browser.</p>
+</main>"#
+        )
     }
 
     fn handle_info(socket: &mut Socket<Self>, _tick: Tick) -> Result {

@@ -44,18 +44,25 @@ impl LiveView for Counter {
         // The flash comes last, so the dynamics above keep their numbers (and diffs).
         html!(
             r#"<main id="counter">
+  <section class="panel counter-panel">
+  <p class="eyebrow">Count</p>
   <h1 id="count">{@count}</h1>
+  <div class="actions">
   <button id="dec" phx-click="dec">-{@step}</button>
   <button id="inc" phx-click="inc">+{@step}</button>
-  <button id="reset" phx-click="reset">Reset</button>
-  <button id="reload" phx-click="reload">Reload</button>
-  <p>Step: <span id="step">{@step}</span>
+  </div>
+  <div class="actions">
+  <button class="secondary" id="reset" phx-click="reset">Reset</button>
+  <button class="secondary" id="reload" phx-click="reload">Reload</button>
+  </div>
+  <p class="step">Step: <span id="step">{@step}</span>
     <a id="step-1" href="/counter" data-phx-link="patch" data-phx-link-state="push">1</a>
     <a id="step-5" href="/counter?step=5" data-phx-link="patch" data-phx-link-state="push">5</a>
   </p>
+  </section>
   <a id="home" href="/" data-phx-link="redirect" data-phx-link-state="push">All demos</a>
   <p :if={@flash.get("info").is_some()} id="flash-info" phx-click="lv:clear-flash" phx-value-key="info">{@flash.get("info").unwrap_or_default()}</p>
-  <p>Mounted <span id="mounts">{@mounts}</span> times</p>
+  <p class="meta">Mounted <span id="mounts">{@mounts}</span> times</p>
 </main>"#
         )
     }

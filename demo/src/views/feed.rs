@@ -49,8 +49,12 @@ impl LiveView for Feed {
         html!(
             r#"<main id="feed">
   <h1>feed:{@name}</h1>
+  <section class="panel">
+  <p class="eyebrow">Last message</p>
   <p id="last">{@last}</p>
-  <p><span id="received">{@received}</span> received</p>
+  <p class="meta"><span id="received">{@received}</span> received</p>
+  </section>
+  <p class="meta">Publish to it with <code>POST /api/topics/feed:{@name}</code>: a JSON body, whose <code>text</code> shows here.</p>
 </main>"#
         )
     }

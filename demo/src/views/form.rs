@@ -71,7 +71,9 @@ impl LiveView for Form {
     fn render(assigns: &Tracked<Self>) -> Rendered<'_> {
         html!(
             r#"<main id="form">
-  <form id="signup" phx-change="validate" phx-submit="save">
+  <h1>Sign up</h1>
+  <p class="lead">Errors show once you leave a field, and go as soon as it is fixed.</p>
+  <form class="panel" id="signup" phx-change="validate" phx-submit="save">
     <label>Name <input type="text" name="user[name]" value={@form.get("name")}></label>
     <p :if={@errors.shown("name", &@form).is_some()} id="name-error" class="error">Name {@errors.shown("name", &@form).unwrap_or("")}</p>
     <label>Email <input type="email" name="user[email]" value={@form.get("email")}></label>
@@ -79,7 +81,7 @@ impl LiveView for Form {
     <button type="submit">Sign up</button>
   </form>
   <p :if={@saved.is_some()} id="signup-ok">Welcome, {@saved.as_deref().unwrap_or("")}!</p>
-  <p>Mounted <span id="mounts">{@mounts}</span> times</p>
+  <p class="meta">Mounted <span id="mounts">{@mounts}</span> times</p>
 </main>"#
         )
     }

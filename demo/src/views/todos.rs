@@ -60,10 +60,10 @@ impl LiveView for Todos {
             r#"<main id="todo-app">
   <h1>Todos</h1>
   <form id="new-todo" phx-submit="add">
-    <input type="text" name="title" autocomplete="off" value="">
+    <input type="text" name="title" autocomplete="off" value="" placeholder="What needs doing?" aria-label="New todo">
     <button type="submit">Add</button>
   </form>
-  <p><span id="open-count">{@open}</span> open</p>
+  <p class="meta"><span id="open-count">{@open}</span> open</p>
   <ul id="todos" phx-update="stream">
     <li :for={(dom_id, todo) in @todos} id={dom_id}>{live_component::<Item>(dom_id.to_string(), todo.clone())}</li>
   </ul>
@@ -151,8 +151,8 @@ impl LiveComponent for Item {
     <input type="text" name="title" value={@title}>
     <button type="submit" class="save">Save</button>
   </form>
-  <button id={format!("todos-{}-edit", @id)} class="edit" phx-click="edit" phx-target={myself}>Edit</button>
-  <button id={format!("todos-{}-delete", @id)} class="delete" phx-click="delete" phx-target={myself}>Delete</button>
+  <button id={format!("todos-{}-edit", @id)} class="edit secondary" phx-click="edit" phx-target={myself}>Edit</button>
+  <button id={format!("todos-{}-delete", @id)} class="delete danger" phx-click="delete" phx-target={myself}>Delete</button>
 </div>"#
         )
     }

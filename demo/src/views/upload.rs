@@ -42,7 +42,8 @@ impl LiveView for Upload {
         html!(
             r#"<main id="upload">
   <h1>Upload</h1>
-  <form id="upload-form" phx-change="validate" phx-submit="save">
+  <p class="lead">Up to two files, 1 MB each: images (previewed before they are sent) and text.</p>
+  <form class="panel" id="upload-form" phx-change="validate" phx-submit="save">
     <.live_file_input upload={@uploads.get("avatar")} />
     <button id="upload-submit" type="submit">Upload</button>
   </form>
