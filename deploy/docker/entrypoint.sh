@@ -5,7 +5,7 @@
 # a NAME already set wins. Setting NAME_FILE to a missing file is an error.
 set -eu
 
-for name in CINDER_SECRET CINDER_API_TOKEN; do
+for name in CINDER_SECRET CINDER_API_TOKEN CINDER_DASHBOARD_TOKEN; do
   eval "file=\${${name}_FILE:-}"
   eval "value=\${${name}:-}"
   if [ -n "$file" ] && [ -z "$value" ]; then

@@ -195,7 +195,7 @@ impl LiveView for Dashboard {
     <div :for={card in &@cards} :key={card.id} class="card" id={card.id}>
       <span class="label">{card.label}</span>
       <strong class="value">{card.value}</strong>
-      <svg class="spark" viewBox="0 0 120 28" preserveAspectRatio="none" aria-hidden="true"><polyline points={card.spark}/></svg>
+      <svg class="spark" viewBox="0 0 59 28" preserveAspectRatio="none" aria-hidden="true"><polyline points={card.spark}/></svg>
     </div>
   </section>
   <section :if={@authorized}>
@@ -209,20 +209,20 @@ impl LiveView for Dashboard {
           <td>{n.uptime}</td><td class="sessions">{n.sessions}</td><td>{n.parked}</td><td>{n.events}</td>
           <td>{n.p50}</td><td>{n.p99}</td><td>{n.diffs}</td><td>{n.rss}</td><td>{n.cpu}</td>
           <td>{n.redis}</td><td>{n.topics}</td><td>{n.messages}</td>
-          <td><svg class="spark" viewBox="0 0 120 28" preserveAspectRatio="none" aria-hidden="true"><polyline points={n.spark}/></svg></td>
+          <td><svg class="spark" viewBox="0 0 59 28" preserveAspectRatio="none" aria-hidden="true"><polyline points={n.spark}/></svg></td>
         </tr>
       </tbody>
     </table></div>
     <h2>Gateways</h2>
     <div class="scroll"><table class="data" id="gateways">
-      <thead><tr><th>Gateway</th><th>State</th><th>Up</th><th>Sockets</th><th>Msgs in/s</th><th>Memory</th><th>CPU</th><th>Links</th><th>Sockets, 1 min</th></tr></thead>
+      <thead><tr><th>Gateway</th><th>State</th><th>Up</th><th>Sockets</th><th>Msgs in/s</th><th>Memory</th><th>CPU</th><th>Links</th><th>Msgs in, 1 min</th></tr></thead>
       <tbody>
         <tr :for={g in &@gateways} :key={g.name} class="gateway" data-name={g.name} data-state={g.state}>
           <td>{g.name}<br><small>{g.addr}</small></td>
           <td><span class={format!("badge {}", g.state)}>{g.state}</span></td>
           <td>{g.uptime}</td><td class="sockets">{g.sockets}</td><td>{g.messages}</td><td>{g.rss}</td><td>{g.cpu}</td>
           <td><span :for={l in &g.links} :key={l.node} class={format!("link {}", l.state)} title={format!("{} queued", l.queue)}>{l.node} {l.state}, {l.queue}</span></td>
-          <td><svg class="spark" viewBox="0 0 120 28" preserveAspectRatio="none" aria-hidden="true"><polyline points={g.spark}/></svg></td>
+          <td><svg class="spark" viewBox="0 0 59 28" preserveAspectRatio="none" aria-hidden="true"><polyline points={g.spark}/></svg></td>
         </tr>
       </tbody>
     </table></div>
@@ -235,6 +235,7 @@ impl LiveView for Dashboard {
       </div>
       <div>
         <h2>Presence per topic</h2>
+        <p :if={@presence.is_empty()} class="muted">No presence is tracked.</p>
         <table class="data" id="presence">
           <tbody><tr :for={p in &@presence} :key={p.name} data-topic={p.name}><td>{p.name}</td><td class="count">{p.count}</td></tr></tbody>
         </table>

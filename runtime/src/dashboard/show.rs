@@ -3,14 +3,18 @@
 
 use std::fmt::Write as _;
 
-/// The sparkline's box: `viewBox="0 0 120 28"`.
-pub(crate) const SPARK_WIDTH: f64 = 120.0;
+use super::cluster::HISTORY;
+
+/// The sparkline's box, `viewBox="0 0 59 28"`: one unit per sample of a minute.
+pub(crate) const SPARK_WIDTH: usize = HISTORY - 1;
 pub(crate) const SPARK_HEIGHT: f64 = 28.0;
 
-/// `values` (oldest first) as polyline points scaled into the sparkline's box, 0 at
-/// the bottom and the largest value at the top; empty below two values.
+/// `values` (oldest first, at most [`HISTORY`]) as polyline points in the sparkline's
+/// box: the newest at the right edge, 0 at the bottom and the largest value at the top;
+/// empty below two values. Whole coordinates keep the points short: a tick resends them.
 pub(crate) fn spark(values: impl ExactSizeIterator<Item = f64> + Clone) -> String {
-    let n = values.len();
+    let len = values.len();
+    let n = len.min(HISTORY);
     if n < 2 {
         return String::new();
     }
@@ -20,12 +24,11 @@ pub(crate) fn spark(values: impl ExactSizeIterator<Item = f64> + Clone) -> Strin
     } else {
         0.0
     };
-    let step = SPARK_WIDTH / (n - 1) as f64;
-    let mut points = String::with_capacity(n * 10);
-    for (i, value) in values.enumerate() {
-        let x = i as f64 * step;
-        let y = SPARK_HEIGHT - 1.0 - value.max(0.0) * scale;
-        let _ = write!(points, "{x:.1},{y:.1} ");
+    let mut points = String::with_capacity(n * 6);
+    for (i, value) in values.skip(len - n).enumerate() {
+        let x = SPARK_WIDTH + 1 - n + i;
+        let y = (SPARK_HEIGHT - 1.0 - value.max(0.0) * scale).round();
+        let _ = write!(points, "{x},{y} ");
     }
     points.pop();
     points
@@ -113,7 +116,12 @@ mod tests {
     #[test]
     fn sparklines_fill_their_box() {
         assert_eq!(spark([1.0].into_iter()), "");
-        assert_eq!(spark([0.0, 2.0].into_iter()), "0.0,27.0 120.0,1.0");
-        assert_eq!(spark([0.0, 0.0].into_iter()), "0.0,27.0 120.0,27.0");
+        assert_eq!(spark([0.0, 2.0].into_iter()), "58,27 59,1");
+        assert_eq!(spark([0.0, 0.0].into_iter()), "58,27 59,27");
+        let minute = spark((0..HISTORY).map(|i| i as f64));
+        assert!(
+            minute.starts_with("0,27 ") && minute.ends_with(" 59,1"),
+            "{minute}"
+        );
     }
 }
