@@ -75,13 +75,6 @@ impl LiveView for Once {
     }
 }
 
-fn session_token(router: &Router, path: &str, view_id: &str, csrf: &str) -> String {
-    let page = router.render(&format!("http://h{path}"), view_id, csrf, None);
-    let at = page.body.find("data-phx-session=\"").unwrap() + 18;
-    let end = page.body[at..].find('"').unwrap();
-    page.body[at..at + end].to_owned()
-}
-
 async fn join(
     router: &Router,
     path: &str,
@@ -116,7 +109,7 @@ async fn join(
 async fn the_join_takes_over_what_its_dead_render_mounted() {
     let router = Router::new(SECRET).live::<Once>("/once");
 
-    let token = session_token(&router, "/once?n=5", "phx-o1", "csrf-a");
+    let token = support::session_token(&router, "/once?n=5", "phx-o1", "csrf-a");
     assert_eq!(MOUNTS.load(Ordering::SeqCst), 1, "the dead render mounted");
     let (_handle, mut rx, reply) = join(&router, "/once?n=5", "phx-o1", &token, "csrf-a", 0).await;
     assert_eq!(reply[4]["response"]["rendered"]["0"], "5");
@@ -133,7 +126,7 @@ async fn the_join_takes_over_what_its_dead_render_mounted() {
     assert!(push.contains("hello"), "{push}");
 
     // Another browser session's join for the same page mounts.
-    let token = session_token(&router, "/once?n=6", "phx-o2", "csrf-a");
+    let token = support::session_token(&router, "/once?n=6", "phx-o2", "csrf-a");
     assert_eq!(MOUNTS.load(Ordering::SeqCst), 2);
     join(&router, "/once?n=6", "phx-o2", &token, "csrf-b", 0).await;
     assert_eq!(

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::Frames;
+use support::{Frames, session_of};
 
 const SECRET: &[u8] = b"flash test secret";
 
@@ -191,13 +191,6 @@ async fn a_forged_or_foreign_flash_token_is_no_flash() {
         assert_eq!(rendered["0"], "");
         assert_eq!(rendered["3"], "none");
     }
-}
-
-/// The `data-phx-session` token of a dead render.
-fn session_of(page: &str) -> String {
-    let at = page.find("data-phx-session=\"").expect("a session token") + 18;
-    let end = page[at..].find('"').unwrap();
-    page[at..at + end].to_owned()
 }
 
 #[tokio::test]

@@ -156,10 +156,7 @@ impl LiveView for Stays {
 }
 
 fn session_token(router: &Router, path: &str, view_id: &str) -> String {
-    let page = router.render(&format!("http://h{path}"), view_id, "csrf-a", None);
-    let at = page.body.find("data-phx-session=\"").unwrap() + 18;
-    let end = page.body[at..].find('"').unwrap();
-    page.body[at..at + end].to_owned()
+    support::session_token(router, path, view_id, "csrf-a")
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<Out>) -> Out {

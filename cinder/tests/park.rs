@@ -97,14 +97,7 @@ fn router() -> Router {
 
 /// The session token of `path`'s dead render as page `view_id`.
 fn session(router: &Router, path: &str, view_id: &str) -> String {
-    let page = router.render(&format!("http://h{path}"), view_id, "csrf-a", None);
-    let at = page
-        .body
-        .find("data-phx-session=\"")
-        .expect("a session token")
-        + 18;
-    let end = page.body[at..].find('"').unwrap();
-    page.body[at..at + end].to_owned()
+    support::session_token(router, path, view_id, "csrf-a")
 }
 
 struct Joined {

@@ -244,16 +244,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             );
             metrics::counter!("cinder_oversized_frames_total").increment(1);
             ErrorReason::FrameTooLarge.count();
-            let jr = self.join_ref();
-            let error = frame::encode(
-                jr,
-                jr,
-                &self.topic,
-                "phx_error",
-                r#"{"reason":"frame_too_large"}"#,
-            );
-            self.outbox.send(error).await;
-            return Outcome::Stop;
+            return self.fail("frame_too_large").await;
         }
         if self.outbox.send(frame).await {
             Outcome::Continue
@@ -275,15 +266,18 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// Ends the session with `phx_error`, counted under `reason`.
     pub(super) async fn crash(&mut self, reason: ErrorReason) -> Outcome {
         reason.count();
-        let jr = self.join_ref();
-        let frame = frame::encode(
-            jr,
-            jr,
-            &self.topic,
-            "phx_error",
-            r#"{"reason":"channel_crash"}"#,
-        );
-        self.send(frame).await;
+        self.fail("channel_crash").await
+    }
+
+    /// Fails the channel with `phx_error` and `{"reason": reason}` (the client rejoins),
+    /// and ends the session. A parked session has nobody to tell.
+    pub(super) async fn fail(&mut self, reason: &'static str) -> Outcome {
+        if !self.parked {
+            let jr = self.join_ref();
+            let payload = format!(r#"{{"reason":"{reason}"}}"#);
+            let frame = frame::encode(jr, jr, &self.topic, "phx_error", &payload);
+            self.outbox.send(frame).await;
+        }
         Outcome::Stop
     }
 

@@ -6,6 +6,7 @@
 //! start over, so what the client holds and the session's prints agree again), and the
 //! input is handled as usual.
 
+use super::uploads::uploading;
 use super::*;
 
 /// A session's view: in memory, or reduced to its snapshot.
@@ -18,8 +19,7 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     /// Reduces the idle `socket` to its snapshot, unless it holds what a snapshot does
     /// not carry (components, uploads) or is parked; then it stays awake.
     pub(super) fn hibernate(&mut self, mut socket: Socket<V>) -> Resident<V> {
-        let uploading = V::uploads(&mut socket.assigns).is_some_and(|u| u.has_entries());
-        socket.assigns.clear();
+        let uploading = uploading(&mut socket);
         let Some(snapshots) = V::snapshot() else {
             return Resident::Awake(socket);
         };

@@ -17,6 +17,7 @@
 //! takes no snapshots, an upload is in progress, it is parked) ends with `phx_error`,
 //! and its client rejoins on a node that stays.
 
+use super::uploads::uploading;
 use super::*;
 
 impl<V: LiveView, O: Outbox> Actor<V, O> {
@@ -26,23 +27,11 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
             // Nobody to tell: its client's rejoin mounts afresh elsewhere.
             return Outcome::Stop;
         }
-        let uploading = V::uploads(&mut socket.assigns).is_some_and(|u| u.has_entries());
-        // `uploads` marked its field; nothing else is pending between callbacks.
-        socket.assigns.clear();
-        if V::snapshot().is_some() && !uploading && self.outbox.moving().await {
+        if V::snapshot().is_some() && !uploading(socket) && self.outbox.moving().await {
             debug!("moving");
             return Outcome::Continue;
         }
-        let jr = self.join_ref();
-        let error = frame::encode(
-            jr,
-            jr,
-            &self.topic,
-            "phx_error",
-            r#"{"reason":"node_drained"}"#,
-        );
-        self.send(error).await;
-        Outcome::Stop
+        self.fail("node_drained").await
     }
 
     /// The client's frames are held: write the snapshot, hand it on, end. The session's

@@ -269,6 +269,15 @@ impl<V: LiveView, O: Outbox> Actor<V, O> {
     }
 }
 
+/// Whether the view has an upload in progress: its state cannot then be written down
+/// (a snapshot carries no entries), so it neither moves nor sleeps.
+pub(super) fn uploading<V: LiveView>(socket: &mut Socket<V>) -> bool {
+    let uploading = V::uploads(&mut socket.assigns).is_some_and(|u| u.has_entries());
+    // `uploads` marked its field; nothing else is pending between callbacks.
+    socket.assigns.clear();
+    uploading
+}
+
 /// The uploads holding the entry `entry_ref`: the view's, or a component's (with its
 /// key, to render it again).
 fn uploads_owning<'a, V: LiveView>(

@@ -1,6 +1,7 @@
 //! A client of one session actor over real V2 frames, shared by the session tests
 //! (`session.rs`, `components.rs`, `flash.rs`): it spawns the view for a `phx_join`,
-//! pushes frames with increasing refs and reads the frames the session sends.
+//! pushes frames with increasing refs and reads the frames the session sends; and the
+//! session token of a dead render, which the tests that join like a page need.
 #![allow(
     dead_code,
     unreachable_pub,
@@ -69,4 +70,26 @@ async fn read(rx: &mut mpsc::UnboundedReceiver<String>) -> Value {
         .expect("a frame")
         .expect("open");
     serde_json::from_str(&text).unwrap()
+}
+
+/// The `data-phx-session` token of a dead render's page.
+pub fn session_of(page: &str) -> String {
+    let at = page.find("data-phx-session=\"").expect("a session token") + 18;
+    let end = page[at..].find('"').expect("the token's end");
+    page[at..at + end].to_owned()
+}
+
+/// The session token of `path`'s dead render by `router`, as page `view_id` with CSRF
+/// token `csrf`.
+pub fn session_token(
+    router: &cinder::router::Router,
+    path: &str,
+    view_id: &str,
+    csrf: &str,
+) -> String {
+    session_of(
+        &router
+            .render(&format!("http://h{path}"), view_id, csrf, None)
+            .body,
+    )
 }
