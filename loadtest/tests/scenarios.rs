@@ -209,30 +209,34 @@ async fn chat_times_every_delivery_in_the_room() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rollout_sessions_move_when_their_node_drains_under_load() {
-    let mut cluster = Cluster::start(2, None).await;
-    let flag = std::env::temp_dir().join(format!("rollout-{}", std::process::id()));
+/// Runs `rollout` against `path` with 40 sessions and `rate` clicks a second, and drains
+/// the cluster's first node once every session is joined (the `--during` command,
+/// which the load tester runs then, touches a flag file the test waits for). Returns
+/// the load tester's report.
+async fn rollout_draining_the_first_node(cluster: &mut Cluster, path: &str, rate: &str) -> Value {
+    let flag = std::env::temp_dir().join(format!(
+        "rollout{}-{}",
+        path.replace('/', "-"),
+        std::process::id()
+    ));
     let _ = std::fs::remove_file(&flag);
     let command = format!("touch {} && sleep 3", flag.display());
-    let counter = format!("{}/counter", cluster.url);
+    let url = format!("{}{path}", cluster.url);
     let run = tokio::spawn(loadtest(args(&[
         "rollout",
         "--url",
-        &counter,
+        &url,
         "--sessions",
         "40",
         "--pages",
         "16",
         "--rate",
-        "400",
+        rate,
         "--hold",
         "6s",
         "--during",
         &command,
     ])));
-    // The command runs once every session is joined: then the first node drains, with
-    // ten clicks a second on each session.
     for _ in 0..200 {
         if flag.exists() {
             break;
@@ -243,6 +247,14 @@ async fn rollout_sessions_move_when_their_node_drains_under_load() {
     drop(cluster.stops[0].take());
     let rollout = run.await.unwrap();
     let _ = std::fs::remove_file(&flag);
+    rollout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_sessions_move_when_their_node_drains_under_load() {
+    let mut cluster = Cluster::start(2, None).await;
+    // Ten clicks a second on each session while the first node drains.
+    let rollout = rollout_draining_the_first_node(&mut cluster, "/counter", "400").await;
     let metrics = metrics_of(&cluster.url).await;
     let moved = metric(&metrics, "cinder_gateway_sessions_moved_total");
     assert!(moved > 0.0, "no session was on the drained node: {rollout}");
@@ -272,35 +284,7 @@ async fn rollout_sessions_move_when_their_node_drains_under_load() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollout_sessions_of_a_view_that_does_not_move_join_again() {
     let mut cluster = Cluster::start(2, None).await;
-    let flag = std::env::temp_dir().join(format!("rollout-stay-{}", std::process::id()));
-    let _ = std::fs::remove_file(&flag);
-    let command = format!("touch {} && sleep 3", flag.display());
-    let clock = format!("{}/clock", cluster.url);
-    let run = tokio::spawn(loadtest(args(&[
-        "rollout",
-        "--url",
-        &clock,
-        "--sessions",
-        "40",
-        "--pages",
-        "16",
-        "--rate",
-        "0",
-        "--hold",
-        "6s",
-        "--during",
-        &command,
-    ])));
-    for _ in 0..200 {
-        if flag.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(flag.exists(), "the --during command never ran");
-    drop(cluster.stops[0].take());
-    let rollout = run.await.unwrap();
-    let _ = std::fs::remove_file(&flag);
+    let rollout = rollout_draining_the_first_node(&mut cluster, "/clock", "0").await;
     // The clock takes no snapshots: its sessions on the drained node fail their channel
     // and join again elsewhere, as the official client does, after its back-off.
     let figures = step(&rollout);
