@@ -19,6 +19,13 @@ pub type Layout = fn(&Page<'_>) -> String;
 /// The default layout: the pinned client bundles and the page's `app.js`, served by the
 /// gateway under `/assets/`.
 pub fn default_layout(page: &Page<'_>) -> String {
+    document(page, "", page.container)
+}
+
+/// A whole page for a layout to build on: the head every live page needs (charset,
+/// viewport, the CSRF meta tag, the title, the pinned client bundles and `app.js`),
+/// then `head` (stylesheets…), then `body`, which must hold `page.container`.
+pub fn document(page: &Page<'_>, head: &str, body: &str) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -27,18 +34,17 @@ pub fn default_layout(page: &Page<'_>) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="{csrf}">
 <title>{title}</title>
-<script defer src="/assets/phoenix.min.js"></script>
+{head}<script defer src="/assets/phoenix.min.js"></script>
 <script defer src="/assets/phoenix_live_view.min.js"></script>
 <script defer src="/assets/app.js"></script>
 </head>
 <body>
-{container}
+{body}
 </body>
 </html>
 "#,
         csrf = escape(page.csrf_token),
         title = escape(page.title.unwrap_or("Cinder")),
-        container = page.container,
     )
 }
 

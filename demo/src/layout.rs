@@ -1,4 +1,4 @@
-//! The page around every demo view: `cinder::page::default_layout` plus the demo's
+//! The page around every demo view: `cinder::page::document` with the demo's
 //! stylesheet, a header naming Cinder with a nav to every demo, the connection state and
 //! a progress bar for live navigation.
 //!
@@ -9,7 +9,7 @@
 //! classes the official client puts on the container).
 
 use cinder::html::escape;
-use cinder::page::Page;
+use cinder::page::{Page, document};
 
 /// A header link: its id, where it goes and its text.
 struct NavLink {
@@ -68,8 +68,11 @@ const NAV: &[NavLink] = &[
     },
 ];
 
-/// The demo's layout (`Router::layout`). The meta tags, the three scripts and the
-/// container are `default_layout`'s, unchanged.
+/// The demo's stylesheet, served by the gateway from `client/app.css`.
+const STYLESHEET: &str = "<link rel=\"stylesheet\" href=\"/assets/app.css\">\n";
+
+/// The demo's layout (`Router::layout`): `cinder::page::document`'s head with the
+/// stylesheet, and the header, the container and a footer.
 pub fn page(page: &Page<'_>) -> String {
     let nav: String = NAV
         .iter()
@@ -82,21 +85,8 @@ pub fn page(page: &Page<'_>) -> String {
             )
         })
         .collect();
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="csrf-token" content="{csrf}">
-<title>{title}</title>
-<link rel="stylesheet" href="/assets/app.css">
-<script defer src="/assets/phoenix.min.js"></script>
-<script defer src="/assets/phoenix_live_view.min.js"></script>
-<script defer src="/assets/app.js"></script>
-</head>
-<body>
-<div id="topbar" aria-hidden="true"></div>
+    let body = format!(
+        r#"<div id="topbar" aria-hidden="true"></div>
 <header class="site-header">
 <div class="site-header-inner">
 <a class="brand" href="/" data-phx-link="redirect" data-phx-link-state="push"><span class="brand-mark" aria-hidden="true"></span>Cinder</a>
@@ -108,14 +98,10 @@ pub fn page(page: &Page<'_>) -> String {
 <div class="shell">
 {container}
 </div>
-<footer class="site-footer">Cinder: Phoenix LiveView in Rust, driven by the official phoenix_live_view client.</footer>
-</body>
-</html>
-"#,
-        csrf = escape(page.csrf_token),
-        title = escape(page.title.unwrap_or("Cinder")),
+<footer class="site-footer">Cinder: Phoenix LiveView in Rust, driven by the official phoenix_live_view client.</footer>"#,
         container = page.container,
-    )
+    );
+    document(page, STYLESHEET, &body)
 }
 
 #[cfg(test)]
