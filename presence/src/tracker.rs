@@ -52,6 +52,8 @@ mod wire;
 
 pub use wire::TOPIC_PREFIX;
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -323,21 +325,36 @@ impl Tracker {
         })
     }
 
-    /// Every topic with a visible presence, and how many it has, as this node sees them.
-    pub fn entries_by_topic(&self) -> Vec<(String, usize)> {
+    /// The `limit` topics with the most visible presences, as this node sees them, most
+    /// first (ties by name). A topic's name is copied only while it ranks, so a node
+    /// with many topics pays a count per entry, not a copy per topic.
+    pub fn busiest_topics(&self, limit: usize) -> Vec<(String, usize)> {
         let core = &self.inner.core;
-        let mut topics = Vec::new();
+        // The smallest of the best so far on top, to be pushed out.
+        let mut best: BinaryHeap<Reverse<(usize, Reverse<String>)>> = BinaryHeap::new();
         for slot in &core.slots {
             core.with_shard(slot, |shard| {
                 let state = shard.state();
                 for topic in state.topics() {
                     let count = state.visible(topic);
-                    if count > 0 {
-                        topics.push((topic.to_owned(), count));
+                    let ranks = best.len() < limit
+                        || best
+                            .peek()
+                            .is_some_and(|Reverse((least, _))| count > *least);
+                    if count > 0 && ranks {
+                        best.push(Reverse((count, Reverse(topic.to_owned()))));
+                        if best.len() > limit {
+                            best.pop();
+                        }
                     }
                 }
             });
         }
+        let mut topics: Vec<(String, usize)> = best
+            .into_iter()
+            .map(|Reverse((count, Reverse(topic)))| (topic, count))
+            .collect();
+        topics.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         topics
     }
 

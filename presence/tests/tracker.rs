@@ -431,3 +431,23 @@ async fn the_delivered_state_is_what_the_next_diff_applies_to() {
     );
     assert_eq!(client_view(&mut first).to_json(), a.list(LOBBY).to_json());
 }
+
+#[tokio::test]
+async fn the_busiest_topics_are_ranked_and_bounded() {
+    let (a, _b) = local_pair();
+    for (topic, people) in [("quiet", 1), ("busy", 3), ("middling", 2), ("also-busy", 3)] {
+        for i in 0..people {
+            a.track(SessionId(i), topic, &format!("user-{i}"), Map::new())
+                .unwrap();
+        }
+    }
+    assert_eq!(
+        a.busiest_topics(3),
+        vec![
+            ("also-busy".to_owned(), 3),
+            ("busy".to_owned(), 3),
+            ("middling".to_owned(), 2),
+        ]
+    );
+    assert!(a.busiest_topics(0).is_empty());
+}

@@ -22,19 +22,26 @@ use std::time::{Duration, Instant};
 
 use cinder::pubsub::Message;
 use cinder::router::Router;
-use cinder::{Assigns, LiveView, Mount, Params, Rendered, Result, Socket, Tracked, html};
+use cinder::{Assigns, LiveView, Mount, Rendered, Result, Socket, Tracked, html};
 use cinder_proto::credential::constant_time_eq;
 use cinder_telemetry::beat::{self, Beat, Count, Tier};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize as _;
 use serde_json::Value;
 
-use self::cluster::{Cluster, Process, Series};
+use self::cluster::{Cluster, Process, Series, Totals};
 use self::show::{bytes, grouped, latency, rate, spark, uptime};
 
 /// Where the runtime mounts it.
 pub const PATH: &str = "/dashboard";
 /// How often a session renders.
 const TICK: Duration = Duration::from_secs(1);
+/// What a token keeps as is in the URL's query: RFC 3986's unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// The longest token a visitor may send.
 const MAX_TOKEN_BYTES: usize = 1024;
 
@@ -259,7 +266,7 @@ impl LiveView for Dashboard {
             return Ok(());
         }
         // The token goes into the URL, so a rejoin after a reconnect mounts signed in.
-        let query: String = form_urlencoded(token);
+        let query = utf8_percent_encode(token, UNRESERVED);
         socket.set_authorized(true);
         socket.set_refused(false);
         socket.effects().subscribe(beat::TOPIC);
@@ -273,10 +280,6 @@ impl LiveView for Dashboard {
         Ok(())
     }
 
-    fn handle_params(_socket: &mut Socket<Self>, _params: &Params, _uri: &str) -> Result {
-        Ok(())
-    }
-
     fn handle_info(socket: &mut Socket<Self>, heard: Heard) -> Result {
         match heard {
             Heard::Beat(payload) => {
@@ -287,9 +290,9 @@ impl LiveView for Dashboard {
             Heard::Tick => {
                 socket.send_after(TICK, Heard::Tick);
                 let now = Instant::now();
-                socket.cluster_mut().tick(now);
+                let totals = socket.cluster_mut().tick(now);
                 let cluster = &socket.cluster;
-                let cards = cards(cluster, now);
+                let cards = cards(cluster, &totals);
                 let gateways = cluster
                     .tier(Tier::Gateway)
                     .map(|p| gateway_row(p, now))
@@ -311,21 +314,7 @@ impl LiveView for Dashboard {
     }
 }
 
-/// `token` percent-encoded for a query string.
-fn form_urlencoded(token: &str) -> String {
-    let mut out = String::with_capacity(token.len());
-    for byte in token.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-fn cards(cluster: &Cluster, now: Instant) -> Vec<Card> {
-    let totals = cluster.totals(now);
+fn cards(cluster: &Cluster, totals: &Totals) -> Vec<Card> {
     let card = |id, label, value: String, series: &Series| Card {
         id,
         label,
@@ -377,7 +366,7 @@ fn common(process: &Process, now: Instant) -> (&'static str, String, String, Str
     (
         process.state(now),
         uptime(beat.at_ms.saturating_sub(beat.started_ms)),
-        bytes(process.rss.last().unwrap_or(0.0)),
+        bytes(beat.resident_bytes as f64),
         format!("{:.0}%", process.rates.cpu),
     )
 }

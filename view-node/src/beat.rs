@@ -58,12 +58,15 @@ impl Beats {
         let scrape = Scrape::parse(&page);
         let mut node = NodeBeat::read(&scrape);
         node.topics = self.pubsub.topic_count() as u64;
-        node.presence = beat::largest(self.tracker.entries_by_topic().into_iter().map(
-            |(name, count)| Count {
+        node.presence = self
+            .tracker
+            .busiest_topics(beat::MAX_LISTED)
+            .into_iter()
+            .map(|(name, count)| Count {
                 name,
                 count: count as u64,
-            },
-        ));
+            })
+            .collect();
         let mut beat = Beat::now(
             Tier::ViewNode,
             &self.name,

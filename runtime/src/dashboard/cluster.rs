@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use cinder_telemetry::SECONDS_BUCKETS;
-use cinder_telemetry::beat::{Beat, Count, MAX_LISTED, NodeBeat, State, Tier, largest};
+use cinder_telemetry::beat::{Beat, Count, NodeBeat, State, Tier, largest};
 
 /// Samples kept per figure: a minute at one beat a second.
 pub(crate) const HISTORY: usize = 60;
@@ -31,11 +31,6 @@ impl Series {
     /// The samples, oldest first.
     pub(crate) fn values(&self) -> std::iter::Copied<std::collections::vec_deque::Iter<'_, f64>> {
         self.0.iter().copied()
-    }
-
-    /// The latest sample.
-    pub(crate) fn last(&self) -> Option<f64> {
-        self.0.back().copied()
     }
 }
 
@@ -143,8 +138,9 @@ impl Cluster {
         }
     }
 
-    /// Forgets processes long silent and adds the totals of now to the history.
-    pub(crate) fn tick(&mut self, now: Instant) {
+    /// Forgets processes long silent and adds the totals of now, which it returns, to
+    /// the history.
+    pub(crate) fn tick(&mut self, now: Instant) -> Totals {
         self.processes
             .retain(|_, process| now.duration_since(process.heard) <= FORGET_AFTER);
         let totals = self.totals(now);
@@ -154,6 +150,7 @@ impl Cluster {
         self.p99.push(totals.p99.unwrap_or(0.0));
         self.diff_bytes.push(totals.diff_bytes);
         self.messages.push(totals.messages);
+        totals
     }
 
     /// The processes of `tier`, by name.
@@ -226,12 +223,10 @@ impl Cluster {
                 *seen = (*seen).max(topic.count);
             }
         }
-        let mut counts = largest(topics.into_iter().map(|(name, count)| Count {
+        largest(topics.into_iter().map(|(name, count)| Count {
             name: name.to_owned(),
             count,
-        }));
-        counts.truncate(MAX_LISTED);
-        counts
+        }))
     }
 }
 
