@@ -99,6 +99,10 @@ pub struct Config {
     /// What [`Gateway::serve_until_drained`](crate::Gateway::serve_until_drained) does
     /// once told to stop: its serve window, close window and deadline.
     pub drain: Drain,
+    /// A view-node in this process, by the address it has in `view_nodes`, and its
+    /// services (`cinder_view_node::Server::local`): its link and calls go through them,
+    /// without the network. `None` (the default): every node is dialled.
+    pub in_process: Option<(String, cinder_proto::NodeService)>,
 }
 
 impl std::fmt::Debug for Config {
@@ -188,6 +192,7 @@ impl Config {
             header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
             body_timeout: Self::DEFAULT_BODY_TIMEOUT,
             drain: Drain::default(),
+            in_process: None,
         }
     }
 }

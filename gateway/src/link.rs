@@ -18,10 +18,12 @@
 //! plus one message per socket, and the client that fills it is the one that waits.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
+use cinder_proto::NodeService;
 use cinder_proto::credential::Credential;
 use cinder_proto::v1::topics_client::TopicsClient;
 use cinder_proto::v1::view_node_client::ViewNodeClient;
@@ -31,7 +33,7 @@ use cinder_proto::v1::{
 };
 use tokio::sync::{mpsc, watch};
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{ClientTlsConfig, Endpoint};
 use tracing::{debug, info, warn};
 
 use crate::conn::{Conn, Out};
@@ -117,9 +119,9 @@ pub(crate) struct Link {
     up: mpsc::UnboundedSender<Queued>,
     queue: Arc<QueueBytes>,
     /// Every call carries the link token (`cinder_proto::credential`).
-    client: ViewNodeClient<InterceptedService<Channel, Credential>>,
+    client: ViewNodeClient<InterceptedService<NodeService, Credential>>,
     /// The node's topics API, over the same connection.
-    topics: TopicsClient<Channel>,
+    topics: TopicsClient<NodeService>,
     /// Session key → the socket that owns it.
     sessions: Mutex<HashMap<u64, Weak<Conn>>>,
     alive: AtomicBool,
@@ -133,11 +135,20 @@ pub(crate) struct Link {
 #[derive(Debug)]
 pub(crate) struct Node {
     addr: Arc<str>,
-    endpoint: Endpoint,
+    dial: Dial,
     link: RwLock<Option<Arc<Link>>>,
     origin: Origin,
     /// Set when a member leaves the registry: its task stops reconnecting.
     retired: watch::Sender<bool>,
+}
+
+/// How a node is reached.
+#[derive(Debug)]
+enum Dial {
+    /// Over the network.
+    Network(Endpoint),
+    /// In this process: its services, called directly (`Config::in_process`).
+    InProcess(NodeService),
 }
 
 /// Where a node comes from.
@@ -264,9 +275,8 @@ impl Link {
     pub(crate) async fn render(&self, request: RenderRequest) -> Result<RenderResponse> {
         let mut request = tonic::Request::new(request);
         request.set_timeout(RENDER_TIMEOUT);
-        self.client
-            .clone()
-            .render(request)
+        let mut client = self.client.clone();
+        within(RENDER_TIMEOUT, client.render(request))
             .await
             .map(tonic::Response::into_inner)
             .map_err(|status| Error::Render {
@@ -279,7 +289,10 @@ impl Link {
     pub(crate) async fn beat(&self, json: Vec<u8>) -> Result<(), tonic::Status> {
         let mut request = tonic::Request::new(BeatRequest { json });
         request.set_timeout(cinder_telemetry::beat::PERIOD);
-        self.client.clone().beat(request).await.map(drop)
+        let mut client = self.client.clone();
+        within(cinder_telemetry::beat::PERIOD, client.beat(request))
+            .await
+            .map(drop)
     }
 
     /// Publishes through this node's topics API (`POST /api/topics/…`).
@@ -376,12 +389,33 @@ impl Link {
 
 // === impl Node ===
 
+/// A call's deadline, kept by the gateway itself: a node in this process
+/// (`Dial::InProcess`) has no transport server to enforce the `grpc-timeout` header, and
+/// over the network this also bounds a node that never answers. Dropping the call
+/// cancels it on both sides.
+async fn within<T>(
+    deadline: Duration,
+    call: impl Future<Output = Result<T, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    tokio::time::timeout(deadline, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(tonic::Status::deadline_exceeded(
+                "the view-node did not answer in time",
+            ))
+        })
+}
+
 impl Node {
     /// A node not linked yet; an invalid address is refused here.
     fn new(addr: &str, origin: Origin, tls: Option<&ClientTlsConfig>) -> Result<Arc<Self>> {
+        Node::with(addr, origin, Dial::Network(endpoint(addr, tls)?))
+    }
+
+    fn with(addr: &str, origin: Origin, dial: Dial) -> Result<Arc<Self>> {
         Ok(Arc::new(Node {
             addr: Arc::from(addr),
-            endpoint: endpoint(addr, tls)?,
+            dial,
             link: RwLock::new(None),
             origin,
             retired: watch::Sender::new(false),
@@ -412,11 +446,18 @@ impl Nodes {
         stop: watch::Receiver<bool>,
         credential: Credential,
         tls: Option<ClientTlsConfig>,
+        in_process: Option<&(String, NodeService)>,
     ) -> Result<Self> {
         let nodes = addrs
             .iter()
             .map(|addr| {
-                Node::new(addr, Origin::Static, tls.as_ref()).map(|node| (node.addr.clone(), node))
+                let node = match in_process {
+                    Some((local, service)) if local == addr => {
+                        Node::with(addr, Origin::Static, Dial::InProcess(service.clone()))
+                    }
+                    _ => Node::new(addr, Origin::Static, tls.as_ref()),
+                };
+                node.map(|node| (node.addr.clone(), node))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
         let (up, _) = watch::channel(0);
@@ -651,11 +692,16 @@ async fn open(
     credential: Credential,
     stop: watch::Receiver<bool>,
 ) -> Result<(Arc<Link>, tonic::Streaming<Down>), LinkFailure> {
-    let channel = node
-        .endpoint
-        .connect()
-        .await
-        .map_err(|e| LinkFailure::Connect(e.to_string()))?;
+    let channel = match &node.dial {
+        Dial::Network(endpoint) => {
+            let channel = endpoint
+                .connect()
+                .await
+                .map_err(|e| LinkFailure::Connect(e.to_string()))?;
+            NodeService::new(channel)
+        }
+        Dial::InProcess(service) => service.clone(),
+    };
     let topics = TopicsClient::new(channel.clone());
     // The link's message limit both ways; the view-node's server has the same one, and
     // fails a session rather than send it a frame over it.

@@ -107,6 +107,7 @@ pub async fn bind(mut config: Config) -> Result<Gateway> {
         config.link_tls_ca.as_ref().map(|ca| {
             ClientTlsConfig::new().ca_certificate(tonic::transport::Certificate::from_pem(ca))
         }),
+        config.in_process.as_ref(),
     )?);
     let members = config
         .membership

@@ -25,6 +25,16 @@ pub const MAX_LINK_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// field tags and lengths, an `Up`'s trace context).
 pub const MAX_LINK_FRAME_BYTES: usize = MAX_LINK_MESSAGE_BYTES - 16 * 1024;
 
+/// The calls to one view-node, whatever carries them: a gRPC channel over the network,
+/// or, when the gateway and the view-node share a process (embedded mode), the node's
+/// services themselves (`cinder_view_node::Server::local`): the same messages and the
+/// same interceptors, with no HTTP/2 codec, socket or connection task between them.
+pub type NodeService = tower::util::BoxCloneSyncService<
+    tonic::codegen::http::Request<tonic::body::Body>,
+    tonic::codegen::http::Response<tonic::body::Body>,
+    tonic::transport::Error,
+>;
+
 /// The `Render` request header carrying the CSRF token the gateway minted (or found in
 /// the browser's cookie) for the page, which the view-node embeds in it.
 pub const CSRF_HEADER: &str = "x-cinder-csrf-token";

@@ -1,7 +1,9 @@
 //! Embedded mode: a gateway and a view-node in one process.
 //!
-//! The view-node listens on a loopback port of its own and the gateway links to it over
-//! the same gRPC link as in a cluster, so an app behaves the same embedded and split.
+//! The gateway links to its view-node with the same gRPC contract as in a cluster, so an
+//! app behaves the same embedded and split, but calls the node's services in the process
+//! (`cinder_proto::NodeService`): no HTTP/2 codec, socket or connection task on the hop.
+//! The node still listens on a loopback port of its own (health, and any other gateway).
 //! Topics and presence stay in the process.
 
 use std::future::Future;
@@ -61,14 +63,14 @@ pub async fn embedded(
     let secret = settings.secret.clone();
     let node = tokio::spawn(async move {
         let ready = move |b: cinder_view_node::Bound| {
-            let _ = bound.send(b.grpc);
+            let _ = bound.send((b.grpc, b.local));
         };
         let stop = async {
             let _ = node_stop.await;
         };
         cinder_view_node::serve(loopback, &secret, options, routes, ready, stop).await
     });
-    let Ok(node_addr) = node_addr.await else {
+    let Ok((node_addr, local)) = node_addr.await else {
         return Err(match node.await {
             Ok(Err(error)) => error,
             _ => anyhow::anyhow!("the view-node stopped before listening"),
@@ -83,6 +85,7 @@ pub async fn embedded(
     // The gateway checks the token itself before it reads a publish's body.
     config.api_token = settings.api_token;
     config.drain = settings.drain;
+    config.in_process = Some((node_addr.to_string(), local));
     let gateway = match cinder_gateway::bind(config).await {
         Ok(gateway) => gateway,
         Err(error) => {

@@ -41,12 +41,14 @@ pub use server::Server;
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a running view-node listens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Bound {
     /// The gRPC port: links, renders, topics API, health.
     pub grpc: SocketAddr,
     /// The admin HTTP port, when one was asked for.
     pub admin: Option<SocketAddr>,
+    /// The node's services for a gateway in the same process ([`Server::local`]).
+    pub local: cinder_proto::NodeService,
 }
 
 /// Runs a view-node serving `routes` on `listen`, in the cluster `options` describe,
@@ -121,6 +123,7 @@ pub async fn serve(
     ready(Bound {
         grpc: addr,
         admin: admin_addr,
+        local: server.local(),
     });
     let (drained, drain) = tokio::sync::oneshot::channel::<()>();
     let serving = server.serve(async {

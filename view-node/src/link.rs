@@ -145,7 +145,7 @@ impl Outbox for LinkOutbox {
 }
 
 /// The gRPC service of a view-node.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Node {
     pub(crate) router: Arc<Router>,
     /// Turns true when the node drains: every link ends with `UNAVAILABLE`.

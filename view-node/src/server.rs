@@ -107,6 +107,20 @@ impl Server {
         self.listener.local_addr()
     }
 
+    /// The node's link and topics services for a gateway in this process: the same
+    /// node (sessions, limits, drain) as the port serves, called without the network.
+    /// The health service and the gRPC timeout header are the port's only.
+    pub fn local(&self) -> cinder_proto::NodeService {
+        let routes = tonic::service::Routes::new(self.node.clone().into_service())
+            .add_service(self.topics.clone().into_service());
+        tower::util::BoxCloneSyncService::new(tower::ServiceExt::<
+            tonic::codegen::http::Request<tonic::body::Body>,
+        >::map_err(
+            routes,
+            |never: std::convert::Infallible| -> tonic::transport::Error { match never {} },
+        ))
+    }
+
     /// Serves until `shutdown` resolves, then drains: health turns `NOT_SERVING`, every
     /// gateway link ends with `UNAVAILABLE` (its clients get `phx_error` and rejoin
     /// elsewhere), the sessions stop, and the server returns once the links are closed.

@@ -48,6 +48,7 @@ pub const INTERNAL_PREFIXES: [&str; 2] =
 const SUBSCRIBER_BUFFER: usize = 1024;
 
 /// The `Topics` service over a node's pubsub.
+#[derive(Clone)]
 pub struct TopicsApi {
     pubsub: Arc<dyn PubSub>,
     token: Option<Arc<str>>,
