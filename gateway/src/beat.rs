@@ -28,12 +28,19 @@ pub(crate) fn spawn(shared: Arc<Shared>, addr: SocketAddr, mut stopped: watch::R
             let Some(link) = shared.nodes.place(beat::TOPIC) else {
                 continue;
             };
-            let json = match serde_json::to_vec(&read(&shared, &name, addr, started_ms)) {
-                Ok(json) => json,
-                Err(error) => {
+            // Off the workers: reading the metrics page takes long enough to delay the
+            // frames queued behind it.
+            let (shared_, name_) = (shared.clone(), name.clone());
+            let encoded = tokio::task::spawn_blocking(move || {
+                serde_json::to_vec(&read(&shared_, &name_, addr, started_ms))
+            });
+            let json = match encoded.await {
+                Ok(Ok(json)) => json,
+                Ok(Err(error)) => {
                     debug!(%error, "beat not encoded");
                     continue;
                 }
+                Err(_) => continue,
             };
             if let Err(status) = link.beat(json).await {
                 debug!(node = %link.addr, %status, "beat not taken");

@@ -42,7 +42,11 @@ impl Beats {
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
-                beats.send(*beats.state.borrow());
+                // Off the workers: reading the metrics page takes long enough to delay
+                // the events queued behind it.
+                let beats = beats.clone();
+                let state = *beats.state.borrow();
+                let _ = tokio::task::spawn_blocking(move || beats.send(state)).await;
             }
         })
     }
