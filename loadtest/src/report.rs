@@ -74,6 +74,7 @@ pub(crate) struct StepFigures {
     pub(crate) max_ms: f64,
     pub(crate) service_p50_ms: f64,
     pub(crate) service_p99_ms: f64,
+    pub(crate) service_p999_ms: f64,
     /// Stamped messages read by sessions (`chat`, `fanout`), and their one-way time.
     pub(crate) deliveries: u64,
     pub(crate) delivery_p50_ms: f64,
@@ -153,6 +154,7 @@ impl Run {
                     max_ms: sum.latency.max_ms(),
                     service_p50_ms: sum.service.ms(0.5),
                     service_p99_ms: sum.service.ms(0.99),
+                    service_p999_ms: sum.service.ms(0.999),
                     deliveries: sum.deliveries,
                     delivery_p50_ms: sum.delivery.ms(0.5),
                     delivery_p99_ms: sum.delivery.ms(0.99),
@@ -287,7 +289,7 @@ impl Run {
             if step.events > 0 {
                 let _ = writeln!(
                     out,
-                    "  {} {events} ({:.1}/s): latency from schedule p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms; from send p50 {:.3} ms, p99 {:.3} ms",
+                    "  {} {events} ({:.1}/s): latency from schedule p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, max {:.3} ms; from send p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms",
                     step.events,
                     step.events_per_second,
                     step.p50_ms,
@@ -296,6 +298,7 @@ impl Run {
                     step.max_ms,
                     step.service_p50_ms,
                     step.service_p99_ms,
+                    step.service_p999_ms,
                 );
             }
             if step.deliveries > 0 {
