@@ -9,6 +9,7 @@
 //! worker start on the same second, so that their intervals line up for `merge`.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::io::Write as _;
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -22,7 +23,7 @@ use crate::report::{During, Outputs, Run};
 use crate::run::{Plan, Step, ensure_files};
 use crate::session::Push;
 use crate::sources::Sources;
-use crate::stats::{Interval, total};
+use crate::stats::Interval;
 use crate::watch::Watched;
 
 /// The options every load scenario shares.
@@ -240,6 +241,7 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
     let mut partial: BTreeMap<u64, Interval> = BTreeMap::new();
     let mut progress = Progress::new(load.quiet);
     let mut stopped = false;
+    let mut errors = 0;
     let last_step = load
         .sessions
         .len()
@@ -261,12 +263,12 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
         tokio::select! {
             interval = rx.recv() => {
                 let Some(interval) = interval else { break };
-                let index = interval.index;
-                let merged = partial.entry(index).or_default();
-                if merged.procs == 0 {
-                    merged.index = index;
+                match partial.entry(interval.index) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(interval);
+                    }
+                    Entry::Occupied(mut entry) => entry.get_mut().merge(&interval),
                 }
-                merged.merge(&interval);
                 // An interval is whole once every process sent it; the last ones of a
                 // run are flushed when the processes end.
                 while let Some(entry) = partial.first_entry() {
@@ -275,8 +277,12 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
                     }
                     let interval = entry.remove();
                     sample(&mut run, started.elapsed().as_secs_f64()).await;
-                    progress.show(&interval, &total(&run.intervals));
-                    if !stopped && let Some(reason) = broken_rule(&load, &interval, &run) {
+                    // A running count, not a merge of every interval so far: with the
+                    // sessions in this process that merge, once a second, stalled
+                    // them for milliseconds, and the stall grew with the run.
+                    errors += interval.error_count();
+                    progress.show(&interval, errors);
+                    if !stopped && let Some(reason) = broken_rule(&load, &interval, errors) {
                         stopped = true;
                         stop_all(&reason, &children);
                     }
@@ -359,8 +365,9 @@ fn start_during(command: &str) -> anyhow::Result<tokio::process::Child> {
         .with_context(|| format!("cannot run {command}"))
 }
 
-/// Which stop rule `interval` breaks, if any.
-fn broken_rule(load: &Load, interval: &Interval, run: &Run) -> Option<String> {
+/// Which stop rule `interval` breaks, if any; `errors` counts every error so far,
+/// `interval`'s included.
+fn broken_rule(load: &Load, interval: &Interval, errors: u64) -> Option<String> {
     if let Some(max) = load.max_p99
         && interval.latency.count() > 0
     {
@@ -369,11 +376,10 @@ fn broken_rule(load: &Load, interval: &Interval, run: &Run) -> Option<String> {
             return Some(format!("p99 {p99:.3} ms is over --max-p99 {max:?}"));
         }
     }
-    if let Some(max) = load.max_errors {
-        let errors = total(&run.intervals).error_count() + interval.error_count();
-        if errors > max {
-            return Some(format!("{errors} errors, over --max-errors {max}"));
-        }
+    if let Some(max) = load.max_errors
+        && errors > max
+    {
+        return Some(format!("{errors} errors, over --max-errors {max}"));
     }
     None
 }
@@ -473,7 +479,7 @@ impl Progress {
     }
 
     #[expect(clippy::cast_precision_loss, reason = "display rates")]
-    fn show(&mut self, interval: &Interval, so_far: &Interval) {
+    fn show(&mut self, interval: &Interval, errors: u64) {
         let width = (interval.at - self.last).max(1e-3);
         self.last = interval.at;
         if self.quiet {
@@ -500,7 +506,7 @@ impl Progress {
         }
         line.push_str(&format!(
             " errors {} p50 {:.3} ms p99 {:.3} ms   ",
-            so_far.error_count() + interval.error_count(),
+            errors,
             interval.latency.ms(0.5),
             interval.latency.ms(0.99),
         ));
