@@ -30,9 +30,9 @@ pub(crate) fn spawn(shared: Arc<Shared>, addr: SocketAddr, mut stopped: watch::R
             };
             // Off the workers: reading the metrics page takes long enough to delay the
             // frames queued behind it.
-            let (shared_, name_) = (shared.clone(), name.clone());
-            let encoded = tokio::task::spawn_blocking(move || {
-                serde_json::to_vec(&read(&shared_, &name_, addr, started_ms))
+            let encoded = tokio::task::spawn_blocking({
+                let (shared, name) = (shared.clone(), name.clone());
+                move || serde_json::to_vec(&read(&shared, &name, addr, started_ms))
             });
             let json = match encoded.await {
                 Ok(Ok(json)) => json,
