@@ -38,6 +38,7 @@ mod report;
 mod run;
 mod session;
 mod sources;
+mod stalls;
 mod stats;
 mod watch;
 

@@ -88,6 +88,11 @@ pub(crate) struct StepFigures {
     pub(crate) outage_p99_ms: f64,
     pub(crate) outage_max_ms: f64,
     pub(crate) down: u64,
+    /// The machine's own stalls over the step (`stalls.rs`): how late a 5 ms sleep woke,
+    /// and how many times it woke more than 1 ms late.
+    pub(crate) stall_p999_ms: f64,
+    pub(crate) stall_max_ms: f64,
+    pub(crate) stalls_over_1ms: u64,
     pub(crate) errors: u64,
     /// Resident bytes per live session at the step's end, by process (the load tester
     /// as `load tester`), over the run's first sample.
@@ -165,6 +170,9 @@ impl Run {
                     outage_p99_ms: sum.outage.ms(0.99),
                     outage_max_ms: sum.outage.max_ms(),
                     down: end.down,
+                    stall_p999_ms: sum.stalls.ms(0.999),
+                    stall_max_ms: sum.stalls.max_ms(),
+                    stalls_over_1ms: sum.stalls.count_over(Duration::from_millis(1)),
                     errors: sum.error_count(),
                     bytes_per_session: bytes,
                 })
@@ -315,6 +323,13 @@ impl Run {
                     step.delivery_p99_ms,
                     step.delivery_p999_ms,
                     step.delivery_max_ms,
+                );
+            }
+            if step.events > 0 || step.deliveries > 0 {
+                let _ = writeln!(
+                    out,
+                    "  the machine's stalls (a 5 ms sleep woke late): p99.9 {:.3} ms, max {:.3} ms, {} over 1 ms",
+                    step.stall_p999_ms, step.stall_max_ms, step.stalls_over_1ms,
                 );
             }
             if step.rejoined > 0 || step.down > 0 {

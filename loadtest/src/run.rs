@@ -73,6 +73,7 @@ pub(crate) async fn run(
     }
     let targets = pages(&plan).await?;
     let recorder = Arc::new(Recorder::default());
+    crate::stalls::watch(&recorder);
     let (closing, closed) = watch::channel(false);
     let levels = Arc::new(Levels::default());
     let shared = Shared {

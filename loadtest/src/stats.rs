@@ -62,6 +62,12 @@ impl Hist {
     pub(crate) fn count(&self) -> u64 {
         self.0.len()
     }
+
+    /// Samples over `latency`.
+    pub(crate) fn count_over(&self, latency: Duration) -> u64 {
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(MAX_MICROS);
+        self.0.count_between(micros.saturating_add(1), MAX_MICROS)
+    }
 }
 
 #[expect(clippy::cast_precision_loss, reason = "display figures")]
@@ -139,6 +145,10 @@ pub(crate) struct Interval {
     /// (`phx_error`, a closed socket) to the join reply.
     #[serde(default)]
     pub(crate) outage: Hist,
+    /// How late the stall meter's 5 ms sleeps woke (`stalls.rs`): the machine's own
+    /// pauses, in every latency above whatever the servers do.
+    #[serde(default)]
+    pub(crate) stalls: Hist,
     /// The load tester's own resident bytes (summed over its processes).
     pub(crate) client_rss: u64,
     /// The processes that reported it (1 until merged).
@@ -166,6 +176,7 @@ impl Interval {
         self.join.add(&other.join);
         self.delivery.add(&other.delivery);
         self.outage.add(&other.outage);
+        self.stalls.add(&other.stalls);
         self.client_rss += other.client_rss;
         self.procs += other.procs;
     }
@@ -193,6 +204,7 @@ struct Counts {
     join: Hist,
     delivery: Hist,
     outage: Hist,
+    stalls: Hist,
 }
 
 impl Recorder {
@@ -235,6 +247,11 @@ impl Recorder {
         counts.outage.record(outage);
     }
 
+    /// The stall meter woke `late`.
+    pub(crate) fn stalled(&self, late: Duration) {
+        self.lock().stalls.record(late);
+    }
+
     /// Something went wrong, of `kind` (see `session::io_kind` and `ws_kind`).
     pub(crate) fn error(&self, kind: impl Into<String>) {
         *self.lock().errors.entry(kind.into()).or_default() += 1;
@@ -257,6 +274,7 @@ impl Recorder {
             join: counts.join,
             delivery: counts.delivery,
             outage: counts.outage,
+            stalls: counts.stalls,
             procs: 1,
             ..Interval::default()
         }
