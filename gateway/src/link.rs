@@ -799,3 +799,24 @@ async fn serve(
     link.fail_all();
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_call_that_never_answers_ends_at_its_deadline() {
+        let never = std::future::pending::<Result<(), tonic::Status>>();
+        let status = within(Duration::from_millis(20), never).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+    }
+
+    #[tokio::test]
+    async fn a_call_that_answers_in_time_keeps_its_outcome() {
+        let answered = within(Duration::from_secs(5), async { Ok(7) }).await;
+        assert_eq!(answered.ok(), Some(7));
+        let refused = async { Err::<(), _>(tonic::Status::unavailable("draining")) };
+        let status = within(Duration::from_secs(5), refused).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+    }
+}
