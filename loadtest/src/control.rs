@@ -321,7 +321,13 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
             }
         }
     }
-    run.intervals.extend(partial.into_values());
+    // What is left are the last intervals of the processes whose ticker fired once more
+    // than another's before they ended: partial, they would end the run with only their
+    // senders' sessions live. Their counts go into the last whole interval instead.
+    match run.intervals.last_mut() {
+        Some(last) if last.index > 0 => partial.values().for_each(|rest| last.absorb(rest)),
+        _ => run.intervals.extend(partial.into_values()),
+    }
     run.intervals.sort_by_key(|i| i.index);
     progress.done();
     if let (Some(mut child), Some(ran)) = (during, &mut run.during) {

@@ -181,6 +181,29 @@ impl Interval {
         self.procs += other.procs;
     }
 
+    /// Adds the counts and histograms of `other`, a later interval some processes sent
+    /// and others did not, keeping this interval's levels (sessions live and resident
+    /// bytes, as every process reported them here) and its index.
+    pub(crate) fn absorb(&mut self, other: &Interval) {
+        let (index, live, target, down, rss, procs) = (
+            self.index,
+            self.live,
+            self.target,
+            self.down,
+            self.client_rss,
+            self.procs,
+        );
+        self.merge(other);
+        (
+            self.index,
+            self.live,
+            self.target,
+            self.down,
+            self.client_rss,
+            self.procs,
+        ) = (index, live, target, down, rss, procs);
+    }
+
     /// Errors of every kind.
     pub(crate) fn error_count(&self) -> u64 {
         self.errors.values().sum()
@@ -339,5 +362,37 @@ mod tests {
         };
         let total = total(&[step(0, 10, 10), step(1, 25, 15)]);
         assert_eq!((total.live, total.joined), (25, 25));
+    }
+
+    #[test]
+    fn a_partial_last_interval_adds_its_counts_not_its_levels() {
+        // Two processes reported interval 5; only one of them also sent interval 6.
+        let mut whole = Interval {
+            index: 5,
+            at: 10.0,
+            live: 100,
+            target: 100,
+            events: 10,
+            procs: 2,
+            ..Interval::default()
+        };
+        whole.latency.record(Duration::from_millis(1));
+        let mut partial = Interval {
+            index: 6,
+            at: 10.4,
+            live: 50,
+            target: 50,
+            events: 3,
+            procs: 1,
+            ..Interval::default()
+        };
+        partial.latency.record(Duration::from_millis(2));
+        whole.absorb(&partial);
+        assert_eq!(
+            (whole.index, whole.live, whole.target, whole.procs),
+            (5, 100, 100, 2)
+        );
+        assert_eq!((whole.events, whole.latency.count()), (13, 2));
+        assert!((whole.at - 10.4).abs() < f64::EPSILON);
     }
 }
