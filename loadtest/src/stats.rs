@@ -185,23 +185,32 @@ impl Interval {
     /// and others did not, keeping this interval's levels (sessions live and resident
     /// bytes, as every process reported them here) and its index.
     pub(crate) fn absorb(&mut self, other: &Interval) {
-        let (index, live, target, down, rss, procs) = (
-            self.index,
-            self.live,
-            self.target,
-            self.down,
-            self.client_rss,
-            self.procs,
-        );
+        let (index, levels) = (self.index, self.levels());
         self.merge(other);
-        (
-            self.index,
-            self.live,
+        self.index = index;
+        self.set_levels(levels);
+    }
+
+    /// What is a level, not a flow: sessions asked for, live and down, the load
+    /// tester's resident bytes, the processes that reported.
+    fn levels(&self) -> [u64; 5] {
+        [
             self.target,
+            self.live,
             self.down,
             self.client_rss,
             self.procs,
-        ) = (index, live, target, down, rss, procs);
+        ]
+    }
+
+    fn set_levels(&mut self, [target, live, down, rss, procs]: [u64; 5]) {
+        (
+            self.target,
+            self.live,
+            self.down,
+            self.client_rss,
+            self.procs,
+        ) = (target, live, down, rss, procs);
     }
 
     /// Errors of every kind.
@@ -308,22 +317,9 @@ impl Recorder {
 pub(crate) fn total<'a>(intervals: impl IntoIterator<Item = &'a Interval>) -> Interval {
     let mut total = Interval::default();
     for interval in intervals {
-        let (live, target, down, rss, procs) = (
-            interval.live,
-            interval.target,
-            interval.down,
-            interval.client_rss,
-            interval.procs,
-        );
         total.merge(interval);
         // Levels, not flows: the last interval's, not their sum.
-        (
-            total.live,
-            total.target,
-            total.down,
-            total.client_rss,
-            total.procs,
-        ) = (live, target, down, rss, procs);
+        total.set_levels(interval.levels());
     }
     total
 }
@@ -366,32 +362,24 @@ mod tests {
 
     #[test]
     fn a_partial_last_interval_adds_its_counts_not_its_levels() {
+        let interval = |index, at, live, procs, ms| {
+            let mut interval = Interval {
+                index,
+                at,
+                live,
+                target: live,
+                events: ms,
+                procs,
+                ..Interval::default()
+            };
+            interval.latency.record(Duration::from_millis(ms));
+            interval
+        };
         // Two processes reported interval 5; only one of them also sent interval 6.
-        let mut whole = Interval {
-            index: 5,
-            at: 10.0,
-            live: 100,
-            target: 100,
-            events: 10,
-            procs: 2,
-            ..Interval::default()
-        };
-        whole.latency.record(Duration::from_millis(1));
-        let mut partial = Interval {
-            index: 6,
-            at: 10.4,
-            live: 50,
-            target: 50,
-            events: 3,
-            procs: 1,
-            ..Interval::default()
-        };
-        partial.latency.record(Duration::from_millis(2));
-        whole.absorb(&partial);
-        assert_eq!(
-            (whole.index, whole.live, whole.target, whole.procs),
-            (5, 100, 100, 2)
-        );
+        let mut whole = interval(5, 10.0, 100, 2, 10);
+        whole.absorb(&interval(6, 10.4, 50, 1, 3));
+        let levels = (whole.index, whole.live, whole.target, whole.procs);
+        assert_eq!(levels, (5, 100, 100, 2));
         assert_eq!((whole.events, whole.latency.count()), (13, 2));
         assert!((whole.at - 10.4).abs() < f64::EPSILON);
     }
