@@ -321,14 +321,7 @@ pub(crate) async fn run(load: Load, events: Events) -> anyhow::Result<()> {
             }
         }
     }
-    // What is left are the last intervals of the processes whose ticker fired once more
-    // than another's before they ended: partial, they would end the run with only their
-    // senders' sessions live. Their counts go into the last whole interval instead.
-    match run.intervals.last_mut() {
-        Some(last) if last.index > 0 => partial.values().for_each(|rest| last.absorb(rest)),
-        _ => run.intervals.extend(partial.into_values()),
-    }
-    run.intervals.sort_by_key(|i| i.index);
+    finish(&mut run.intervals, partial);
     progress.done();
     if let (Some(mut child), Some(ran)) = (during, &mut run.during) {
         let _ = child.kill().await;
@@ -369,6 +362,23 @@ fn start_during(command: &str) -> anyhow::Result<tokio::process::Child> {
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("cannot run {command}"))
+}
+
+/// Adds the intervals still `partial` at the run's end to `intervals`, in order.
+///
+/// Normally they are the last one or two of the processes whose ticker fired once more
+/// than another's before they ended: kept as they are, they would end the run with only
+/// their senders' sessions live, so their counts go into the last whole interval. Any
+/// other partial interval (a process that died mid-run leaves every later one partial)
+/// stays an interval of its own, the run's time series intact.
+fn finish(intervals: &mut Vec<Interval>, partial: BTreeMap<u64, Interval>) {
+    match intervals.last_mut() {
+        Some(last) if last.index > 0 && partial.keys().all(|&i| i <= last.index + 2) => {
+            partial.values().for_each(|rest| last.absorb(rest));
+        }
+        _ => intervals.extend(partial.into_values()),
+    }
+    intervals.sort_by_key(|i| i.index);
 }
 
 /// Which stop rule `interval` breaks, if any; `errors` counts every error so far,
@@ -529,6 +539,32 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_ends_on_its_last_whole_interval_unless_a_process_died() {
+        let interval = |index, live, procs| Interval {
+            index,
+            live,
+            events: 1,
+            procs,
+            ..Interval::default()
+        };
+        let whole = || vec![interval(0, 0, 2), interval(1, 100, 2), interval(2, 100, 2)];
+        // One process ticked once more before its last interval.
+        let mut ended = whole();
+        finish(
+            &mut ended,
+            BTreeMap::from([(3, interval(3, 50, 1)), (4, interval(4, 50, 1))]),
+        );
+        let last = ended.last().map(|i| (i.index, i.live, i.events));
+        assert_eq!((ended.len(), last), (3, Some((2, 100, 3))));
+        // One process died after interval 2: the rest stays a time series.
+        let mut died = whole();
+        let rest = (3..=9).map(|i| (i, interval(i, 50, 1)));
+        finish(&mut died, rest.collect());
+        let indexes: Vec<u64> = died.iter().map(|i| i.index).collect();
+        assert_eq!(indexes, (0..=9).collect::<Vec<_>>());
+    }
 
     #[test]
     fn shares_add_up_and_nest() -> anyhow::Result<()> {
